@@ -1,0 +1,12 @@
+// Limits that follow from the wire (spec/consensus.md, store.md).
+
+/** One consensus datagram carries at most 3000 bytes. */
+export const MAX_DATAGRAM_BYTES = 3000;
+
+/**
+ * The largest mutation (`<rev>:<path>=<body>`) we accept from a client: a
+ * datagram minus the worst-case Msg header (cmd, seqn, crnd, vrnd as 10-byte
+ * varints, value tag and length). Enforced the same on a single node and in a
+ * cluster, so a write that works alone also works replicated.
+ */
+export const MAX_MUTATION_BYTES = MAX_DATAGRAM_BYTES - 40;

@@ -1,0 +1,36 @@
+// Messages the store actor understands and sends. Plain data only.
+import type { Response } from '../../net/client-codec.js';
+import type { StoreEvent } from './store.js';
+
+export const STORE = 'store';
+
+export type ReadOp = 'get' | 'stat' | 'getdir' | 'walk';
+
+export type StoreMessage =
+  /** A decided mutation for seqn (from the learner); applied strictly in order. */
+  | { type: 'apply'; seqn: number; mutation: Uint8Array }
+  /** A client read; rev in the future waits until the store reaches it. */
+  | { type: 'read'; op: ReadOp; path: string; rev?: number; offset?: number; replyTo: string; tag: number }
+  | { type: 'rev'; replyTo: string; tag: number }
+  /** WAIT: first change at or after rev matching glob. */
+  | { type: 'wait'; glob: string; rev: number; replyTo: string; tag: number }
+  /** Forget every pending wait/read of `owner` (its session ended). */
+  | { type: 'cancel'; owner: string }
+  /** Refuse a DEL that would hit the replicated quirk (store.md), else pass it to `forwardTo`. */
+  | { type: 'check-del'; path: string; forwardTo: string; forward: { type: string } & Record<string, unknown>; replyTo: string; tag: number }
+  /** Stream every event with seqn > fromRev to `subscriber` as `store-event`s (fromRev < oldest: `store-too-late`). */
+  | { type: 'subscribe'; subscriber: string; fromRev: number }
+  | { type: 'unsubscribe'; subscriber: string }
+  | { type: 'clean' };
+
+/** Sent to a requester: the wire response for its tag. */
+export interface ReplyMessage {
+  type: 'reply';
+  tag: number;
+  response: Response;
+}
+
+export interface StoreEventMessage {
+  type: 'store-event';
+  event: StoreEvent;
+}

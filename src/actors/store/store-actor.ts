@@ -1,0 +1,189 @@
+// The store actor: owns the node's Store, applies decided mutations in seqn
+// order, answers reads (waiting for future revs), WAITs and event streams.
+import type { Actor, ActorContext } from '../../runtime/actor.js';
+import type { Message } from '../../runtime/message.js';
+import { DoozerError } from '../../errors.js';
+import { ErrCode, FLAG_SET, type Response } from '../../net/client-codec.js';
+import { compileGlob, type Glob } from './glob.js';
+import { Store, type StoreEvent } from './store.js';
+import type { ReplyMessage, StoreEventMessage, StoreMessage } from './messages.js';
+
+export interface StoreActorArgs {
+  hist: number;
+  /** Files the store starts with (a slave's copied snapshot), at rev `snapshotRev`. */
+  snapshot?: { rev: number; files: { path: string; body: Uint8Array; rev: number }[] };
+}
+
+interface PendingWait {
+  glob: Glob;
+  rev: number;
+  replyTo: string;
+  tag: number;
+}
+type PendingRead = Extract<StoreMessage, { type: 'read' }>;
+
+const CLEAN_INTERVAL_MS = 1000;
+const ALL = compileGlob('/**');
+
+export function errorResponse(tag: number, e: unknown): ReplyMessage {
+  if (e instanceof DoozerError) {
+    const response: Response = { tag, errCode: ErrCode[e.code] };
+    if (e.detail) response.errDetail = e.detail;
+    return { type: 'reply', tag, response };
+  }
+  return { type: 'reply', tag, response: { tag, errCode: ErrCode.OTHER, errDetail: String((e as Error)?.message ?? e) } };
+}
+
+export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor {
+  // The Store survives a restart of this actor: it is the node's replica.
+  let store = ctx.durable.get('store') as Store | undefined;
+  if (!store) {
+    store = args.snapshot
+      ? Store.fromSnapshot(args.snapshot.rev, args.snapshot.files, { hist: args.hist })
+      : new Store({ hist: args.hist });
+    ctx.durable.set('store', store);
+  }
+  const s = store;
+  const early = new Map<number, Uint8Array>();
+  const futureReads = new Map<number, PendingRead[]>();
+  let waits: PendingWait[] = [];
+  const subscribers = new Set<string>();
+
+  ctx.setTimer('clean', CLEAN_INTERVAL_MS, { type: 'clean' });
+
+  const reply = (to: string, msg: ReplyMessage): void => {
+    ctx.send(to, msg);
+  };
+
+  function waitResponse(tag: number, ev: StoreEvent): ReplyMessage {
+    return { type: 'reply', tag, response: { tag, path: ev.path, rev: ev.seqn, value: ev.body, flags: ev.flags } };
+  }
+
+  function read(m: PendingRead): void {
+    try {
+      const rev = m.rev;
+      let response: Response;
+      switch (m.op) {
+        case 'get': {
+          const r = s.get(m.path, rev);
+          response = { tag: m.tag, value: r.body, rev: r.rev };
+          break;
+        }
+        case 'stat': {
+          const r = s.stat(m.path, rev);
+          response = { tag: m.tag, len: r.len, rev: r.rev };
+          break;
+        }
+        case 'getdir':
+          response = { tag: m.tag, path: s.getdir(m.path, m.offset ?? 0, rev) };
+          break;
+        case 'walk': {
+          const r = s.walk(m.path, m.offset ?? 0, rev);
+          response = { tag: m.tag, path: r.path, value: r.body, rev: r.rev, flags: FLAG_SET };
+          break;
+        }
+      }
+      reply(m.replyTo, { type: 'reply', tag: m.tag, response });
+    } catch (e) {
+      reply(m.replyTo, errorResponse(m.tag, e));
+    }
+  }
+
+  function applyInOrder(seqn: number, mutation: Uint8Array): void {
+    if (seqn <= s.rev) return; // learned twice (duplicate LEARN): already applied
+    early.set(seqn, mutation);
+    for (let next = s.rev + 1, m = early.get(next); m; next = s.rev + 1, m = early.get(next)) {
+      early.delete(next);
+      const ev = s.apply(next, m);
+      publish(ev);
+    }
+  }
+
+  function publish(ev: StoreEvent): void {
+    if (waits.length) {
+      const still: PendingWait[] = [];
+      for (const w of waits) {
+        if (ev.seqn >= w.rev && w.glob.matches(ev.path)) reply(w.replyTo, waitResponse(w.tag, ev));
+        else still.push(w);
+      }
+      waits = still;
+    }
+    const readers = futureReads.get(ev.seqn);
+    if (readers) {
+      futureReads.delete(ev.seqn);
+      for (const r of readers) read(r);
+    }
+    for (const sub of subscribers) ctx.send(sub, { type: 'store-event', event: ev } satisfies StoreEventMessage);
+  }
+
+  function receive(msg: Message): void {
+    const m = msg as StoreMessage;
+    switch (m.type) {
+      case 'apply':
+        applyInOrder(m.seqn, m.mutation);
+        return;
+      case 'read':
+        if (m.rev !== undefined && m.rev > s.rev) {
+          const list = futureReads.get(m.rev) ?? [];
+          list.push(m);
+          futureReads.set(m.rev, list);
+        } else read(m);
+        return;
+      case 'rev':
+        reply(m.replyTo, { type: 'reply', tag: m.tag, response: { tag: m.tag, rev: s.rev } });
+        return;
+      case 'wait': {
+        try {
+          const glob = compileGlob(m.glob);
+          const ev = s.firstEvent(glob, m.rev);
+          if (ev) reply(m.replyTo, waitResponse(m.tag, ev));
+          else waits.push({ glob, rev: m.rev, replyTo: m.replyTo, tag: m.tag });
+        } catch (e) {
+          reply(m.replyTo, errorResponse(m.tag, e));
+        }
+        return;
+      }
+      case 'cancel':
+        waits = waits.filter((w) => w.replyTo !== m.owner);
+        for (const [rev, list] of futureReads) {
+          const kept = list.filter((r) => r.replyTo !== m.owner);
+          if (kept.length) futureReads.set(rev, kept);
+          else futureReads.delete(rev);
+        }
+        subscribers.delete(m.owner);
+        return;
+      case 'check-del':
+        try {
+          s.checkDelete(m.path);
+          ctx.send(m.forwardTo, m.forward);
+        } catch (e) {
+          reply(m.replyTo, errorResponse(m.tag, e));
+        }
+        return;
+      case 'subscribe': {
+        let from = m.fromRev + 1;
+        if (from < s.oldestRev) {
+          ctx.send(m.subscriber, { type: 'store-too-late', oldestRev: s.oldestRev });
+          return;
+        }
+        for (; from <= s.rev; from++) {
+          const ev = s.firstEvent(ALL, from);
+          if (ev) ctx.send(m.subscriber, { type: 'store-event', event: ev } satisfies StoreEventMessage);
+        }
+        subscribers.add(m.subscriber);
+        return;
+      }
+      case 'unsubscribe':
+        subscribers.delete(m.subscriber);
+        return;
+      case 'clean':
+        s.clean();
+        ctx.setTimer('clean', CLEAN_INTERVAL_MS, { type: 'clean' });
+        return;
+      default:
+        ctx.log.warn(`ignoring unknown message ${(msg as Message).type}`);
+    }
+  }
+
+  return { receive };
+}

@@ -1,0 +1,121 @@
+// Accepts client TCP (or TLS) connections. Each connection gets a
+// client-session actor; this file only moves bytes: frames in, decoded
+// requests to the session, responses from the session back out.
+import net from 'node:net';
+import tls from 'node:tls';
+import { logger } from '../log.js';
+import type { ActorSystem } from '../runtime/system.js';
+import type { Message } from '../runtime/message.js';
+import { decodeRequest, encodeResponse } from './client-codec.js';
+import { FrameError, FrameReader, frame } from './framing.js';
+import type { ClientSessionArgs, SendResponseMessage } from '../actors/client-session.js';
+
+const log = logger('clients');
+
+/** Requests in flight (not counting WAITs) before we stop reading from a connection. */
+const PAUSE_AT = 1024;
+const RESUME_AT = 256;
+
+export interface ClientListenerOptions {
+  host: string;
+  port: number;
+  system: ActorSystem;
+  session: Omit<ClientSessionArgs, 'conn'>;
+  tls?: { cert: Buffer; key: Buffer };
+}
+
+export interface ClientListener {
+  server: net.Server;
+  connections(): number;
+  close(): Promise<void>;
+}
+
+export async function listenForClients(opts: ClientListenerOptions): Promise<ClientListener> {
+  let nextId = 1;
+  const sockets = new Set<net.Socket>();
+
+  const onConnection = (socket: net.Socket): void => {
+    const id = nextId++;
+    const conn = `conn:${id}`;
+    const session = `session:${id}`;
+    const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    const reader = new FrameReader();
+    let inFlight = 0;
+    let paused = false;
+    let closed = false;
+    sockets.add(socket);
+    socket.setNoDelay(true);
+
+    const close = (why?: string): void => {
+      if (closed) return;
+      closed = true;
+      if (why) log.warn(`closing connection from ${peer}: ${why}`);
+      unregister();
+      opts.system.stop(session, 'connection closed');
+      socket.destroy();
+    };
+
+    const unregister = opts.system.registerEndpoint(conn, (msg: Message) => {
+      if (closed) return;
+      const m = msg as SendResponseMessage;
+      if (!m.wasWait) inFlight--;
+      socket.write(frame(encodeResponse(m.response)));
+      if (paused && inFlight <= RESUME_AT) {
+        paused = false;
+        socket.resume();
+      }
+    });
+    opts.system.spawn({ name: session, kind: 'client-session', restart: 'temporary', args: { ...opts.session, conn } });
+    opts.system.onExit(session, (_name, reason) => {
+      if (reason.startsWith('crashed')) close(`session ${reason}`);
+    });
+
+    socket.on('data', (chunk: Buffer) => {
+      let frames: Buffer[];
+      try {
+        frames = reader.push(chunk);
+      } catch (e) {
+        return close(e instanceof FrameError ? e.message : String(e));
+      }
+      for (const f of frames) {
+        let req;
+        try {
+          req = decodeRequest(f);
+        } catch (e) {
+          return close(`undecodable request (${f.length} bytes): ${(e as Error).message}`);
+        }
+        if (req.verb !== 6) inFlight++;
+        opts.system.send(session, { type: 'request', req });
+      }
+      if (!paused && inFlight >= PAUSE_AT) {
+        paused = true;
+        socket.pause();
+      }
+    });
+    socket.on('error', (e) => log.debug(`connection from ${peer}: ${e.message}`));
+    socket.on('close', () => {
+      sockets.delete(socket);
+      close();
+    });
+  };
+
+  const server = opts.tls ? tls.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onConnection) : net.createServer(onConnection);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  server.on('error', (e) => log.error(`client listener: ${e.message}`));
+
+  return {
+    server,
+    connections: () => sockets.size,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}

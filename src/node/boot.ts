@@ -1,0 +1,33 @@
+// What a new cluster's first node writes, in the order of spec/cluster.md.
+import { hostname } from 'node:os';
+import { encodeSet, NOP_MUTATION } from '../actors/store/mutation.js';
+import { VERSION } from '../version.js';
+
+/** alpha: instances open ahead of the store (spec/consensus.md). */
+export const ALPHA = 50;
+
+const text = (s: string): Uint8Array => Buffer.from(s);
+
+/** Seqns 1..6 of a fresh cluster: applied directly, before consensus starts. */
+export function seedMutations(cluster: string, nodeId: string, addr: string): Uint8Array[] {
+  return [
+    encodeSet(0, '/ctl/name', text(cluster)),
+    ...nodeFileMutations(nodeId, addr, 0),
+    encodeSet(0, '/ctl/cal/0', text(nodeId)),
+    encodeSet(0, `/ctl/ns/${cluster}/${nodeId}`, text(addr)),
+  ];
+}
+
+/** A node's addr, hostname and version files. */
+export function nodeFileMutations(nodeId: string, addr: string, rev: number): Uint8Array[] {
+  return [
+    encodeSet(rev, `/ctl/node/${nodeId}/addr`, text(addr)),
+    encodeSet(rev, `/ctl/node/${nodeId}/hostname`, text(hostname())),
+    encodeSet(rev, `/ctl/node/${nodeId}/version`, text(VERSION)),
+  ];
+}
+
+/** After seeding: alpha no-ops so later CALs have a window, then the writable file. */
+export function startupProposals(nodeId: string): Uint8Array[] {
+  return [...Array.from({ length: ALPHA }, () => NOP_MUTATION), encodeSet(-1, `/ctl/node/${nodeId}/writable`, text('true'))];
+}

@@ -1,0 +1,135 @@
+// doozerd's command-line flags: the original's names and defaults (spec/cluster.md),
+// Go flag syntax (-name value, -name=value, --name). Pure: returns options or an error.
+export interface NodeOptions {
+  listen: { host: string; port: number };
+  attach: string[];
+  bootUri: string | undefined;
+  cluster: string;
+  /** Web view address, or undefined when disabled. */
+  web: { host: string; port: number } | undefined;
+  timeoutSec: number;
+  pulseSec: number;
+  fillSec: number;
+  hist: number;
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  placement: string | undefined;
+  debug: { host: string; port: number } | undefined;
+  showVersion: boolean;
+  showHelp: boolean;
+}
+
+export class FlagError extends Error {}
+
+export const usage = `Usage: doozerd [flags]
+
+  -l addr        client TCP and consensus UDP address (default 127.0.0.1:8046)
+  -a addr        attach to the cluster at addr (repeatable)
+  -b uri         boot through a name service (default $DOOZER_BOOT_URI)
+  -c name        cluster name (default local)
+  -w addr        web view address, or false to disable (default host of -l, port 8000)
+  -timeout n     seconds of silence before a CAL is removed (default 60)
+  -pulse n       seconds between /ctl/node/<id>/applied updates (default 1)
+  -fill n        seconds before filling an idle instance with a no-op (default 0.1)
+  -hist n        revisions of history kept (default 2000)
+  -tlscert file  TLS certificate for client connections (with -tlskey)
+  -tlskey file   TLS key for client connections (with -tlscert)
+  -placement f   actor placement config file (default $DOOZERD_PLACEMENT)
+  -debug addr    extra address serving only the debug endpoint /$actors
+  -v             print the version and exit
+
+Environment: DOOZER_RWSECRET, DOOZER_ROSECRET (client secrets),
+DOOZERD_LOG=info|debug (more log lines; default warn).
+`;
+
+type Kind = 'string' | 'repeat' | 'number' | 'int' | 'bool';
+const spec: Record<string, Kind> = {
+  l: 'string', a: 'repeat', b: 'string', c: 'string', w: 'string',
+  timeout: 'number', pulse: 'number', fill: 'number', hist: 'int',
+  tlscert: 'string', tlskey: 'string', placement: 'string', debug: 'string',
+  v: 'bool', h: 'bool', help: 'bool',
+};
+
+export function parseHostPort(s: string, what: string, defaultHost = ''): { host: string; port: number } {
+  const i = s.lastIndexOf(':');
+  if (i < 0) throw new FlagError(`${what}: "${s}" is not host:port`);
+  let host = s.slice(0, i) || defaultHost;
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  const portText = s.slice(i + 1);
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new FlagError(`${what}: bad port in "${s}"`);
+  return { host, port };
+}
+
+export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env): NodeOptions {
+  const values = new Map<string, string[]>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('-') || arg === '-' || arg === '--') throw new FlagError(`unexpected argument "${arg}"`);
+    const body = arg.replace(/^--?/, '');
+    const eq = body.indexOf('=');
+    const name = eq >= 0 ? body.slice(0, eq) : body;
+    const kind = spec[name];
+    if (!kind) throw new FlagError(`flag provided but not defined: -${name}`);
+    let value: string;
+    if (eq >= 0) value = body.slice(eq + 1);
+    else if (kind === 'bool') value = 'true';
+    else {
+      if (i + 1 >= argv.length) throw new FlagError(`flag needs an argument: -${name}`);
+      value = argv[++i]!;
+    }
+    values.set(name, [...(values.get(name) ?? []), value]);
+  }
+  const last = (n: string): string | undefined => values.get(n)?.at(-1);
+  const num = (n: string, dflt: number, int = false): number => {
+    const v = last(n);
+    if (v === undefined) return dflt;
+    const x = Number(v);
+    if (v.trim() === '' || !Number.isFinite(x) || x < 0 || (int && !Number.isInteger(x))) {
+      throw new FlagError(`invalid value "${v}" for flag -${n}: want a non-negative ${int ? 'integer' : 'number'}`);
+    }
+    return x;
+  };
+  const bool = (n: string): boolean => {
+    const v = last(n);
+    if (v === undefined) return false;
+    if (['true', '1', 't', 'T', 'TRUE', 'True'].includes(v)) return true;
+    if (['false', '0', 'f', 'F', 'FALSE', 'False'].includes(v)) return false;
+    throw new FlagError(`invalid boolean value "${v}" for -${n}`);
+  };
+
+  const listen = parseHostPort(last('l') ?? '127.0.0.1:8046', '-l');
+  if (listen.host === '' || listen.host === '0.0.0.0' || listen.host === '::') {
+    throw new FlagError(`-l ${last('l')}: the address is the node's identity, so it needs a specific host (like 127.0.0.1:8046), not every interface`);
+  }
+  const w = last('w');
+  let web: NodeOptions['web'];
+  if (w === undefined) web = { host: listen.host, port: 8000 };
+  else if (w === 'false') web = undefined;
+  else web = parseHostPort(w, '-w', '');
+  const debug = last('debug');
+
+  const hist = num('hist', 2000, true);
+  if (hist < 1) throw new FlagError('-hist must be at least 1');
+  const tlsCert = last('tlscert');
+  const tlsKey = last('tlskey');
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new FlagError('-tlscert and -tlskey must be given together');
+
+  return {
+    listen,
+    attach: values.get('a') ?? [],
+    bootUri: last('b') ?? (env.DOOZER_BOOT_URI || undefined),
+    cluster: last('c') ?? 'local',
+    web,
+    timeoutSec: num('timeout', 60),
+    pulseSec: num('pulse', 1),
+    fillSec: num('fill', 0.1),
+    hist,
+    tlsCert,
+    tlsKey,
+    placement: last('placement') ?? (env.DOOZERD_PLACEMENT || undefined),
+    debug: debug === undefined ? undefined : parseHostPort(debug, '-debug', ''),
+    showVersion: bool('v'),
+    showHelp: bool('h') || bool('help'),
+  };
+}

@@ -1,0 +1,52 @@
+// `doozerd` entry point: flags, start, signals, exit codes.
+import { logger } from '../log.js';
+import { FlagError, parseFlags, usage } from './flags.js';
+import { startNode } from './node.js';
+import { VERSION } from '../version.js';
+
+const log = logger('doozerd');
+
+export async function main(argv: string[]): Promise<void> {
+  let opts;
+  try {
+    opts = parseFlags(argv);
+  } catch (e) {
+    if (e instanceof FlagError) {
+      process.stderr.write(`doozerd: ${e.message}\n${usage}`);
+      process.exit(2);
+    }
+    throw e;
+  }
+  if (opts.showHelp) {
+    process.stdout.write(usage);
+    return;
+  }
+  if (opts.showVersion) {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  try {
+    const node = await startNode(opts, {
+      ...(process.env.DOOZER_RWSECRET ? { rwSecret: process.env.DOOZER_RWSECRET } : {}),
+      ...(process.env.DOOZER_ROSECRET ? { roSecret: process.env.DOOZER_ROSECRET } : {}),
+      onFatal(reason) {
+        log.error(`${reason}; exiting`);
+        process.exit(1);
+      },
+    });
+    const shutdown = (sig: string): void => {
+      log.info(`${sig}: shutting down`);
+      node.close().finally(() => process.exit(0));
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE') {
+      log.error(`cannot listen on ${opts.listen.host}:${opts.listen.port}: address in use; is another doozerd running? pick another with -l`);
+    } else {
+      log.error(`cannot start: ${err.message}`);
+    }
+    process.exit(1);
+  }
+}

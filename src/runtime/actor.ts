@@ -1,0 +1,49 @@
+// What an actor is: a named unit with a mailbox and a handler. Actor code
+// sees only this context, never the thread it runs on.
+import type { Logger } from '../log.js';
+import type { Message } from './message.js';
+
+export interface ActorContext {
+  /** This actor's address. */
+  readonly self: string;
+  /** Queue a message for another actor (or endpoint). False when its mailbox is full. */
+  send<M extends Message>(to: string, msg: M): boolean;
+  /** Deliver `msg` to this actor after `delayMs`; a timer with the same key is replaced. */
+  setTimer(key: string, delayMs: number, msg: Message): void;
+  clearTimer(key: string): void;
+  /** Monotonic milliseconds. */
+  now(): number;
+  readonly log: Logger;
+  /**
+   * State that must survive a restart of this actor (an acceptor's promises,
+   * the store). Kept by the host, outside the actor instance. Values must be
+   * structured-clone safe.
+   */
+  readonly durable: Map<string, unknown>;
+  /** Stop this actor after the current message. */
+  stopSelf(reason?: string): void;
+}
+
+export interface Actor {
+  /** Handle one message. Throwing crashes the actor; its supervisor decides what happens next. */
+  receive(msg: Message): void;
+  /** Called when the actor stops or is about to be replaced by a restart. */
+  stopped?(): void;
+}
+
+export type ActorFactory = (ctx: ActorContext, args: any) => Actor;
+
+/**
+ * How the supervisor treats a crash:
+ * - permanent: restart (with backoff); too many restarts escalate (the node exits).
+ * - temporary: stop it and tell its watchers (a client session: its connection closes).
+ */
+export type RestartPolicy = 'permanent' | 'temporary';
+
+export interface ActorSpec {
+  name: string;
+  kind: string;
+  args?: unknown;
+  restart?: RestartPolicy;
+  mailboxCapacity?: number;
+}
