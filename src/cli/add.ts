@@ -1,0 +1,27 @@
+import { DoozerError } from '../errors.js';
+import { CliError } from './context.js';
+import type { Command } from './context.js';
+
+/** add <path>: set <path> 0 (create only); prints the new rev. */
+export const add: Command = {
+  name: 'add',
+  synopsis: '<path>',
+  summary: 'create the file (set <path> 0); print its rev',
+  minArgs: 1,
+  maxArgs: 1,
+  async run(ctx) {
+    const path = ctx.args[0]!;
+    const body = await ctx.readStdin();
+    const c = await ctx.client();
+    let rev: number;
+    try {
+      rev = await c.set(path, 0, body);
+    } catch (e) {
+      if (e instanceof DoozerError && e.code === 'REV_MISMATCH') {
+        throw new CliError(`add ${path}: ${path} already exists; use "doozer set ${path} <rev>" to overwrite it`, 1);
+      }
+      throw e;
+    }
+    await ctx.out(`${rev}\n`);
+  },
+};

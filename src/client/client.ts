@@ -1,0 +1,427 @@
+// The doozer client library: one Client = one connection to one node.
+//
+//   const c = await Client.dial('doozer:?ca=127.0.0.1:8046');
+//   const rev = await c.set('/app/x', 0, 'hello');
+//   const { value } = await c.get('/app/x');
+//   for await (const ev of c.watch('/app/**', rev + 1)) { ... }
+//   await c.close();
+//
+// Server errors are thrown as DoozerError with the protocol's code name
+// (REV_MISMATCH, NOENT, ...); transport problems as ConnectionError.
+import { Verb, FLAG_DEL, FLAG_SET } from '../net/client-codec.js';
+import type { Request, Response } from '../net/client-codec.js';
+import { DoozerError } from '../errors.js';
+import { AbortedError, Connection, ConnectionError } from './connection.js';
+import type { ConnectOptions, RequestOptions } from './connection.js';
+import { formatAddress, parseAddress, parseTarget, UriError } from './uri.js';
+import type { Address } from './uri.js';
+
+/** Special revisions (spec/protocol.md). */
+export const REV_MISSING = 0;
+export const REV_CLOBBER = -1;
+export const REV_DIR = -2;
+
+export interface DialOptions extends ConnectOptions {
+  /** Name-service URI used to resolve `cn=` (the CLI passes -b / $DOOZER_BOOT_URI). */
+  boot?: string;
+  /** Secret to present with ACCESS; overrides the URI's `sk`. */
+  secret?: string;
+}
+
+export interface GetResult {
+  /** The body; empty for a missing file. */
+  value: Buffer;
+  /** The file's rev; 0 when the file is missing. */
+  rev: number;
+}
+
+export interface StatResult {
+  /** File: body length. Directory: number of entries. Missing: 0. */
+  len: number;
+  /** File: its rev. Directory: -2 (REV_DIR). Missing: 0 (REV_MISSING). */
+  rev: number;
+}
+
+/** A change reported by WAIT, or a file reported by WALK (flags = 4). */
+export interface WaitEvent {
+  path: string;
+  /** Revision of the change (WAIT), or the file's rev (WALK). */
+  rev: number;
+  value: Buffer;
+  flags: number;
+  /** The file was written. */
+  isSet: boolean;
+  /** The file was deleted. */
+  isDel: boolean;
+}
+export type WalkEntry = WaitEvent;
+
+export interface WatchOptions {
+  /** Stops the watch: the iterator ends (a pending next() resolves done). */
+  signal?: AbortSignal;
+}
+
+/** The async iterator returned by Client.watch. */
+export interface Watch extends AsyncIterableIterator<WaitEvent> {
+  /** Stops watching; a pending next() resolves with done. */
+  stop(): void;
+  /** The rev the next WAIT will ask from. */
+  readonly nextRev: number;
+}
+
+function toBuffer(v: Uint8Array | undefined): Buffer {
+  if (v === undefined) return Buffer.alloc(0);
+  return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
+function toBytes(v: string | Uint8Array): Uint8Array {
+  return typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
+}
+
+function toEvent(r: Response): WaitEvent {
+  const flags = r.flags ?? 0;
+  return {
+    path: r.path ?? '',
+    rev: r.rev ?? 0,
+    value: toBuffer(r.value),
+    flags,
+    isSet: (flags & FLAG_SET) !== 0,
+    isDel: (flags & FLAG_DEL) !== 0,
+  };
+}
+
+function checkInt(name: string, v: number): void {
+  if (!Number.isSafeInteger(v)) throw new TypeError(`${name} must be an integer, got ${v}`);
+}
+
+const CN_RE = /^[A-Za-z0-9.-]+$/;
+
+export class Client {
+  /** Wraps an open connection (Client.dial is the usual way in). */
+  constructor(readonly connection: Connection) {}
+
+  /** `host:port` of the node this client talks to. */
+  get address(): string {
+    return this.connection.address;
+  }
+
+  /**
+   * Connects to a doozer URI (`doozer:?ca=...&sk=...`) or a bare
+   * `host[:port]`. Tries each `ca` address in order, then the addresses
+   * `cn=` resolves to in the name service `opts.boot`. With a secret
+   * (`sk=` or opts.secret), sends ACCESS right after connecting.
+   */
+  static async dial(target: string, opts: DialOptions = {}): Promise<Client> {
+    const uri = parseTarget(target);
+    const addrs: Address[] = [...uri.addrs];
+    if (uri.cn !== undefined) {
+      if (opts.boot !== undefined && opts.boot !== '') {
+        addrs.push(...(await Client.lookupCluster(uri.cn, opts.boot, opts)));
+      } else if (addrs.length === 0) {
+        throw new UriError(
+          `cannot resolve cn=${uri.cn}: no name service given (pass a boot URI: -b or DOOZER_BOOT_URI), or add ca=host:port`,
+        );
+      }
+    }
+    if (addrs.length === 0) {
+      throw new UriError(`no address in ${JSON.stringify(target)}: add ca=host[:port], e.g. doozer:?ca=127.0.0.1:8046`);
+    }
+    const conn = await Client.connectAny(addrs, opts);
+    const client = new Client(conn);
+    const secret = opts.secret ?? uri.sk;
+    if (secret !== undefined) {
+      try {
+        await client.access(secret);
+      } catch (e) {
+        await client.close();
+        if (e instanceof DoozerError) {
+          throw new DoozerError(
+            e.code,
+            `the secret (sk=) was refused by ${conn.address}: ${e.detail ?? e.code}; check DOOZER_RWSECRET/DOOZER_ROSECRET on the server`,
+          );
+        }
+        throw e;
+      }
+    }
+    return client;
+  }
+
+  /** Connects to the first address that answers. */
+  static async connectAny(addrs: Address[], opts: ConnectOptions = {}): Promise<Connection> {
+    const errors: ConnectionError[] = [];
+    for (const a of addrs) {
+      try {
+        return await Connection.connect(a, opts);
+      } catch (e) {
+        if (!(e instanceof ConnectionError)) throw e;
+        errors.push(e);
+      }
+    }
+    if (errors.length === 1) throw errors[0]!;
+    const list = errors.map((e) => e.message.replace(/^cannot connect to /, '')).join('; ');
+    throw new ConnectionError(
+      `cannot connect to any of ${errors.length} addresses: ${list}`,
+      addrs.map(formatAddress).join(','),
+      errors[errors.length - 1]?.errno,
+    );
+  }
+
+  /**
+   * Looks up the addresses of cluster `cn` in a name service: the bodies of
+   * `/ctl/ns/<cn>/*` there.
+   */
+  static async lookupCluster(cn: string, boot: string, opts: ConnectOptions = {}): Promise<Address[]> {
+    if (!CN_RE.test(cn)) {
+      throw new UriError(`bad cluster name cn=${JSON.stringify(cn)}: use letters, digits, '.' and '-'`);
+    }
+    const ns = await Client.dial(boot, opts);
+    try {
+      const entries = await ns.walkAll(`/ctl/ns/${cn}/*`);
+      const out: Address[] = [];
+      for (const e of entries) {
+        const text = e.value.toString('utf8').trim();
+        if (text === '') continue;
+        try {
+          out.push(parseAddress(text));
+        } catch {
+          // A garbled entry: skip it, others may work.
+        }
+      }
+      if (out.length === 0) {
+        throw new UriError(
+          `cluster ${JSON.stringify(cn)} is not registered in the name service at ${ns.address} (no addresses under /ctl/ns/${cn}/)`,
+        );
+      }
+      return out;
+    } finally {
+      await ns.close();
+    }
+  }
+
+  /** Sends a raw request (tag chosen here); an error response throws DoozerError. */
+  request(req: Omit<Request, 'tag'>, opts?: RequestOptions): Promise<Response> {
+    return this.connection.call(req, opts);
+  }
+
+  /** Body and rev of a file, as of `rev` (default: now). Missing: empty body, rev 0. */
+  async get(path: string, rev?: number): Promise<GetResult> {
+    const req: Omit<Request, 'tag'> = { verb: Verb.GET, path };
+    if (rev !== undefined) {
+      checkInt('rev', rev);
+      req.rev = rev;
+    }
+    const r = await this.request(req);
+    return { value: toBuffer(r.value), rev: r.rev ?? 0 };
+  }
+
+  /**
+   * Writes a whole body if `rev` >= the file's rev (0: create only if
+   * missing; -1: unconditionally). Returns the rev of the write.
+   */
+  async set(path: string, rev: number, value: string | Uint8Array): Promise<number> {
+    checkInt('rev', rev);
+    const r = await this.request({ verb: Verb.SET, path, rev, value: toBytes(value) });
+    return r.rev ?? 0;
+  }
+
+  /** Deletes a file if `rev` >= its rev (-1: unconditionally). Missing files are fine. */
+  async del(path: string, rev: number): Promise<void> {
+    checkInt('rev', rev);
+    await this.request({ verb: Verb.DEL, path, rev });
+  }
+
+  /** The node's current store rev. */
+  async rev(): Promise<number> {
+    const r = await this.request({ verb: Verb.REV });
+    return r.rev ?? 0;
+  }
+
+  /** Runs one consensus round that changes nothing. */
+  async nop(): Promise<void> {
+    await this.request({ verb: Verb.NOP });
+  }
+
+  /** This node's id. */
+  async self(): Promise<string> {
+    const r = await this.request({ verb: Verb.SELF });
+    return toBuffer(r.value).toString('utf8');
+  }
+
+  /** File: {len: body length, rev}. Directory: {len: entries, rev: -2}. Missing: {0, 0}. */
+  async stat(path: string, rev?: number): Promise<StatResult> {
+    const req: Omit<Request, 'tag'> = { verb: Verb.STAT, path };
+    if (rev !== undefined) {
+      checkInt('rev', rev);
+      req.rev = rev;
+    }
+    const r = await this.request(req);
+    return { len: r.len ?? 0, rev: r.rev ?? 0 };
+  }
+
+  /** The offset-th entry name of a directory (RANGE past the end). */
+  async getdir(path: string, offset: number, rev?: number): Promise<string> {
+    checkInt('offset', offset);
+    const req: Omit<Request, 'tag'> = { verb: Verb.GETDIR, path, offset };
+    if (rev !== undefined) {
+      checkInt('rev', rev);
+      req.rev = rev;
+    }
+    const r = await this.request(req);
+    return r.path ?? '';
+  }
+
+  /** All entry names of a directory, in byte order, read at one rev (default: now). */
+  async getdirAll(path: string, rev?: number): Promise<string[]> {
+    const at = rev ?? (await this.rev());
+    const st = await this.stat(path, at);
+    if (st.rev !== REV_DIR) {
+      // Let the server name the problem (NOENT or NOTDIR).
+      await this.getdir(path, 0, at);
+      throw new DoozerError('NOTDIR', `${path} is not a directory`);
+    }
+    return pipelined(st.len, (i) => this.getdir(path, i, at));
+  }
+
+  /** The offset-th file matching a glob (depth-first, byte order); RANGE past the end. */
+  async walk(glob: string, offset: number, rev?: number): Promise<WalkEntry> {
+    checkInt('offset', offset);
+    const req: Omit<Request, 'tag'> = { verb: Verb.WALK, path: glob, offset };
+    if (rev !== undefined) {
+      checkInt('rev', rev);
+      req.rev = rev;
+    }
+    return toEvent(await this.request(req));
+  }
+
+  /** Every file matching a glob, in walk order, read at one rev (default: now). */
+  async walkAll(glob: string, rev?: number): Promise<WalkEntry[]> {
+    const at = rev ?? (await this.rev());
+    const out: WalkEntry[] = [];
+    let window = 16;
+    for (;;) {
+      const base = out.length;
+      const batch = await Promise.allSettled(
+        Array.from({ length: window }, (_, i) => this.walk(glob, base + i, at)),
+      );
+      for (const b of batch) {
+        if (b.status === 'fulfilled') {
+          out.push(b.value);
+          continue;
+        }
+        const e: unknown = b.reason;
+        if (e instanceof DoozerError && e.code === 'RANGE') return out;
+        throw e;
+      }
+      window = Math.min(window * 2, 256);
+    }
+  }
+
+  /**
+   * The first change at or after `rev` to a file matching `glob`. Answers at
+   * once from history, or when the change happens. `opts.signal` abandons it
+   * (rejects with AbortedError).
+   */
+  async wait(glob: string, rev: number, opts: RequestOptions = {}): Promise<WaitEvent> {
+    checkInt('rev', rev);
+    return toEvent(await this.request({ verb: Verb.WAIT, path: glob, rev }, opts));
+  }
+
+  /**
+   * Every change to files matching `glob`, in order, starting at `fromRev`
+   * (default: the next change). Each WAIT asks from the previous event's
+   * rev + 1, so nothing is skipped. `break` or stop() ends it.
+   */
+  watch(glob: string, fromRev?: number, opts: WatchOptions = {}): Watch {
+    if (fromRev !== undefined) checkInt('fromRev', fromRev);
+    return new WatchIterator(this, glob, fromRev, opts.signal);
+  }
+
+  /** Presents a secret. Wrong secret: DoozerError OTHER "permission denied". */
+  async access(secret: string | Uint8Array): Promise<void> {
+    await this.request({ verb: Verb.ACCESS, value: toBytes(secret) });
+  }
+
+  /** Closes the connection; pending requests reject with ConnectionError. */
+  close(): Promise<void> {
+    return this.connection.close();
+  }
+}
+
+/** Runs fn(0..count-1) with at most `window` requests in flight; results in order. */
+async function pipelined<T>(count: number, fn: (i: number) => Promise<T>, window = 256): Promise<T[]> {
+  const out: T[] = new Array<T>(count);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < count) {
+      const i = next++;
+      out[i] = await fn(i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(window, count) }, worker));
+  return out;
+}
+
+class WatchIterator implements Watch {
+  private rev: number | undefined;
+  private done = false;
+  private readonly abort = new AbortController();
+  private running: Promise<IteratorResult<WaitEvent>> | undefined;
+
+  constructor(
+    private readonly client: Client,
+    private readonly glob: string,
+    fromRev: number | undefined,
+    signal: AbortSignal | undefined,
+  ) {
+    this.rev = fromRev;
+    if (signal) {
+      if (signal.aborted) this.stop();
+      else signal.addEventListener('abort', () => this.stop(), { once: true });
+    }
+  }
+
+  get nextRev(): number {
+    return this.rev ?? NaN;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<WaitEvent>> {
+    // Calls are serialised: a second next() waits for the first.
+    const prev = this.running ?? Promise.resolve(undefined);
+    const p = prev.then(() => this.step(), () => this.step());
+    this.running = p;
+    return p;
+  }
+
+  private async step(): Promise<IteratorResult<WaitEvent>> {
+    if (this.done) return { done: true, value: undefined };
+    try {
+      if (this.rev === undefined) this.rev = (await this.client.rev()) + 1;
+      if (this.done) return { done: true, value: undefined };
+      const ev = await this.client.wait(this.glob, this.rev, { signal: this.abort.signal });
+      this.rev = ev.rev + 1;
+      return { done: false, value: ev };
+    } catch (e) {
+      if (e instanceof AbortedError || this.done) {
+        this.done = true;
+        return { done: true, value: undefined };
+      }
+      this.done = true;
+      throw e;
+    }
+  }
+
+  stop(): void {
+    if (this.done) return;
+    this.done = true;
+    this.abort.abort();
+  }
+
+  return(): Promise<IteratorResult<WaitEvent>> {
+    this.stop();
+    return Promise.resolve({ done: true, value: undefined });
+  }
+}

@@ -1,0 +1,254 @@
+// One client TCP (or TLS) connection to a doozerd: framing, tag allocation,
+// pipelining. Requests are written at once; responses are matched to their
+// request by tag, in whatever order the server sends them (a WAIT may be
+// answered minutes after later GETs). Losing the connection rejects every
+// pending request with a ConnectionError.
+import net from 'node:net';
+import tls from 'node:tls';
+import { decodeResponse, encodeRequest, errName, verbName } from '../net/client-codec.js';
+import type { Request, Response } from '../net/client-codec.js';
+import { FrameError, FrameReader, frame } from '../net/framing.js';
+import { DoozerError } from '../errors.js';
+import { formatAddress } from './uri.js';
+import type { Address } from './uri.js';
+
+/** Largest response frame we accept by default. Bodies are small (a
+ * consensus datagram is 3000 bytes) but an old server may hold larger ones. */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
+
+/** The connection could not be made, or was lost, or was closed by us. */
+export class ConnectionError extends Error {
+  constructor(
+    message: string,
+    /** `host:port` of the connection. */
+    readonly address: string,
+    /** Underlying errno code (ECONNREFUSED, ETIMEDOUT, ...), when there is one. */
+    readonly errno?: string,
+  ) {
+    super(message);
+    this.name = 'ConnectionError';
+  }
+}
+
+/** A pending request abandoned through its AbortSignal. */
+export class AbortedError extends Error {
+  constructor(message = 'request aborted') {
+    super(message);
+    this.name = 'AbortError';
+  }
+}
+
+export interface ConnectOptions {
+  /** Use TLS; an object is passed to tls.connect (ca, servername, rejectUnauthorized...). */
+  tls?: boolean | tls.ConnectionOptions;
+  /** Give up connecting after this many ms (default 5000). */
+  connectTimeoutMs?: number;
+  /** Close the connection if a response frame is larger (default 16 MiB). */
+  maxResponseBytes?: number;
+}
+
+export interface RequestOptions {
+  /** Abandon the request: its promise rejects with AbortedError. The server
+   * may still answer later; that answer is dropped and its tag is only
+   * reused afterwards. */
+  signal?: AbortSignal;
+}
+
+interface Pending {
+  /** Verb and path, for error messages. */
+  what: string;
+  resolve(r: Response): void;
+  reject(e: Error): void;
+  /** Set once the caller gave up on this request; the tag stays reserved. */
+  abandoned: boolean;
+  cleanup?: () => void;
+}
+
+const MAX_TAG = 0x7fffffff; // tag is int32; we use non-negative tags only.
+
+function describe(req: Request): string {
+  const verb = req.verb === undefined ? 'request' : (verbName(req.verb) ?? `verb ${req.verb}`);
+  return req.path === undefined ? verb : `${verb} ${req.path}`;
+}
+
+/** Maps an error response to a DoozerError with the protocol's code name. */
+export function responseError(r: Response): DoozerError {
+  const code = r.errCode!;
+  const name = errName(code);
+  if (name === undefined) {
+    return new DoozerError('OTHER', `unknown error code ${code}${r.errDetail ? `: ${r.errDetail}` : ''}`);
+  }
+  return new DoozerError(name, r.errDetail);
+}
+
+export class Connection {
+  readonly address: string;
+  private readonly pending = new Map<number, Pending>();
+  private readonly reader: FrameReader;
+  private nextTag = 0;
+  private closedError: ConnectionError | undefined;
+
+  /** Wraps an already-connected socket. Prefer Connection.connect. */
+  constructor(
+    private readonly socket: net.Socket,
+    address: string,
+    opts: { maxResponseBytes?: number } = {},
+  ) {
+    this.address = address;
+    this.reader = new FrameReader(opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('error', (err: NodeJS.ErrnoException) => {
+      this.fail(
+        new ConnectionError(`connection to ${this.address} failed: ${err.message}`, this.address, err.code),
+      );
+    });
+    socket.on('close', () => {
+      this.fail(new ConnectionError(`connection to ${this.address} closed by the server`, this.address));
+    });
+  }
+
+  /** Opens a connection. Rejects with ConnectionError (errno set) on failure. */
+  static connect(addr: Address, opts: ConnectOptions = {}): Promise<Connection> {
+    const address = formatAddress(addr);
+    const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    return new Promise<Connection>((resolve, reject) => {
+      let socket: net.Socket;
+      const readyEvent = opts.tls ? 'secureConnect' : 'connect';
+      if (opts.tls) {
+        const tlsOpts: tls.ConnectionOptions = typeof opts.tls === 'object' ? { ...opts.tls } : {};
+        tlsOpts.host = addr.host;
+        tlsOpts.port = addr.port;
+        if (tlsOpts.servername === undefined && net.isIP(addr.host) === 0) tlsOpts.servername = addr.host;
+        socket = tls.connect(tlsOpts);
+      } else {
+        socket = net.connect({ host: addr.host, port: addr.port });
+      }
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(
+          new ConnectionError(`cannot connect to ${address}: timed out after ${timeoutMs} ms`, address, 'ETIMEDOUT'),
+        );
+      }, timeoutMs);
+      const onError = (err: NodeJS.ErrnoException): void => {
+        clearTimeout(timer);
+        socket.destroy();
+        const reason = err.code === 'ECONNREFUSED' ? 'connection refused' : err.message;
+        reject(new ConnectionError(`cannot connect to ${address}: ${reason}`, address, err.code));
+      };
+      socket.once('error', onError);
+      socket.once(readyEvent, () => {
+        clearTimeout(timer);
+        socket.off('error', onError);
+        resolve(new Connection(socket, address, opts));
+      });
+    });
+  }
+
+  /** Number of requests sent and not yet answered (abandoned ones included). */
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  get closed(): boolean {
+    return this.closedError !== undefined;
+  }
+
+  /**
+   * Sends one request (the tag is chosen here) and resolves with the raw
+   * response, error responses included. Rejects only with ConnectionError
+   * or AbortedError.
+   */
+  send(req: Omit<Request, 'tag'>, opts: RequestOptions = {}): Promise<Response> {
+    if (this.closedError) return Promise.reject(this.closedError);
+    const signal = opts.signal;
+    if (signal?.aborted) return Promise.reject(new AbortedError(`${describe(req)} aborted`));
+    const tag = this.allocTag();
+    const what = describe(req);
+    return new Promise<Response>((resolve, reject) => {
+      const p: Pending = { what, resolve, reject, abandoned: false };
+      if (signal) {
+        const onAbort = (): void => {
+          if (p.abandoned) return;
+          p.abandoned = true;
+          reject(new AbortedError(`${what} aborted`));
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        p.cleanup = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.pending.set(tag, p);
+      this.socket.write(frame(encodeRequest({ ...req, tag })));
+    });
+  }
+
+  /** Like send, but an error response rejects with DoozerError. */
+  async call(req: Omit<Request, 'tag'>, opts: RequestOptions = {}): Promise<Response> {
+    const r = await this.send(req, opts);
+    if (r.errCode !== undefined) throw responseError(r);
+    return r;
+  }
+
+  /** Closes the connection; pending requests reject with ConnectionError. */
+  close(): Promise<void> {
+    if (!this.closedError) {
+      this.fail(new ConnectionError(`connection to ${this.address} was closed by the client`, this.address));
+    }
+    if (this.socket.closed) return Promise.resolve();
+    return new Promise((resolve) => this.socket.once('close', () => resolve()));
+  }
+
+  private allocTag(): number {
+    // Tags in use (including abandoned requests the server may still answer)
+    // are skipped, so the server never sees TAG_IN_USE from us.
+    for (;;) {
+      const t = this.nextTag;
+      this.nextTag = t >= MAX_TAG ? 0 : t + 1;
+      if (!this.pending.has(t)) return t;
+    }
+  }
+
+  private onData(chunk: Buffer): void {
+    let frames: Buffer[];
+    try {
+      frames = this.reader.push(chunk);
+    } catch (e) {
+      const msg = e instanceof FrameError ? e.message : String(e);
+      this.fail(new ConnectionError(`protocol error from ${this.address}: ${msg}`, this.address, 'EPROTO'));
+      return;
+    }
+    for (const f of frames) {
+      let r: Response;
+      try {
+        r = decodeResponse(f);
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        this.fail(
+          new ConnectionError(`protocol error from ${this.address}: undecodable response (${msg})`, this.address, 'EPROTO'),
+        );
+        return;
+      }
+      if (r.tag === undefined) continue; // Nothing to match it to.
+      const p = this.pending.get(r.tag);
+      if (!p) continue; // Not ours (or already failed): drop it.
+      this.pending.delete(r.tag);
+      p.cleanup?.();
+      if (!p.abandoned) p.resolve(r);
+    }
+  }
+
+  private fail(err: ConnectionError): void {
+    if (this.closedError) return;
+    this.closedError = err;
+    const pending = [...this.pending.values()];
+    this.pending.clear();
+    for (const p of pending) {
+      p.cleanup?.();
+      if (p.abandoned) continue;
+      p.abandoned = true;
+      const e = new ConnectionError(`${err.message} (while waiting for ${p.what})`, err.address, err.errno);
+      p.reject(e);
+    }
+    this.socket.destroy();
+  }
+}

@@ -1,0 +1,15 @@
+// Public entry point of the doozer client library.
+export { Client, REV_CLOBBER, REV_DIR, REV_MISSING } from './client.js';
+export type { DialOptions, GetResult, StatResult, WaitEvent, WalkEntry, Watch, WatchOptions } from './client.js';
+export {
+  AbortedError,
+  Connection,
+  ConnectionError,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_MAX_RESPONSE_BYTES,
+  responseError,
+} from './connection.js';
+export type { ConnectOptions, RequestOptions } from './connection.js';
+export { DEFAULT_PORT, formatAddress, isDoozerUri, parseAddress, parseTarget, parseUri, UriError } from './uri.js';
+export type { Address, DoozerUri } from './uri.js';
+export { DoozerError } from '../errors.js';

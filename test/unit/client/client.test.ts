@@ -1,0 +1,185 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client } from '../../../src/client/client.js';
+import type { WaitEvent } from '../../../src/client/client.js';
+import { DoozerError } from '../../../src/errors.js';
+import { Verb } from '../../../src/net/client-codec.js';
+import { memoryStore, startFakeServer } from './fake-server.js';
+import type { FakeServer } from './fake-server.js';
+
+const cleanup: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (cleanup.length) await cleanup.pop()!();
+});
+
+async function setup(opts: Parameters<typeof memoryStore>[0] = {}) {
+  const store = memoryStore(opts);
+  const server = await startFakeServer(store.handler);
+  cleanup.push(() => server.close());
+  const client = await Client.dial(server.uri);
+  cleanup.push(() => client.close());
+  return { store, server, client };
+}
+
+const text = (e: WaitEvent) => ({ path: e.path, rev: e.rev, value: e.value.toString(), isSet: e.isSet, isDel: e.isDel });
+
+describe('Client against an in-memory store', () => {
+  it('set / get / stat / del round trip', async () => {
+    const { client: c } = await setup();
+    const r1 = await c.set('/a/b', 0, 'one');
+    expect(await c.get('/a/b')).toEqual({ value: Buffer.from('one'), rev: r1 });
+    expect(await c.stat('/a/b')).toEqual({ len: 3, rev: r1 });
+    expect(await c.stat('/a')).toEqual({ len: 1, rev: -2 });
+    await expect(c.set('/a/b', 0, 'two')).rejects.toMatchObject({ code: 'REV_MISMATCH' });
+    const r2 = await c.set('/a/b', r1, new Uint8Array([0, 255]));
+    expect(r2).toBeGreaterThan(r1);
+    expect((await c.get('/a/b')).value).toEqual(Buffer.from([0, 255]));
+    await c.del('/a/b', r2);
+    expect(await c.stat('/a/b')).toEqual({ len: 0, rev: 0 });
+  });
+
+  it('rejects non-integer revs before sending', async () => {
+    const { client: c, server } = await setup();
+    await expect(c.set('/a', 1.5, 'x')).rejects.toThrow(TypeError);
+    expect(server.requests.length).toBe(0);
+  });
+
+  it('getdirAll lists entries in byte order; errors name the problem', async () => {
+    const { client: c } = await setup();
+    const names = Array.from({ length: 40 }, (_, i) => `f${String(i).padStart(2, '0')}`);
+    for (const n of names) await c.set(`/d/${n}`, 0, n);
+    await c.set('/d/Z', 0, 'z');
+    expect(await c.getdirAll('/d')).toEqual(['Z', ...names]);
+    await expect(c.getdirAll('/nope')).rejects.toMatchObject({ code: 'NOENT' });
+    await expect(c.getdirAll('/d/Z')).rejects.toMatchObject({ code: 'NOTDIR' });
+  });
+
+  it('walkAll returns every match in walk order across several windows', async () => {
+    const { client: c } = await setup();
+    const paths: string[] = [];
+    for (let i = 0; i < 70; i++) paths.push(`/w/${String(i).padStart(3, '0')}`);
+    for (const p of paths) await c.set(p, 0, p);
+    await c.set('/w-x', 0, 'other');
+    const all = await c.walkAll('/w/*');
+    expect(all.map((e) => e.path)).toEqual(paths);
+    expect(all.every((e) => e.isSet && e.value.toString() === e.path)).toBe(true);
+    expect(await c.walkAll('/nothing/**')).toEqual([]);
+    await expect(c.walkAll('/w/[')).rejects.toMatchObject({ code: 'OTHER', detail: 'invalid glob pattern: /w/[' });
+  });
+
+  it('wait answers from history or when the change happens', async () => {
+    const { client: c, store } = await setup();
+    const r = await c.set('/q/a', 0, 'x');
+    expect(text(await c.wait('/q/**', r))).toEqual({ path: '/q/a', rev: r, value: 'x', isSet: true, isDel: false });
+    const p = c.wait('/q/**', r + 1);
+    await new Promise((res) => setTimeout(res, 20));
+    store.del('/q/a');
+    expect(text(await p)).toEqual({ path: '/q/a', rev: r + 1, value: '', isSet: false, isDel: true });
+  });
+
+  it('self, rev, nop', async () => {
+    const { client: c } = await setup({ id: 'ABCDEFGHIJKLMNOP' });
+    expect(await c.self()).toBe('ABCDEFGHIJKLMNOP');
+    const r = await c.rev();
+    await c.nop();
+    expect(await c.rev()).toBe(r + 1);
+  });
+
+  it('with a secret: refused until ACCESS, fine after', async () => {
+    const store = memoryStore({ secret: 'sesame' });
+    const server = await startFakeServer(store.handler);
+    cleanup.push(() => server.close());
+    const anon = await Client.dial(server.uri);
+    cleanup.push(() => anon.close());
+    await expect(anon.get('/x')).rejects.toMatchObject({ code: 'OTHER', detail: 'permission denied' });
+    const ok = await Client.dial(`${server.uri}&sk=sesame`);
+    cleanup.push(() => ok.close());
+    expect((await ok.get('/x')).rev).toBe(0);
+  });
+});
+
+describe('Client.watch', () => {
+  it('yields every change in order, re-waiting at rev+1, and stops on break', async () => {
+    const { client: c, store, server } = await setup();
+    const from = (await c.rev()) + 1;
+    const seen: ReturnType<typeof text>[] = [];
+    const done = (async () => {
+      for await (const ev of c.watch('/w/**', from)) {
+        seen.push(text(ev));
+        if (seen.length === 4) break;
+      }
+    })();
+    store.set('/w/a', '1');
+    store.set('/other', 'ignored');
+    store.set('/w/b', '2');
+    await new Promise((r) => setTimeout(r, 20));
+    store.del('/w/a');
+    store.set('/w/a', '3');
+    await done;
+    expect(seen).toEqual([
+      { path: '/w/a', rev: from, value: '1', isSet: true, isDel: false },
+      { path: '/w/b', rev: from + 2, value: '2', isSet: true, isDel: false },
+      { path: '/w/a', rev: from + 3, value: '', isSet: false, isDel: true },
+      { path: '/w/a', rev: from + 4, value: '3', isSet: true, isDel: false },
+    ]);
+    const waits = server.requests.filter((r) => r.verb === Verb.WAIT).map((r) => r.rev);
+    expect(waits).toEqual([from, from + 1, from + 3, from + 4]);
+  });
+
+  it('defaults to the next change, and stop() ends a pending next()', async () => {
+    const { client: c, store } = await setup();
+    store.set('/old', 'before');
+    const w = c.watch('/**');
+    const first = w.next();
+    await new Promise((r) => setTimeout(r, 20));
+    store.set('/new', 'after');
+    expect(text((await first).value as WaitEvent).path).toBe('/new');
+    const pending = w.next();
+    await new Promise((r) => setTimeout(r, 20));
+    w.stop();
+    expect(await pending).toEqual({ done: true, value: undefined });
+    expect(await w.next()).toEqual({ done: true, value: undefined });
+    // The connection still works after abandoning the WAIT.
+    expect(await c.rev()).toBe(store.rev);
+  });
+
+  it('ends when its AbortSignal fires, and reports nop events on /**', async () => {
+    const { client: c } = await setup();
+    const ac = new AbortController();
+    const from = (await c.rev()) + 1;
+    const got: WaitEvent[] = [];
+    const done = (async () => {
+      for await (const ev of c.watch('/**', from, { signal: ac.signal })) {
+        got.push(ev);
+        ac.abort();
+      }
+    })();
+    await c.nop();
+    await done;
+    expect(got.map((e) => [e.path, e.rev, e.flags, e.isSet, e.isDel])).toEqual([['/', from, 0, false, false]]);
+  });
+
+  it('throws server errors (e.g. a bad glob) from the iterator', async () => {
+    const { client: c } = await setup();
+    const it = c.watch('/[', 1);
+    await expect(it.next()).rejects.toBeInstanceOf(DoozerError);
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+  });
+});
+
+describe('cn= resolution through a name service', () => {
+  it('looks up /ctl/ns/<cn>/* and dials those addresses', async () => {
+    const target = await setup({ id: 'TARGETTARGETTARG' });
+    const ns = memoryStore();
+    const nsServer: FakeServer = await startFakeServer(ns.handler);
+    cleanup.push(() => nsServer.close());
+    ns.set('/ctl/ns/ls/AAAA', '127.0.0.1:1'); // dead entry, skipped
+    ns.set('/ctl/ns/ls/BBBB', target.server.address);
+    ns.set('/ctl/ns/other/CCCC', '127.0.0.1:2');
+    const c = await Client.dial('doozer:?cn=ls', { boot: nsServer.uri });
+    cleanup.push(() => c.close());
+    expect(await c.self()).toBe('TARGETTARGETTARG');
+    await expect(Client.dial('doozer:?cn=nope', { boot: nsServer.uri })).rejects.toThrow(
+      /cluster "nope" is not registered in the name service/,
+    );
+  });
+});
