@@ -10,6 +10,7 @@ import { listenForClients, type ClientListener } from '../net/client-listener.js
 import type { NodeOptions } from './flags.js';
 import { newNodeId } from './node-id.js';
 import { seedMutations, startupProposals } from './boot.js';
+import { startWebView, type WebServer } from '../net/http/server.js';
 
 const log = logger('node');
 
@@ -56,11 +57,20 @@ export async function startNode(opts: NodeOptions, env: NodeEnv): Promise<Runnin
     throw e;
   }
   log.info(`node ${id} serving clients on ${addr} (cluster ${opts.cluster})`);
+  let web: WebServer | undefined;
+  try {
+    web = await startWebView({ web: opts.web, secretSet: Boolean(env.rwSecret || env.roSecret), system: host, nodeId: id, clientConnections: () => clients.connections() });
+  } catch (e) {
+    await clients.close();
+    host.stopAll();
+    throw e;
+  }
 
   return {
     id,
     addr,
     async close() {
+      await web?.close();
       await clients.close();
       host.stopAll();
     },

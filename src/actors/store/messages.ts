@@ -1,6 +1,6 @@
 // Messages the store actor understands and sends. Plain data only.
 import type { Response } from '../../net/client-codec.js';
-import type { StoreEvent } from './store.js';
+import type { StoreEvent, StoreFile } from './store.js';
 
 export const STORE = 'store';
 
@@ -21,6 +21,11 @@ export type StoreMessage =
   /** Stream every event with seqn > fromRev to `subscriber` as `store-event`s (fromRev < oldest: `store-too-late`). */
   | { type: 'subscribe'; subscriber: string; fromRev: number }
   | { type: 'unsubscribe'; subscriber: string }
+  /** Web view: every file at the current rev, answered with `store-snapshot`; with
+   * `subscribe`, `replyTo` then also gets every later event (as `subscribe`), with no gap. */
+  | { type: 'snapshot'; replyTo: string; tag: number; subscribe?: boolean }
+  /** /metrics: numbers about the store, answered with `store-stats`. */
+  | { type: 'store-stats'; replyTo: string; tag: number }
   | { type: 'clean' };
 
 /** Sent to a requester: the wire response for its tag. */
@@ -33,4 +38,23 @@ export interface ReplyMessage {
 export interface StoreEventMessage {
   type: 'store-event';
   event: StoreEvent;
+}
+
+/** Answer to `snapshot`: all files at `rev`, each with its own rev. */
+export interface StoreSnapshotMessage {
+  type: 'store-snapshot';
+  tag: number;
+  rev: number;
+  files: StoreFile[];
+}
+
+/** Answer to `store-stats`. */
+export interface StoreStatsMessage {
+  type: 'store-stats';
+  tag: number;
+  rev: number;
+  oldestRev: number;
+  /** Pending WAITs. */
+  waits: number;
+  subscribers: number;
 }

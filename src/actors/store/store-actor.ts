@@ -6,7 +6,7 @@ import { DoozerError } from '../../errors.js';
 import { ErrCode, FLAG_SET, type Response } from '../../net/client-codec.js';
 import { compileGlob, type Glob } from './glob.js';
 import { Store, type StoreEvent } from './store.js';
-import type { ReplyMessage, StoreEventMessage, StoreMessage } from './messages.js';
+import type { ReplyMessage, StoreEventMessage, StoreMessage, StoreSnapshotMessage, StoreStatsMessage } from './messages.js';
 
 export interface StoreActorArgs {
   hist: number;
@@ -175,6 +175,15 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
       }
       case 'unsubscribe':
         subscribers.delete(m.subscriber);
+        return;
+      case 'snapshot':
+        ctx.send(m.replyTo, { type: 'store-snapshot', tag: m.tag, rev: s.rev, files: s.files() } satisfies StoreSnapshotMessage);
+        if (m.subscribe) subscribers.add(m.replyTo);
+        return;
+      case 'store-stats':
+        ctx.send(m.replyTo, {
+          type: 'store-stats', tag: m.tag, rev: s.rev, oldestRev: s.oldestRev, waits: waits.length, subscribers: subscribers.size,
+        } satisfies StoreStatsMessage);
         return;
       case 'clean':
         s.clean();
