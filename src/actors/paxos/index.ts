@@ -1,0 +1,14 @@
+// Public surface of the pure consensus core.
+export { Manager, type ManagerOptions, type ManagerView, type InstanceView, type Ready } from './manager.js';
+export { CalConfig } from './cals.js';
+export {
+  Cmd,
+  NOP_VALUE,
+  bytesEqual,
+  type Cal,
+  type Learned,
+  type PaxosMsg,
+  type Rng,
+  type Send,
+  type Written,
+} from './types.js';
