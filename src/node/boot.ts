@@ -19,12 +19,16 @@ export function seedMutations(cluster: string, nodeId: string, addr: string): Ui
 }
 
 /** A node's addr, hostname and version files. */
-export function nodeFileMutations(nodeId: string, addr: string, rev: number): Uint8Array[] {
+export function nodeFiles(nodeId: string, addr: string): { path: string; body: Uint8Array }[] {
   return [
-    encodeSet(rev, `/ctl/node/${nodeId}/addr`, text(addr)),
-    encodeSet(rev, `/ctl/node/${nodeId}/hostname`, text(hostname())),
-    encodeSet(rev, `/ctl/node/${nodeId}/version`, text(VERSION)),
+    { path: `/ctl/node/${nodeId}/addr`, body: text(addr) },
+    { path: `/ctl/node/${nodeId}/hostname`, body: text(hostname()) },
+    { path: `/ctl/node/${nodeId}/version`, body: text(VERSION) },
   ];
+}
+
+function nodeFileMutations(nodeId: string, addr: string, rev: number): Uint8Array[] {
+  return nodeFiles(nodeId, addr).map((f) => encodeSet(rev, f.path, f.body));
 }
 
 /** After seeding: alpha no-ops so later CALs have a window, then the writable file. */

@@ -1,6 +1,7 @@
 // Messages the store actor understands and sends. Plain data only.
 import type { Response } from '../../net/client-codec.js';
 import type { StoreEvent, StoreFile } from './store.js';
+import type { CtlCal } from './ctl.js';
 
 export const STORE = 'store';
 
@@ -18,8 +19,12 @@ export type StoreMessage =
   | { type: 'cancel'; owner: string }
   /** Refuse a DEL that would hit the replicated quirk (store.md), else pass it to `forwardTo`. */
   | { type: 'check-del'; path: string; forwardTo: string; forward: { type: string } & Record<string, unknown>; replyTo: string; tag: number }
-  /** Stream every event with seqn > fromRev to `subscriber` as `store-event`s (fromRev < oldest: `store-too-late`). */
-  | { type: 'subscribe'; subscriber: string; fromRev: number }
+  /** Stream every event with seqn > fromRev to `subscriber` as `store-event`s (fromRev < oldest: `store-too-late`).
+   * With `withCals`, first a `store-cals` for version fromRev, and every event that changes the
+   * CAL list carries the new list. */
+  | { type: 'subscribe'; subscriber: string; fromRev: number; withCals?: boolean }
+  /** Replace the store with a copy taken from a CAL (a follower that fell out of its history). */
+  | { type: 'load-snapshot'; snapshot: { rev: number; files: StoreFile[] } }
   | { type: 'unsubscribe'; subscriber: string }
   /** Web view: every file at the current rev, answered with `store-snapshot`; with
    * `subscribe`, `replyTo` then also gets every later event (as `subscribe`), with no gap. */
@@ -38,6 +43,15 @@ export interface ReplyMessage {
 export interface StoreEventMessage {
   type: 'store-event';
   event: StoreEvent;
+  /** For `withCals` subscribers: the CAL list as of this event's version, when it changed. */
+  cals?: CtlCal[];
+}
+
+/** For `withCals` subscribers: the CAL list as of version `rev`. */
+export interface StoreCalsMessage {
+  type: 'store-cals';
+  rev: number;
+  cals: CtlCal[];
 }
 
 /** Answer to `snapshot`: all files at `rev`, each with its own rev. */

@@ -6,7 +6,8 @@ import { DoozerError } from '../../errors.js';
 import { ErrCode, FLAG_SET, type Response } from '../../net/client-codec.js';
 import { compileGlob, type Glob } from './glob.js';
 import { Store, type StoreEvent } from './store.js';
-import type { ReplyMessage, StoreEventMessage, StoreMessage, StoreSnapshotMessage, StoreStatsMessage } from './messages.js';
+import { calList, type CtlCal } from './ctl.js';
+import type { StoreCalsMessage, ReplyMessage, StoreEventMessage, StoreMessage, StoreSnapshotMessage, StoreStatsMessage } from './messages.js';
 
 export interface StoreActorArgs {
   hist: number;
@@ -22,6 +23,18 @@ interface PendingWait {
 }
 type PendingRead = Extract<StoreMessage, { type: 'read' }>;
 
+interface StoreActorState {
+  store: Store;
+  /** Decided mutations that arrived before their predecessors. */
+  early: Map<number, Uint8Array>;
+  futureReads: Map<number, PendingRead[]>;
+  waits: PendingWait[];
+  subscribers: Set<string>;
+  /** Subscribers that also want CAL list changes, and the last list they got. */
+  calWatchers: Set<string>;
+  lastCals: string;
+}
+
 const CLEAN_INTERVAL_MS = 1000;
 const ALL = compileGlob('/**');
 
@@ -35,19 +48,26 @@ export function errorResponse(tag: number, e: unknown): ReplyMessage {
 }
 
 export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor {
-  // The Store survives a restart of this actor: it is the node's replica.
-  let store = ctx.durable.get('store') as Store | undefined;
-  if (!store) {
-    store = args.snapshot
-      ? Store.fromSnapshot(args.snapshot.rev, args.snapshot.files, { hist: args.hist })
-      : new Store({ hist: args.hist });
-    ctx.durable.set('store', store);
+  // Everything here survives a restart of this actor: the store is the node's
+  // replica, and waiting clients and subscribers must not be forgotten.
+  let state = ctx.durable.get('state') as StoreActorState | undefined;
+  if (!state) {
+    state = {
+      store: args.snapshot
+        ? Store.fromSnapshot(args.snapshot.rev, args.snapshot.files, { hist: args.hist })
+        : new Store({ hist: args.hist }),
+      early: new Map(),
+      futureReads: new Map(),
+      waits: [],
+      subscribers: new Set(),
+      calWatchers: new Set(),
+      lastCals: '',
+    };
+    ctx.durable.set('state', state);
   }
-  const s = store;
-  const early = new Map<number, Uint8Array>();
-  const futureReads = new Map<number, PendingRead[]>();
-  let waits: PendingWait[] = [];
-  const subscribers = new Set<string>();
+  const st = state;
+  let s = st.store;
+  const { early, futureReads, subscribers } = st;
 
   ctx.setTimer('clean', CLEAN_INTERVAL_MS, { type: 'clean' });
 
@@ -92,6 +112,10 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
   function applyInOrder(seqn: number, mutation: Uint8Array): void {
     if (seqn <= s.rev) return; // learned twice (duplicate LEARN): already applied
     early.set(seqn, mutation);
+    drainEarly();
+  }
+
+  function drainEarly(): void {
     for (let next = s.rev + 1, m = early.get(next); m; next = s.rev + 1, m = early.get(next)) {
       early.delete(next);
       const ev = s.apply(next, m);
@@ -100,20 +124,32 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
   }
 
   function publish(ev: StoreEvent): void {
-    if (waits.length) {
+    if (st.waits.length) {
       const still: PendingWait[] = [];
-      for (const w of waits) {
+      for (const w of st.waits) {
         if (ev.seqn >= w.rev && w.glob.matches(ev.path)) reply(w.replyTo, waitResponse(w.tag, ev));
         else still.push(w);
       }
-      waits = still;
+      st.waits = still;
     }
     const readers = futureReads.get(ev.seqn);
     if (readers) {
       futureReads.delete(ev.seqn);
       for (const r of readers) read(r);
     }
-    for (const sub of subscribers) ctx.send(sub, { type: 'store-event', event: ev } satisfies StoreEventMessage);
+    let cals: CtlCal[] | undefined;
+    if (st.calWatchers.size && (ev.path.startsWith('/ctl/cal/') || ev.path.startsWith('/ctl/node/'))) {
+      const now = calList(s);
+      const key = JSON.stringify(now);
+      if (key !== st.lastCals) {
+        st.lastCals = key;
+        cals = now;
+      }
+    }
+    for (const sub of subscribers) {
+      const msg: StoreEventMessage = cals && st.calWatchers.has(sub) ? { type: 'store-event', event: ev, cals } : { type: 'store-event', event: ev };
+      ctx.send(sub, msg);
+    }
   }
 
   function receive(msg: Message): void {
@@ -137,14 +173,14 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
           const glob = compileGlob(m.glob);
           const ev = s.firstEvent(glob, m.rev);
           if (ev) reply(m.replyTo, waitResponse(m.tag, ev));
-          else waits.push({ glob, rev: m.rev, replyTo: m.replyTo, tag: m.tag });
+          else st.waits.push({ glob, rev: m.rev, replyTo: m.replyTo, tag: m.tag });
         } catch (e) {
           reply(m.replyTo, errorResponse(m.tag, e));
         }
         return;
       }
       case 'cancel':
-        waits = waits.filter((w) => w.replyTo !== m.owner);
+        st.waits = st.waits.filter((w) => w.replyTo !== m.owner);
         for (const [rev, list] of futureReads) {
           const kept = list.filter((r) => r.replyTo !== m.owner);
           if (kept.length) futureReads.set(rev, kept);
@@ -166,15 +202,43 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
           ctx.send(m.subscriber, { type: 'store-too-late', oldestRev: s.oldestRev });
           return;
         }
-        for (; from <= s.rev; from++) {
-          const ev = s.firstEvent(ALL, from);
-          if (ev) ctx.send(m.subscriber, { type: 'store-event', event: ev } satisfies StoreEventMessage);
+        if (m.withCals) {
+          let cals = calList(s, m.fromRev);
+          ctx.send(m.subscriber, { type: 'store-cals', rev: m.fromRev, cals } satisfies StoreCalsMessage);
+          let key = JSON.stringify(cals);
+          for (; from <= s.rev; from++) {
+            const ev = s.firstEvent(ALL, from)!;
+            const msg: StoreEventMessage = { type: 'store-event', event: ev };
+            if (ev.path.startsWith('/ctl/cal/') || ev.path.startsWith('/ctl/node/')) {
+              cals = calList(s, from);
+              const k = JSON.stringify(cals);
+              if (k !== key) msg.cals = cals;
+              key = k;
+            }
+            ctx.send(m.subscriber, msg);
+          }
+          st.lastCals = JSON.stringify(calList(s));
+          st.calWatchers.add(m.subscriber);
+        } else {
+          for (; from <= s.rev; from++) {
+            const ev = s.firstEvent(ALL, from);
+            if (ev) ctx.send(m.subscriber, { type: 'store-event', event: ev } satisfies StoreEventMessage);
+          }
         }
         subscribers.add(m.subscriber);
         return;
       }
+      case 'load-snapshot': {
+        if (m.snapshot.rev <= s.rev) return;
+        ctx.log.warn(`replacing the store (rev ${s.rev}) with a snapshot at rev ${m.snapshot.rev}; subscribers miss the revs between`);
+        s = st.store = Store.fromSnapshot(m.snapshot.rev, m.snapshot.files, { hist: args.hist });
+        for (const k of [...early.keys()]) if (k <= s.rev) early.delete(k);
+        drainEarly();
+        return;
+      }
       case 'unsubscribe':
         subscribers.delete(m.subscriber);
+        st.calWatchers.delete(m.subscriber);
         return;
       case 'snapshot':
         ctx.send(m.replyTo, { type: 'store-snapshot', tag: m.tag, rev: s.rev, files: s.files() } satisfies StoreSnapshotMessage);
@@ -182,7 +246,7 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
         return;
       case 'store-stats':
         ctx.send(m.replyTo, {
-          type: 'store-stats', tag: m.tag, rev: s.rev, oldestRev: s.oldestRev, waits: waits.length, subscribers: subscribers.size,
+          type: 'store-stats', tag: m.tag, rev: s.rev, oldestRev: s.oldestRev, waits: st.waits.length, subscribers: subscribers.size,
         } satisfies StoreStatsMessage);
         return;
       case 'clean':

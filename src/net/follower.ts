@@ -1,0 +1,186 @@
+// The follower copies a cluster's changes into this node's store over the
+// client protocol while the node is not a CAL (a slave, or a CAL before its
+// first instance): pipelined `WAIT /**` at rev r+1, r+2, ... from a CAL,
+// each answer turned back into a mutation and applied in order. When the CAL
+// it follows dies it follows another one. It also carries the requests a
+// non-CAL node must make through a CAL (locking a CAL slot).
+import { Client } from '../client/client.js';
+import { DoozerError } from '../errors.js';
+import { logger } from '../log.js';
+import type { ActorSystem } from '../runtime/system.js';
+import type { Message } from '../runtime/message.js';
+import type { Request, Response } from './client-codec.js';
+import { ErrCode } from './client-codec.js';
+import { encodeDel, encodeSet, NOP_MUTATION } from '../actors/store/mutation.js';
+import { STORE } from '../actors/store/messages.js';
+import { copySnapshot } from '../node/attach.js';
+
+const log = logger('follower');
+
+export const FOLLOWER = 'follower';
+/** WAITs in flight: enough to keep up with a busy cluster over one connection. */
+const PIPELINE = 128;
+
+export type FollowerMessage =
+  /** Follow from `fromRev` + 1 up to (not including) `until`; `cals`: addresses to follow, in preference order. */
+  | { type: 'follow'; fromRev: number; until: number; cals: string[] }
+  /** Addresses of the current CALs changed. */
+  | { type: 'follow-cals'; cals: string[] }
+  /** Stop before `until` (the node is a CAL from there on). */
+  | { type: 'follow-until'; until: number }
+  /** A request to make through a CAL; answered with `{type:'reply', tag, response}`. */
+  | { type: 'upstream-call'; req: Omit<Request, 'tag'>; replyTo: string; tag: number };
+
+/** Rebuild a mutation from a WAIT answer: applying it at the same seqn gives the same tree. */
+export function mutationFromChange(path: string, flags: number, value: Uint8Array): Uint8Array {
+  if (flags & 8) return encodeDel(-1, path);
+  if (flags & 4) return encodeSet(-1, path, value);
+  return NOP_MUTATION;
+}
+
+export interface FollowerOptions {
+  system: ActorSystem;
+  secret?: string;
+}
+
+export class Follower {
+  private client: Client | undefined;
+  private connecting = false;
+  private cals: string[] = [];
+  private until = Infinity;
+  /** Next rev to ask for, and the lowest rev not yet received. */
+  private nextAsk = 1;
+  private nextNeeded = 1;
+  private readonly received = new Set<number>();
+  private active = false;
+  private closed = false;
+  private calIndex = 0;
+  private readonly unregister: () => void;
+
+  constructor(private readonly opts: FollowerOptions) {
+    this.unregister = opts.system.registerEndpoint(FOLLOWER, (m) => this.onMessage(m));
+  }
+
+  close(): void {
+    this.closed = true;
+    this.unregister();
+    void this.client?.close();
+  }
+
+  private onMessage(msg: Message): void {
+    const m = msg as FollowerMessage;
+    switch (m.type) {
+      case 'follow':
+        this.cals = m.cals;
+        this.until = m.until;
+        this.nextAsk = this.nextNeeded = m.fromRev + 1;
+        this.received.clear();
+        this.active = true;
+        this.ensureConnected();
+        this.pump();
+        return;
+      case 'follow-cals':
+        this.cals = m.cals;
+        return;
+      case 'follow-until':
+        this.until = m.until;
+        return;
+      case 'upstream-call':
+        void this.call(m);
+        return;
+    }
+  }
+
+  private async call(m: Extract<FollowerMessage, { type: 'upstream-call' }>): Promise<void> {
+    let response: Response;
+    try {
+      const c = await this.connected();
+      const r = await c.request(m.req);
+      response = { ...r, tag: m.tag };
+    } catch (e) {
+      response = e instanceof DoozerError
+        ? { tag: m.tag, errCode: ErrCode[e.code], ...(e.detail ? { errDetail: e.detail } : {}) }
+        : { tag: m.tag, errCode: ErrCode.OTHER, errDetail: (e as Error).message };
+    }
+    this.opts.system.send(m.replyTo, { type: 'reply', tag: m.tag, response });
+  }
+
+  private async connected(): Promise<Client> {
+    for (let i = 0; i < 100 && !this.closed; i++) {
+      if (this.client) return this.client;
+      this.ensureConnected();
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error('no CAL reachable to forward the request to');
+  }
+
+  private ensureConnected(): void {
+    if (this.client || this.connecting || this.closed || this.cals.length === 0) return;
+    this.connecting = true;
+    const addr = this.cals[this.calIndex++ % this.cals.length]!;
+    Client.dial(addr, { connectTimeoutMs: 1000, ...(this.opts.secret ? { secret: this.opts.secret } : {}) })
+      .then((c) => {
+        this.connecting = false;
+        if (this.closed) return void c.close();
+        log.info(`following ${addr} from rev ${this.nextNeeded}`);
+        this.client = c;
+        // Re-ask everything not yet received on the new connection.
+        this.nextAsk = this.nextNeeded;
+        this.pump();
+      })
+      .catch((e: Error) => {
+        this.connecting = false;
+        log.debug(`cannot follow ${addr}: ${e.message}`);
+        setTimeout(() => this.ensureConnected(), 100);
+      });
+  }
+
+  private lost(c: Client, why: string): void {
+    if (this.client !== c) return;
+    log.warn(`lost the CAL I follow (${c.address}): ${why}; following another`);
+    this.client = undefined;
+    void c.close();
+    this.ensureConnected();
+  }
+
+  private pump(): void {
+    const c = this.client;
+    if (!c || !this.active) return;
+    while (this.nextAsk < this.until && this.nextAsk < this.nextNeeded + PIPELINE) {
+      const rev = this.nextAsk++;
+      c.wait('/**', rev).then(
+        (ev) => this.onChange(ev.rev, ev.path, ev.flags, ev.value),
+        (e: Error) => {
+          if (e instanceof DoozerError && e.code === 'TOO_LATE') void this.resnapshot(c);
+          else this.lost(c, e.message);
+        },
+      );
+    }
+  }
+
+  private onChange(rev: number, path: string, flags: number, value: Uint8Array): void {
+    if (rev < this.nextNeeded || this.received.has(rev)) return;
+    this.opts.system.send(STORE, { type: 'apply', seqn: rev, mutation: mutationFromChange(path, flags, value) });
+    this.received.add(rev);
+    while (this.received.delete(this.nextNeeded)) this.nextNeeded++;
+    this.pump();
+  }
+
+  /** We fell behind the CAL's history: copy its store again. */
+  private async resnapshot(c: Client): Promise<void> {
+    if (this.client !== c) return;
+    this.client = undefined; // stop using this connection's stale WAITs
+    try {
+      const rev = await c.rev();
+      const snapshot = await copySnapshot(c, rev);
+      log.warn(`fell behind the history of ${c.address}: loaded a fresh snapshot at rev ${rev}`);
+      this.opts.system.send(STORE, { type: 'load-snapshot', snapshot });
+      this.nextAsk = this.nextNeeded = rev + 1;
+      this.received.clear();
+    } catch (e) {
+      log.warn(`re-snapshot from ${c.address} failed: ${(e as Error).message}`);
+    }
+    void c.close();
+    this.ensureConnected();
+  }
+}

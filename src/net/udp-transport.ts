@@ -1,0 +1,126 @@
+// Consensus datagrams in and out on the node's -l address (UDP). Moves bytes
+// only: decodes what arrives and hands it to the consensus actor, encodes what
+// the consensus actor asks to send. Several messages for one peer in one
+// event-loop turn travel in one datagram when the peer is ours.
+import dgram from 'node:dgram';
+import net from 'node:net';
+import { logger } from '../log.js';
+import type { ActorSystem } from '../runtime/system.js';
+import type { Message } from '../runtime/message.js';
+import type { PaxosMsg, Send } from '../actors/paxos/types.js';
+import { decodeDatagram, encodeMsg, packBatches } from './peer-codec.js';
+
+const log = logger('udp');
+
+export const UDP_OUT = 'udp-out';
+
+/** Consensus actor ← transport: the messages of one datagram. `at`: when it arrived (ms, Date.now()). */
+export interface PeerInMessage {
+  type: 'peer-in';
+  from: string;
+  msgs: PaxosMsg[];
+  at: number;
+}
+
+/** Consensus actor → transport. */
+export type PeerOutMessage =
+  | { type: 'peer-out'; sends: Send[] }
+  /** Addresses of peers known to run this implementation (batching allowed). */
+  | { type: 'peer-ours'; addrs: string[] };
+
+export interface PeerTransportOptions {
+  host: string;
+  port: number;
+  system: ActorSystem;
+  /** Actor that receives `peer-in` messages. */
+  deliverTo: string;
+}
+
+export interface PeerTransport {
+  close(): Promise<void>;
+  stats(): { datagramsIn: number; datagramsOut: number; badDatagrams: number };
+}
+
+export async function startPeerTransport(opts: PeerTransportOptions): Promise<PeerTransport> {
+  const socket = dgram.createSocket({ type: net.isIPv6(opts.host) ? 'udp6' : 'udp4' });
+  let ours = new Set<string>();
+  const queued = new Map<string, Uint8Array[]>();
+  let flushScheduled = false;
+  const counts = { datagramsIn: 0, datagramsOut: 0, badDatagrams: 0 };
+  let lastBadLog = 0;
+
+  socket.on('message', (buf, rinfo) => {
+    counts.datagramsIn++;
+    const at = Date.now();
+    const from = `${rinfo.address}:${rinfo.port}`;
+    let msgs: PaxosMsg[];
+    try {
+      msgs = decodeDatagram(buf);
+    } catch (e) {
+      counts.badDatagrams++;
+      // At most one line a second: a peer spraying garbage must not flood the log.
+      if (at - lastBadLog > 1000) {
+        lastBadLog = at;
+        log.warn(`discarding undecodable datagram from ${from} (${buf.length} bytes): ${(e as Error).message}`);
+      }
+      return;
+    }
+    opts.system.send(opts.deliverTo, { type: 'peer-in', from, msgs, at } satisfies PeerInMessage);
+  });
+  socket.on('error', (e) => log.error(`socket error: ${e.message}`));
+
+  const parse = (addr: string): { host: string; port: number } => {
+    const i = addr.lastIndexOf(':');
+    return { host: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
+  };
+
+  const flush = (): void => {
+    flushScheduled = false;
+    for (const [to, msgs] of queued) {
+      const { host, port } = parse(to);
+      const dgrams = ours.has(to) && msgs.length > 1 ? packBatches(msgs) : msgs;
+      for (const d of dgrams) {
+        counts.datagramsOut++;
+        socket.send(d, port, host, (e) => e && log.debug(`send to ${to}: ${e.message}`));
+      }
+    }
+    queued.clear();
+  };
+
+  const unregister = opts.system.registerEndpoint(UDP_OUT, (msg: Message) => {
+    const m = msg as PeerOutMessage;
+    if (m.type === 'peer-ours') {
+      ours = new Set(m.addrs);
+      return;
+    }
+    for (const s of m.sends) {
+      const bytes = encodeMsg(s.msg);
+      for (const to of s.to) {
+        let q = queued.get(to);
+        if (!q) queued.set(to, (q = []));
+        q.push(bytes);
+      }
+    }
+    if (!flushScheduled) {
+      flushScheduled = true;
+      setImmediate(flush);
+    }
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(opts.port, opts.host, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+
+  return {
+    stats: () => ({ ...counts }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        unregister();
+        socket.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,89 @@
+// Attaching a new node to a running cluster (spec/cluster.md, "-a addr"):
+// find a CAL of our cluster, register our node files there, and copy its
+// store at some rev r. The caller then follows every change from r+1.
+import { Client } from '../client/client.js';
+import { DoozerError } from '../errors.js';
+import { logger } from '../log.js';
+import { nodeFiles } from './boot.js';
+import { isCalOf } from './cluster-view.js';
+
+const log = logger('attach');
+
+export interface Snapshot {
+  rev: number;
+  files: { path: string; body: Uint8Array; rev: number }[];
+}
+
+export interface Attached {
+  /** Address (host:port) of the CAL we attached through. */
+  via: string;
+  snapshot: Snapshot;
+}
+
+export class AttachError extends Error {}
+
+/** Dial each address until one is a CAL of `cluster`; within `deadlineMs` overall. */
+export async function findCal(addrs: string[], cluster: string, deadlineMs: number): Promise<Client> {
+  const deadline = Date.now() + deadlineMs;
+  const reasons = new Map<string, string>();
+  do {
+    for (const addr of addrs) {
+      let c: Client | undefined;
+      try {
+        c = await Client.dial(addr, { connectTimeoutMs: Math.max(200, Math.min(1000, deadline - Date.now())) });
+        if (await isCalOf(c, cluster)) return c;
+        reasons.set(addr, `not a CAL of cluster "${cluster}"`);
+      } catch (e) {
+        reasons.set(addr, (e as Error).message);
+      }
+      await c?.close();
+    }
+    if (Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  } while (Date.now() < deadline);
+  const why = [...reasons].map(([a, r]) => `${a}: ${r}`).join('; ');
+  throw new AttachError(`no CAL of cluster "${cluster}" answered at ${addrs.join(', ')} (${why}); check -a and -c`);
+}
+
+/** Every file of the store at `rev`. Throws TOO_LATE if rev left the history meanwhile. */
+export async function copySnapshot(c: Client, rev: number): Promise<Snapshot> {
+  const files = (await c.walkAll('/**', rev)).map((e) => ({ path: e.path, body: new Uint8Array(e.value), rev: e.rev }));
+  return { rev, files };
+}
+
+/**
+ * Register our node files through `c` and copy its store. The node files are
+ * written with clobber; any other node id that claims our address is a dead
+ * predecessor on this address (two live nodes cannot bind one UDP address):
+ * its files are removed and its CAL slot emptied, so it cannot be confused
+ * with us.
+ */
+export async function registerAndCopy(c: Client, nodeId: string, addr: string): Promise<Snapshot> {
+  for (const f of nodeFiles(nodeId, addr)) await c.set(f.path, -1, f.body);
+  await removeStaleHolders(c, nodeId, addr);
+  for (let attempt = 1; ; attempt++) {
+    const rev = await c.rev();
+    try {
+      return await copySnapshot(c, rev);
+    } catch (e) {
+      // History moved past rev while we copied: take a fresh snapshot.
+      if (e instanceof DoozerError && e.code === 'TOO_LATE' && attempt < 20) {
+        log.info(`snapshot at rev ${rev} fell out of history while copying; retrying (attempt ${attempt + 1})`);
+        continue;
+      }
+      throw e;
+    }
+  }
+}
+
+async function removeStaleHolders(c: Client, nodeId: string, addr: string): Promise<void> {
+  const addrs = await c.walkAll('/ctl/node/*/addr');
+  for (const e of addrs) {
+    const id = e.path.split('/')[3]!;
+    if (id === nodeId || e.value.toString('utf8') !== addr) continue;
+    log.info(`node ${id} held our address ${addr} before us: removing its files and CAL slot`);
+    for (const slot of await c.walkAll('/ctl/cal/*')) {
+      if (slot.value.toString('utf8') === id) await c.set(slot.path, slot.rev, new Uint8Array()).catch(() => undefined);
+    }
+    for (const f of await c.walkAll(`/ctl/node/${id}/*`)) await c.del(f.path, -1).catch(() => undefined);
+  }
+}
