@@ -22,7 +22,7 @@
 import { Manager } from '../actors/paxos/manager.js';
 import { bytesEqual, Cmd, type Cal, type Learned, type PaxosMsg, type Written } from '../actors/paxos/types.js';
 import { Store, type StoreFile } from '../actors/store/store.js';
-import { SimNetwork, type NetStats } from './network.js';
+import { SimNetwork, type NetConditions, type NetStats } from './network.js';
 import { Prng } from './prng.js';
 import { Scheduler } from './scheduler.js';
 
@@ -43,6 +43,8 @@ export interface SimOptions {
   alpha?: number;
   fillDelayMs?: number;
   fastPath?: boolean;
+  /** Override the network conditions drawn from the seed for the chaos phase. */
+  conditions?: Partial<NetConditions>;
   /** Collect a trace of events (for debugging one seed). */
   trace?: boolean;
 }
@@ -60,6 +62,9 @@ export interface SimResult {
   rev: number;
   writesIssued: number;
   writesAcked: number;
+  /** Virtual ms from proposing to acknowledgement: mean and max over acknowledged writes. */
+  ackMeanMs: number;
+  ackMaxMs: number;
   net: NetStats;
   trace: string[];
 }
@@ -363,6 +368,7 @@ export class SimCluster {
         c.tail = rng.range(0, 0.05);
         c.tailMs = rng.range(50, 400);
       }
+      if (o.conditions !== undefined) Object.assign(c, o.conditions);
       scenario.push(
         `loss=${c.loss.toFixed(2)} dup=${c.dup.toFixed(2)} delay=${c.minDelayMs.toFixed(2)}..${c.maxDelayMs.toFixed(1)}ms` +
           (c.tail > 0 ? ` tail=${c.tail.toFixed(3)}x${c.tailMs.toFixed(0)}ms` : ''),
@@ -453,6 +459,7 @@ export class SimCluster {
       this.fail(`no convergence ${healBound}ms after healing: revs ${revs}, ${unacked} writes unacknowledged`);
     }
     if (this.failures.length === 0) this.finalChecks();
+    const acked = this.writes.filter((w) => w.seqn >= 0);
 
     return {
       seed: o.seed,
@@ -464,7 +471,9 @@ export class SimCluster {
       convergeMs,
       rev: Math.max(...this.nodes.map((x) => x.store.rev)),
       writesIssued: this.writes.length,
-      writesAcked: this.writes.filter((w) => w.seqn >= 0).length,
+      writesAcked: acked.length,
+      ackMeanMs: acked.length ? acked.reduce((a, w) => a + w.ackAt - w.issuedAt, 0) / acked.length : 0,
+      ackMaxMs: acked.reduce((a, w) => Math.max(a, w.ackAt - w.issuedAt), 0),
       net: this.net.stats,
       trace: this.trace,
     };

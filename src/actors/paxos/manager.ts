@@ -223,7 +223,8 @@ export class Manager implements Outbox {
     if (c !== Cmd.INVITE && c !== Cmd.RSVP && c !== Cmd.NOMINATE && c !== Cmd.VOTE && c !== Cmd.LEARN) return;
     const inst = this.instances.get(s);
     if (inst !== undefined) {
-      if (s > this.highestUsed) this.noteUse(s);
+      // Only CALs' messages show an instance in use (not a stray sender's).
+      if (s > this.highestUsed && inst.cfg.indexOf(from) >= 0) this.noteUse(s);
       inst.receive(from, m, this);
     } else if (s < this.low || (s <= this.high && this.low > 0)) {
       // Dropped long ago (or a gap the caller never opened): catch-up only.
@@ -232,7 +233,7 @@ export class Manager implements Outbox {
         if (v !== undefined) this.sends.push({ to: [from], msg: msg(Cmd.LEARN, s, 0, 0, v) });
       }
     } else {
-      if (s > this.highestUsed) this.noteUse(s);
+      if (s > this.highestUsed && this.lastCfg !== null && this.lastCfg.indexOf(from) >= 0) this.noteUse(s);
       this.hold(from, m);
     }
     this.settle();

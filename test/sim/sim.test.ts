@@ -1,0 +1,100 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { Acceptor } from '../../src/actors/paxos/acceptor.js';
+import { Coordinator } from '../../src/actors/paxos/coordinator.js';
+import { Instance } from '../../src/actors/paxos/instance.js';
+import { Learner } from '../../src/actors/paxos/learner.js';
+import { runSim } from '../../src/sim/cluster.js';
+import { runSeeds } from './sim-helpers.js';
+
+describe('simulation', () => {
+  it('is deterministic: a seed replays exactly', () => {
+    const a = runSim({ seed: 42, cals: 5, trace: true });
+    const b = runSim({ seed: 42, cals: 5, trace: true });
+    expect(a.trace.length).toBeGreaterThan(50);
+    expect(b.trace).toEqual(a.trace);
+    expect(b.net).toEqual(a.net);
+    const c = runSim({ seed: 43, cals: 5, trace: true });
+    expect(c.trace).not.toEqual(a.trace);
+  });
+
+  it('on a clean network no write waits for the fill delay (fast path + idle-leader fill)', () => {
+    for (const cals of [1, 2, 3, 5, 7]) {
+      const { failures, results } = runSeeds(cals, 1, 20, { faults: false, churn: false });
+      expect(failures).toEqual([]);
+      for (const r of results) {
+        // Delays are 0.05..0.5 ms: one round trip is under 1 ms, the fill delay is 100 ms.
+        expect(r.ackMaxMs).toBeLessThan(2);
+      }
+    }
+  });
+
+  it('without the fast path it still works, with two round trips per write', () => {
+    const { failures, results } = runSeeds(3, 1, 30, { fastPath: false });
+    expect(failures).toEqual([]);
+    const clean = runSeeds(3, 1, 10, { faults: false, churn: false, fastPath: false }).results;
+    const fast = runSeeds(3, 1, 10, { faults: false, churn: false }).results;
+    const mean = (rs: typeof results) => rs.reduce((a, r) => a + r.ackMeanMs, 0) / rs.length;
+    expect(mean(fast)).toBeLessThan(mean(clean));
+  });
+});
+
+// The simulation must catch broken consensus: each mutant below breaks one
+// rule of the algorithm and must make some seed fail.
+describe('simulation catches broken consensus', () => {
+  const restore: (() => void)[] = [];
+  afterEach(() => {
+    while (restore.length > 0) restore.pop()!();
+  });
+  function patch<T extends object, K extends keyof T>(proto: T, key: K, value: T[K]): void {
+    const desc = Object.getOwnPropertyDescriptor(proto, key)!;
+    Object.defineProperty(proto, key, { ...desc, value });
+    restore.push(() => Object.defineProperty(proto, key, desc));
+  }
+  const failing = (count: number, cals = 3, extra = {}): number => runSeeds(cals, 1, count, extra).failures.length;
+
+  it('a coordinator that ignores the votes reported in RSVPs', () => {
+    const orig = Coordinator.prototype.rsvp;
+    patch(Coordinator.prototype, 'rsvp', function (this: Coordinator, seqn: number, idx: number, crnd: number, _vrnd: number, vval: Uint8Array) {
+      return orig.call(this, seqn, idx, crnd, 0, vval);
+    });
+    expect(failing(60)).toBeGreaterThan(0);
+  });
+
+  it('a learner that counts a CAL twice', () => {
+    patch(Learner.prototype, 'vote', function (this: Learner, _idx: number, vrnd: number, v: Uint8Array) {
+      if (this.value !== null || vrnd < this.round) return null;
+      if (vrnd > this.round) {
+        this.round = vrnd;
+        this.count = 0;
+      }
+      this.count++;
+      const q = Math.floor((this as unknown as { seen: Uint8Array }).seen.length / 2) + 1;
+      if (this.count >= q) this.value = v;
+      return this.value;
+    });
+    expect(failing(60, 5, { conditions: { dup: 0.3 } })).toBeGreaterThan(0);
+  });
+
+  it('every CAL using the round-1 fast path, not only the leader', () => {
+    const desc = Object.getOwnPropertyDescriptor(Instance.prototype, 'leads')!;
+    Object.defineProperty(Instance.prototype, 'leads', {
+      ...desc,
+      get(this: Instance) {
+        return this.cfg.myIndex >= 0;
+      },
+    });
+    restore.push(() => Object.defineProperty(Instance.prototype, 'leads', desc));
+    expect(failing(60)).toBeGreaterThan(0);
+  });
+
+  it('an acceptor that votes below its promise', () => {
+    patch(Acceptor.prototype, 'nominate', function (this: Acceptor, crnd: number, v: Uint8Array) {
+      if (crnd === this.vrnd) return false;
+      this.rnd = Math.max(this.rnd, crnd);
+      this.vrnd = crnd;
+      this.vval = v;
+      return true;
+    });
+    expect(failing(200)).toBeGreaterThan(0);
+  });
+});
