@@ -1,13 +1,19 @@
 // Every actor kind by name, so a host on any thread can start one from a spec.
 import type { ActorFactory } from '../runtime/actor.js';
 import { createClientSession } from './client-session.js';
+import { createConsensus } from './consensus.js';
+import { createLiveness } from './liveness.js';
+import { createProposer } from './proposer.js';
 import { createPulse } from './pulse.js';
-import { createSoloProposer } from './solo-proposer.js';
+import { createSlaveWatcher } from './slave-watcher.js';
 import { createStoreActor } from './store/store-actor.js';
 
 export const actorKinds: Record<string, ActorFactory> = {
   store: createStoreActor,
+  consensus: createConsensus,
+  proposer: createProposer,
   'client-session': createClientSession,
-  'solo-proposer': createSoloProposer,
+  'slave-watcher': createSlaveWatcher,
+  liveness: createLiveness,
   pulse: createPulse,
 };

@@ -34,6 +34,15 @@ export interface PeerTransportOptions {
   system: ActorSystem;
   /** Actor that receives `peer-in` messages. */
   deliverTo: string;
+  /** Actor told, every `heardEveryMs`, which peers were heard from and when (liveness). */
+  heardTo?: string;
+  heardEveryMs?: number;
+}
+
+/** Transport → liveness: peers heard since the last report, with the receive time of their last datagram. */
+export interface HeardMessage {
+  type: 'heard';
+  peers: [addr: string, at: number][];
 }
 
 export interface PeerTransport {
@@ -48,6 +57,15 @@ export async function startPeerTransport(opts: PeerTransportOptions): Promise<Pe
   let flushScheduled = false;
   const counts = { datagramsIn: 0, datagramsOut: 0, badDatagrams: 0 };
   let lastBadLog = 0;
+  const heard = new Map<string, number>();
+  const heardTimer = opts.heardTo
+    ? setInterval(() => {
+        if (heard.size === 0) return;
+        opts.system.send(opts.heardTo!, { type: 'heard', peers: [...heard] } satisfies HeardMessage);
+        heard.clear();
+      }, opts.heardEveryMs ?? 250)
+    : undefined;
+  heardTimer?.unref();
 
   socket.on('message', (buf, rinfo) => {
     counts.datagramsIn++;
@@ -65,6 +83,7 @@ export async function startPeerTransport(opts: PeerTransportOptions): Promise<Pe
       }
       return;
     }
+    heard.set(from, at);
     opts.system.send(opts.deliverTo, { type: 'peer-in', from, msgs, at } satisfies PeerInMessage);
   });
   socket.on('error', (e) => log.error(`socket error: ${e.message}`));
@@ -119,6 +138,7 @@ export async function startPeerTransport(opts: PeerTransportOptions): Promise<Pe
     stats: () => ({ ...counts }),
     close: () =>
       new Promise<void>((resolve) => {
+        if (heardTimer) clearInterval(heardTimer);
         unregister();
         socket.close(() => resolve());
       }),

@@ -1,6 +1,6 @@
 // What a new cluster's first node writes, in the order of spec/cluster.md.
 import { hostname } from 'node:os';
-import { encodeSet, NOP_MUTATION } from '../actors/store/mutation.js';
+import { encodeSet } from '../actors/store/mutation.js';
 import { VERSION } from '../version.js';
 
 /** alpha: instances open ahead of the store (spec/consensus.md). */
@@ -29,9 +29,4 @@ export function nodeFiles(nodeId: string, addr: string): { path: string; body: U
 
 function nodeFileMutations(nodeId: string, addr: string, rev: number): Uint8Array[] {
   return nodeFiles(nodeId, addr).map((f) => encodeSet(rev, f.path, f.body));
-}
-
-/** After seeding: alpha no-ops so later CALs have a window, then the writable file. */
-export function startupProposals(nodeId: string): Uint8Array[] {
-  return [...Array.from({ length: ALPHA }, () => NOP_MUTATION), encodeSet(-1, `/ctl/node/${nodeId}/writable`, text('true'))];
 }

@@ -38,8 +38,6 @@ export function calSlots(store: Store, rev?: number): CtlCal[] {
 }
 
 /** The CAL list of spec/consensus.md: non-empty slots, sorted by id in byte order. */
-export function calList(store: Store, rev?: number): CtlCal[] {
-  return calSlots(store, rev)
-    .filter((c) => c.id !== '')
-    .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+export function calListOf(slots: readonly CtlCal[]): CtlCal[] {
+  return slots.filter((c) => c.id !== '').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
 }

@@ -21,7 +21,7 @@ export type StoreMessage =
   | { type: 'check-del'; path: string; forwardTo: string; forward: { type: string } & Record<string, unknown>; replyTo: string; tag: number }
   /** Stream every event with seqn > fromRev to `subscriber` as `store-event`s (fromRev < oldest: `store-too-late`).
    * With `withCals`, first a `store-cals` for version fromRev, and every event that changes the
-   * CAL list carries the new list. */
+   * /ctl/cal/* slots (or their nodes' addresses) carries all slots. fromRev -1: from the current rev. */
   | { type: 'subscribe'; subscriber: string; fromRev: number; withCals?: boolean }
   /** Replace the store with a copy taken from a CAL (a follower that fell out of its history). */
   | { type: 'load-snapshot'; snapshot: { rev: number; files: StoreFile[] } }
@@ -43,11 +43,11 @@ export interface ReplyMessage {
 export interface StoreEventMessage {
   type: 'store-event';
   event: StoreEvent;
-  /** For `withCals` subscribers: the CAL list as of this event's version, when it changed. */
+  /** For `withCals` subscribers: every /ctl/cal/* slot as of this event's version, when they changed. */
   cals?: CtlCal[];
 }
 
-/** For `withCals` subscribers: the CAL list as of version `rev`. */
+/** For `withCals` subscribers: every /ctl/cal/* slot as of version `rev`. */
 export interface StoreCalsMessage {
   type: 'store-cals';
   rev: number;

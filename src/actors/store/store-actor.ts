@@ -6,7 +6,7 @@ import { DoozerError } from '../../errors.js';
 import { ErrCode, FLAG_SET, type Response } from '../../net/client-codec.js';
 import { compileGlob, type Glob } from './glob.js';
 import { Store, type StoreEvent } from './store.js';
-import { calList, type CtlCal } from './ctl.js';
+import { calSlots, type CtlCal } from './ctl.js';
 import type { StoreCalsMessage, ReplyMessage, StoreEventMessage, StoreMessage, StoreSnapshotMessage, StoreStatsMessage } from './messages.js';
 
 export interface StoreActorArgs {
@@ -139,7 +139,7 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
     }
     let cals: CtlCal[] | undefined;
     if (st.calWatchers.size && (ev.path.startsWith('/ctl/cal/') || ev.path.startsWith('/ctl/node/'))) {
-      const now = calList(s);
+      const now = calSlots(s);
       const key = JSON.stringify(now);
       if (key !== st.lastCals) {
         st.lastCals = key;
@@ -197,27 +197,28 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
         }
         return;
       case 'subscribe': {
-        let from = m.fromRev + 1;
+        const fromRev = m.fromRev === -1 ? s.rev : m.fromRev;
+        let from = fromRev + 1;
         if (from < s.oldestRev) {
           ctx.send(m.subscriber, { type: 'store-too-late', oldestRev: s.oldestRev });
           return;
         }
         if (m.withCals) {
-          let cals = calList(s, m.fromRev);
-          ctx.send(m.subscriber, { type: 'store-cals', rev: m.fromRev, cals } satisfies StoreCalsMessage);
+          let cals = calSlots(s, fromRev);
+          ctx.send(m.subscriber, { type: 'store-cals', rev: fromRev, cals } satisfies StoreCalsMessage);
           let key = JSON.stringify(cals);
           for (; from <= s.rev; from++) {
             const ev = s.firstEvent(ALL, from)!;
             const msg: StoreEventMessage = { type: 'store-event', event: ev };
             if (ev.path.startsWith('/ctl/cal/') || ev.path.startsWith('/ctl/node/')) {
-              cals = calList(s, from);
+              cals = calSlots(s, from);
               const k = JSON.stringify(cals);
               if (k !== key) msg.cals = cals;
               key = k;
             }
             ctx.send(m.subscriber, msg);
           }
-          st.lastCals = JSON.stringify(calList(s));
+          st.lastCals = JSON.stringify(calSlots(s));
           st.calWatchers.add(m.subscriber);
         } else {
           for (; from <= s.rev; from++) {

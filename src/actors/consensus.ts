@@ -1,0 +1,158 @@
+// The consensus actor: hosts the pure Paxos core (src/actors/paxos: acceptor,
+// coordinator and learner state machines per instance, composed by the
+// Manager) and does its I/O by messages: datagrams in from the UDP
+// transport, datagrams out to it, decisions to the store, chosen writes to
+// the proposer. Instance n opens when the store applies version n - alpha.
+//
+// The three roles share one mailbox on purpose: every message of an instance
+// touches the same per-instance state, so separate actors would add two
+// hops per message on the hot path and buy no isolation. The core itself
+// keeps them apart as separate pure modules.
+import { performance } from 'node:perf_hooks';
+import type { Actor, ActorContext } from '../runtime/actor.js';
+import type { Message } from '../runtime/message.js';
+import { Manager, type Cal } from './paxos/index.js';
+import { STORE, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
+import { calListOf, type CtlCal } from './store/ctl.js';
+import { UDP_OUT, type PeerInMessage, type PeerOutMessage } from '../net/udp-transport.js';
+import { PROPOSER } from './proposer-messages.js';
+
+export const CONSENSUS = 'consensus';
+
+export interface ConsensusArgs {
+  self: Cal;
+  alpha: number;
+  fillMs: number;
+  /** Decided values kept for catch-up answers (LEARN to a lagging peer). */
+  keep: number;
+}
+
+/** Proposer → consensus: put `value` into an instance this node leads. */
+export interface ConsensusProposeMessage {
+  type: 'consensus-propose';
+  id: number;
+  value: Uint8Array;
+}
+
+/** Consensus → proposer: write `id` was chosen at `seqn`. */
+export interface WrittenMessage {
+  type: 'written';
+  id: number;
+  seqn: number;
+}
+
+interface State {
+  manager: Manager;
+  /** Manager write id → proposer's id. */
+  ids: Map<number, number>;
+  /** Values this node learned through Paxos, by seqn (ring of `keep`). */
+  decided: Map<number, Uint8Array>;
+  cals: Cal[];
+  storeRev: number;
+  started: boolean;
+}
+
+const toCals = (slots: readonly CtlCal[]): Cal[] => calListOf(slots).map((c) => ({ id: c.id, addr: c.addr }));
+
+export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
+  let st = ctx.durable.get('state') as State | undefined;
+  if (!st) {
+    const decided = new Map<number, Uint8Array>();
+    st = {
+      manager: new Manager({
+        self: args.self,
+        rng: Math.random,
+        alpha: args.alpha,
+        fillDelayMs: args.fillMs,
+        lookup: (seqn) => decided.get(seqn),
+      }),
+      ids: new Map(),
+      decided,
+      cals: [],
+      storeRev: 0,
+      started: false,
+    };
+    ctx.durable.set('state', st);
+  }
+  const s = st;
+  const m = s.manager;
+  // (Re)subscribe: from the beginning of our knowledge, or where we were.
+  ctx.send(STORE, { type: 'subscribe', subscriber: ctx.self, fromRev: s.started ? s.storeRev : -1, withCals: true });
+
+  const now = (): number => performance.now();
+  let armedFor = Infinity;
+
+  function flush(): void {
+    const r = m.drain();
+    if (r.sends.length) ctx.send(UDP_OUT, { type: 'peer-out', sends: r.sends } satisfies PeerOutMessage);
+    for (const l of r.learned) {
+      s.decided.set(l.seqn, l.value);
+      s.decided.delete(l.seqn - args.keep);
+      ctx.send(STORE, { type: 'apply', seqn: l.seqn, mutation: l.value });
+    }
+    for (const w of r.written) {
+      const id = s.ids.get(w.id);
+      s.ids.delete(w.id);
+      if (id !== undefined) ctx.send(PROPOSER, { type: 'written', id, seqn: w.seqn } satisfies WrittenMessage);
+    }
+    if (r.wakeAt !== armedFor) {
+      armedFor = r.wakeAt;
+      if (r.wakeAt === Infinity) ctx.clearTimer('tick');
+      else ctx.setTimer('tick', Math.max(0, r.wakeAt - now()), { type: 'tick' });
+    }
+  }
+
+  function setCals(slots: readonly CtlCal[]): void {
+    s.cals = toCals(slots);
+    ctx.send(UDP_OUT, { type: 'peer-ours', addrs: calListOf(slots).filter((c) => c.ours).map((c) => c.addr) } satisfies PeerOutMessage);
+  }
+
+  return {
+    receive(msg: Message) {
+      switch (msg.type) {
+        case 'peer-in': {
+          const p = msg as PeerInMessage;
+          const t = now();
+          for (const x of p.msgs) m.receive(p.from, x, t);
+          break;
+        }
+        case 'consensus-propose': {
+          const p = msg as ConsensusProposeMessage;
+          s.ids.set(m.propose(p.value, now()), p.id);
+          break;
+        }
+        case 'tick':
+          armedFor = Infinity;
+          m.tick(now());
+          break;
+        case 'store-cals': {
+          // Our first known version: the instances after it use its list.
+          const c = msg as StoreCalsMessage;
+          setCals(c.cals);
+          if (!s.started) {
+            s.started = true;
+            s.storeRev = c.rev;
+            const t = now();
+            for (let n = c.rev + 1; n <= c.rev + args.alpha; n++) m.open(n, s.cals, t);
+          }
+          break;
+        }
+        case 'store-event': {
+          const e = msg as StoreEventMessage;
+          if (e.event.seqn <= s.storeRev) break;
+          const prev = s.storeRev;
+          s.storeRev = e.event.seqn;
+          if (e.cals) setCals(e.cals);
+          // Usually one instance; more after the store jumped to a snapshot.
+          const t = now();
+          for (let n = Math.max(prev, e.event.seqn - 1) + args.alpha + 1; n <= e.event.seqn + args.alpha; n++) m.open(n, s.cals, t);
+          break;
+        }
+        default:
+          ctx.log.warn(`ignoring unknown message ${msg.type}`);
+          return;
+      }
+      flush();
+    },
+  };
+}

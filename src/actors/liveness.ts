@@ -1,0 +1,133 @@
+// Liveness: a CAL removes CALs it has not heard from for -timeout seconds
+// (spec/consensus.md): their /ctl/cal/* slot is emptied at its rev and their
+// /ctl/node/<id>/ files deleted, through ordinary proposals, so a slave can
+// take the slot. "Heard" is stamped with the time a datagram was received.
+// After a pause of this process, or on becoming a CAL, every peer gets a
+// full timeout before being judged.
+import type { Actor, ActorContext } from '../runtime/actor.js';
+import type { Message } from '../runtime/message.js';
+import { STORE, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
+import { encodeDel, encodeSet } from './store/mutation.js';
+import type { CtlCal } from './store/ctl.js';
+import { Membership } from './membership.js';
+import { PROPOSER, type ProposedMessage } from './proposer-messages.js';
+import type { HeardMessage } from '../net/udp-transport.js';
+
+export const LIVENESS = 'liveness';
+
+export interface LivenessArgs {
+  nodeId: string;
+  alpha: number;
+  timeoutMs: number;
+}
+
+/** Files doozerd keeps per node (spec/cluster.md). */
+const NODE_FILES = ['addr', 'hostname', 'version', 'writable', 'applied'];
+
+export function createLiveness(ctx: ActorContext, args: LivenessArgs): Actor {
+  const membership = new Membership(args.nodeId, args.alpha);
+  const checkEvery = Math.max(50, args.timeoutMs / 2);
+  /** Last time each address was heard from (Date.now() ms). */
+  const lastHeard = new Map<string, number>();
+  let slots: CtlCal[] = [];
+  let storeRev = 0;
+  let wasCal = false;
+  let lastCheck = Date.now();
+  /** Ids with a removal in flight, so one silence is not proposed twice. */
+  const removing = new Set<string>();
+  /** Proposal tag → id whose slot it empties (its files go once that succeeds). */
+  const emptying = new Map<number, string>();
+  let nextTag = 1;
+  ctx.send(STORE, { type: 'subscribe', subscriber: ctx.self, fromRev: -1, withCals: true });
+  ctx.setTimer('check', checkEvery, { type: 'check' });
+
+  /** Give every peer a full timeout from now. */
+  function grace(): void {
+    const now = Date.now();
+    for (const c of slots) if (c.addr) lastHeard.set(c.addr, now);
+  }
+
+  function check(): void {
+    const now = Date.now();
+    const late = now - lastCheck - checkEvery;
+    lastCheck = now;
+    const isCal = membership.isCalAt(storeRev + 1);
+    if (!isCal) {
+      wasCal = false;
+      return;
+    }
+    if (!wasCal || late > checkEvery) {
+      // Just became a CAL, or this process was paused: we know nothing recent.
+      if (late > checkEvery) ctx.log.info(`checks were ${Math.round(late)} ms late (paused?): giving every peer a full timeout`);
+      wasCal = true;
+      grace();
+      return;
+    }
+    for (const c of slots) {
+      if (!c.id || c.id === args.nodeId || removing.has(c.id)) continue;
+      const heard = lastHeard.get(c.addr);
+      if (heard === undefined) {
+        lastHeard.set(c.addr, now); // a new CAL: start its clock
+        continue;
+      }
+      if (now - heard < args.timeoutMs) continue;
+      ctx.log.warn(`CAL ${c.id} at ${c.addr} silent for ${Math.round((now - heard) / 1000)} s (-timeout ${args.timeoutMs / 1000} s): removing it`);
+      removing.add(c.id);
+      const tag = nextTag++;
+      emptying.set(tag, c.id);
+      propose(encodeSet(c.rev, `/ctl/cal/${c.slot}`, new Uint8Array()), tag);
+    }
+  }
+
+  function propose(mutation: Uint8Array, tag: number): void {
+    ctx.send(PROPOSER, { type: 'propose', mutation, replyTo: ctx.self, tag });
+  }
+
+  return {
+    receive(msg: Message) {
+      switch (msg.type) {
+        case 'heard':
+          for (const [addr, at] of (msg as HeardMessage).peers) {
+            if ((lastHeard.get(addr) ?? 0) < at) lastHeard.set(addr, at);
+          }
+          return;
+        case 'check':
+          ctx.setTimer('check', checkEvery, { type: 'check' });
+          check();
+          return;
+        case 'store-cals': {
+          const c = msg as StoreCalsMessage;
+          storeRev = c.rev;
+          slots = c.cals;
+          membership.start(c.rev, c.cals);
+          return;
+        }
+        case 'store-event': {
+          const e = msg as StoreEventMessage;
+          storeRev = e.event.seqn;
+          if (e.cals) {
+            slots = e.cals;
+            membership.update(e.event.seqn, e.cals);
+            const listed = new Set(slots.map((c) => c.id));
+            for (const id of removing) if (!listed.has(id)) removing.delete(id);
+          }
+          return;
+        }
+        case 'proposed': {
+          const p = msg as ProposedMessage;
+          const id = emptying.get(p.tag);
+          if (id === undefined) return;
+          emptying.delete(p.tag);
+          if ('err' in p) {
+            removing.delete(id); // the slot changed meanwhile (or we are no CAL now): judge again later
+            return;
+          }
+          for (const f of NODE_FILES) propose(encodeDel(-1, `/ctl/node/${id}/${f}`), 0);
+          return;
+        }
+        default:
+          ctx.log.warn(`ignoring unknown message ${msg.type}`);
+      }
+    },
+  };
+}

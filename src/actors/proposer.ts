@@ -1,0 +1,179 @@
+// The proposer: the one door for writes. Sessions (and the node's own
+// actors) hand it mutations; it refuses them while this node is not a
+// writable CAL (READONLY), passes them to consensus, and answers each with
+// the seqn it was applied at (or the mutation's error) once this node's
+// store has applied it, so a later read on this node sees the write.
+import type { Actor, ActorContext } from '../runtime/actor.js';
+import type { Message } from '../runtime/message.js';
+import { STORE, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
+import { encodeSet, NOP_MUTATION } from './store/mutation.js';
+import { Membership } from './membership.js';
+import { calListOf, type CtlCal } from './store/ctl.js';
+import { CONSENSUS, type ConsensusProposeMessage, type WrittenMessage } from './consensus.js';
+import type { ProposeMessage, ProposedMessage } from './proposer-messages.js';
+
+export interface ProposerArgs {
+  nodeId: string;
+  alpha: number;
+  /** First node of a new cluster: skip alpha seqns with no-ops before becoming writable (spec/cluster.md). */
+  seed: boolean;
+}
+
+/** Names of senders whose writes are allowed before the node is writable (its own bookkeeping). */
+const INTERNAL = new Set(['pulse', 'liveness', 'slave-watcher']);
+/** Results of recent seqns kept for writes whose `written` arrives after the store applied them. */
+const RECENT = 4096;
+
+interface Pending {
+  replyTo: string;
+  tag: number;
+}
+
+interface State {
+  membership: Membership;
+  storeRev: number;
+  writable: boolean;
+  /** Our writable file is proposed (or the startup sequence is under way). */
+  becoming: boolean;
+  nextId: number;
+  pending: Map<number, Pending>;
+  /** seqn → write id, for chosen writes the store has not applied yet. */
+  bySeqn: Map<number, number>;
+  /** Recent applied seqns: error (or null). */
+  recent: Map<number, { code: string; text: string } | null>;
+  started: boolean;
+  /** Ids of the CAL list as last seen. */
+  knownCals: string[];
+}
+
+export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
+  let st = ctx.durable.get('state') as State | undefined;
+  if (!st) {
+    st = {
+      membership: new Membership(args.nodeId, args.alpha),
+      storeRev: 0,
+      writable: false,
+      becoming: false,
+      nextId: 1,
+      pending: new Map(),
+      bySeqn: new Map(),
+      recent: new Map(),
+      started: false,
+      knownCals: [],
+    };
+    ctx.durable.set('state', st);
+  }
+  const s = st;
+  ctx.send(STORE, { type: 'subscribe', subscriber: ctx.self, fromRev: s.started ? s.storeRev : -1, withCals: true });
+  const writablePath = `/ctl/node/${args.nodeId}/writable`;
+
+  function answer(id: number, err: { code: string; text: string } | null | undefined, seqn: number): void {
+    const p = s.pending.get(id);
+    if (!p) return;
+    s.pending.delete(id);
+    const msg: ProposedMessage = err
+      ? { type: 'proposed', tag: p.tag, err: err as { code: 'OTHER'; text: string } }
+      : { type: 'proposed', tag: p.tag, seqn };
+    ctx.send(p.replyTo, msg);
+  }
+
+  function submit(value: Uint8Array, p: Pending | undefined): void {
+    const id = s.nextId++;
+    if (p) s.pending.set(id, p);
+    ctx.send(CONSENSUS, { type: 'consensus-propose', id, value } satisfies ConsensusProposeMessage);
+  }
+
+  /** Once a CAL for the next instance: (seed only: alpha no-ops, then) our writable file. */
+  function maybeBecomeWritable(): void {
+    if (s.becoming || !s.membership.isCalAt(s.storeRev + 1)) return;
+    s.becoming = true;
+    if (args.seed) for (let i = 0; i < args.alpha; i++) submit(NOP_MUTATION, undefined);
+    submit(encodeSet(-1, writablePath, Buffer.from('true')), undefined);
+  }
+
+  /**
+   * A node that just won a CAL slot takes part only alpha seqns later; on an
+   * idle cluster that would take alpha pulses. The first established CAL
+   * (lowest id) pushes the window along with alpha no-ops instead.
+   */
+  function hurryNewCals(slots: CtlCal[]): void {
+    const ids = calListOf(slots).map((c) => c.id);
+    const joined = ids.some((id) => !s.knownCals.includes(id));
+    const first = s.knownCals.filter((id) => ids.includes(id)).sort()[0];
+    s.knownCals = ids;
+    if (joined && first === args.nodeId && s.writable) {
+      for (let i = 0; i < args.alpha; i++) submit(NOP_MUTATION, undefined);
+    }
+  }
+
+  function onApplied(seqn: number, path: string, err: { code: string; text: string } | undefined): void {
+    s.storeRev = seqn;
+    s.recent.set(seqn, err ?? null);
+    s.recent.delete(seqn - RECENT);
+    const id = s.bySeqn.get(seqn);
+    if (id !== undefined) {
+      s.bySeqn.delete(seqn);
+      answer(id, err, seqn);
+    }
+    if (path === writablePath && !err && s.membership.isCalAt(seqn + 1)) {
+      if (!s.writable) ctx.log.info(`writable from rev ${seqn}`);
+      s.writable = true;
+    }
+    if (s.writable && !s.membership.isCalAt(seqn + 1)) {
+      s.writable = false;
+      s.becoming = false;
+      ctx.log.warn(`no longer a CAL (removed at rev ${s.membership.removedAt}): refusing writes`);
+    }
+    maybeBecomeWritable();
+  }
+
+  return {
+    receive(msg: Message) {
+      switch (msg.type) {
+        case 'propose': {
+          const p = msg as ProposeMessage;
+          const internal = INTERNAL.has(p.replyTo);
+          const ok = internal ? s.membership.isCalAt(s.storeRev + 1) : s.writable;
+          if (!ok) {
+            ctx.send(p.replyTo, {
+              type: 'proposed', tag: p.tag,
+              err: { code: 'READONLY', text: s.membership.calFrom === Infinity ? 'this node is not a CAL' : 'this node is not writable yet' },
+            } satisfies ProposedMessage);
+            return;
+          }
+          submit(p.mutation, { replyTo: p.replyTo, tag: p.tag });
+          return;
+        }
+        case 'written': {
+          const w = msg as WrittenMessage;
+          if (w.seqn <= s.storeRev) answer(w.id, s.recent.get(w.seqn), w.seqn);
+          else s.bySeqn.set(w.seqn, w.id);
+          return;
+        }
+        case 'store-cals': {
+          const c = msg as StoreCalsMessage;
+          if (!s.started) {
+            s.started = true;
+            s.storeRev = c.rev;
+            s.membership.start(c.rev, c.cals);
+            s.knownCals = calListOf(c.cals).map((x) => x.id);
+          }
+          maybeBecomeWritable();
+          return;
+        }
+        case 'store-event': {
+          const e = msg as StoreEventMessage;
+          if (e.event.seqn <= s.storeRev) return;
+          if (e.cals) {
+            s.membership.update(e.event.seqn, e.cals);
+            hurryNewCals(e.cals);
+          }
+          onApplied(e.event.seqn, e.event.path, e.event.err);
+          return;
+        }
+        default:
+          ctx.log.warn(`ignoring unknown message ${msg.type}`);
+      }
+    },
+  };
+}

@@ -1,0 +1,115 @@
+// This node's replica: the store and consensus actors, the UDP transport and
+// the follower, started either as the first node of a new cluster or by
+// attaching to a running one (spec/cluster.md, "Starting a node").
+import { logger } from '../log.js';
+import type { ActorSystem } from '../runtime/system.js';
+import { STORE } from '../actors/store/messages.js';
+import { PROPOSER } from '../actors/proposer-messages.js';
+import { CONSENSUS } from '../actors/consensus.js';
+import { LIVENESS } from '../actors/liveness.js';
+import { SLAVE_WATCHER } from '../actors/slave-watcher.js';
+import { Follower } from '../net/follower.js';
+import { startPeerTransport, type PeerTransport } from '../net/udp-transport.js';
+import type { NodeOptions } from './flags.js';
+import { ALPHA, nodeFiles, seedMutations } from './boot.js';
+import { findCal, registerAndCopy, type Snapshot } from './attach.js';
+import { bootThroughNameService, registerWhenCal, type NameServiceBoot } from './name-service.js';
+
+const log = logger('node');
+
+/** How long attaching waits for a CAL of our cluster to answer ("about a second"). */
+const ATTACH_DEADLINE_MS = 1500;
+
+export interface Replica {
+  /** 'seed': started a new cluster; 'attached': joined one as a slave. */
+  how: 'seed' | 'attached';
+  close(): Promise<void>;
+}
+
+export interface ReplicaOptions {
+  system: ActorSystem;
+  opts: NodeOptions;
+  nodeId: string;
+  addr: string;
+  secret?: string;
+}
+
+/** Attach through -a (then -b), or start a new cluster. */
+export async function startReplica(r: ReplicaOptions): Promise<Replica> {
+  const { opts, nodeId, addr } = r;
+  let snapshot: Snapshot | undefined;
+  if (opts.attach.length > 0) {
+    try {
+      snapshot = await attach(opts.attach, r);
+    } catch (e) {
+      if (!opts.bootUri) throw e;
+      log.info(`attach via -a failed (${(e as Error).message}); trying the name service`);
+    }
+  }
+  let nameService: NameServiceBoot | undefined;
+  if (!snapshot && opts.bootUri) {
+    nameService = await bootThroughNameService({ uri: opts.bootUri, cluster: opts.cluster, nodeId, addr, ...(r.secret ? { secret: r.secret } : {}) });
+    if (nameService.attachTo) snapshot = await attach(nameService.attachTo, r);
+  }
+  const replica = await run(r, snapshot);
+  if (nameService) {
+    // A CAL of a cluster booted through a name service registers itself there.
+    const stop = registerWhenCal({ system: r.system, uri: opts.bootUri!, cluster: opts.cluster, nodeId, addr, ...(r.secret ? { secret: r.secret } : {}) });
+    const close = replica.close;
+    replica.close = async () => {
+      stop();
+      await close();
+    };
+  }
+  return replica;
+}
+
+async function attach(addrs: string[], r: ReplicaOptions): Promise<Snapshot> {
+  const c = await findCal(addrs, r.opts.cluster, ATTACH_DEADLINE_MS);
+  try {
+    if (r.secret) await c.access(r.secret);
+    const snap = await registerAndCopy(c, r.nodeId, r.addr);
+    log.info(`attached to ${c.address}: copied ${snap.files.length} files at rev ${snap.rev}`);
+    return snap;
+  } finally {
+    await c.close();
+  }
+}
+
+async function run(r: ReplicaOptions, snapshot: Snapshot | undefined): Promise<Replica> {
+  const { system, opts, nodeId, addr } = r;
+  const self = { id: nodeId, addr };
+  if (snapshot) {
+    system.spawn({ name: STORE, kind: 'store', args: { hist: opts.hist, snapshot } });
+  } else {
+    system.spawn({ name: STORE, kind: 'store', args: { hist: opts.hist } });
+    seedMutations(opts.cluster, nodeId, addr).forEach((mutation, i) => system.send(STORE, { type: 'apply', seqn: i + 1, mutation }));
+  }
+  let transport: PeerTransport;
+  try {
+    transport = await startPeerTransport({
+      host: opts.listen.host,
+      port: opts.listen.port,
+      system,
+      deliverTo: CONSENSUS,
+      heardTo: LIVENESS,
+    });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw Object.assign(new Error(`cannot bind UDP ${addr} for consensus: ${err.message}`), { code: err.code });
+  }
+  const follower = new Follower({ system, ...(r.secret ? { secret: r.secret } : {}) });
+  const keep = Math.max(opts.hist, 4 * ALPHA);
+  system.spawn({ name: CONSENSUS, kind: 'consensus', args: { self, alpha: ALPHA, fillMs: opts.fillSec * 1000, keep } });
+  system.spawn({ name: PROPOSER, kind: 'proposer', args: { nodeId, alpha: ALPHA, seed: !snapshot } });
+  system.spawn({ name: SLAVE_WATCHER, kind: 'slave-watcher', args: { nodeId, alpha: ALPHA, nodeFiles: nodeFiles(nodeId, addr) } });
+  system.spawn({ name: LIVENESS, kind: 'liveness', args: { nodeId, alpha: ALPHA, timeoutMs: opts.timeoutSec * 1000 } });
+  system.spawn({ name: 'pulse', kind: 'pulse', args: { nodeId, pulseMs: opts.pulseSec * 1000 } });
+  return {
+    how: snapshot ? 'attached' : 'seed',
+    async close() {
+      follower.close();
+      await transport.close();
+    },
+  };
+}
