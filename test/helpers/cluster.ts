@@ -1,0 +1,55 @@
+// Real multi-process clusters for e2e tests, built the way the seed document
+// does it: start one node, attach the others with -a, add CAL slots with the
+// doozer CLI, wait until the slaves have locked them and are writable.
+import { Client } from '../../src/client/client.js';
+import { runDoozer, startDoozerd, type DoozerdProcess } from './doozerd-process.js';
+import { until } from './until.js';
+
+export interface ClusterNode {
+  proc: DoozerdProcess;
+  id: string;
+}
+
+/** Start a seed node and `slaves` attached nodes. */
+export async function startNodes(slaves: number, extraArgs: string[] = []): Promise<ClusterNode[]> {
+  const seed = await startDoozerd({ args: extraArgs });
+  const procs = [seed, ...(await Promise.all(Array.from({ length: slaves }, () => startDoozerd({ args: ['-a', seed.addr, ...extraArgs] }))))];
+  return Promise.all(procs.map(async (proc) => ({ proc, id: await withClient(proc, (c) => c.self()) })));
+}
+
+export async function withClient<T>(p: DoozerdProcess, fn: (c: Client) => Promise<T>): Promise<T> {
+  const c = await Client.dial(p.addr);
+  try {
+    return await fn(c);
+  } finally {
+    await c.close();
+  }
+}
+
+/** The ids in /ctl/cal/* (non-empty) as seen by node `p`. */
+export async function calIds(p: DoozerdProcess): Promise<string[]> {
+  return withClient(p, async (c) => (await c.walkAll('/ctl/cal/*')).map((e) => e.value.toString()).filter(Boolean));
+}
+
+/** Add CAL slots the seed's way (`printf '' | doozer -a URI set /ctl/cal/N 0`). */
+export async function addSlots(via: DoozerdProcess, slots: number[]): Promise<void> {
+  for (const n of slots) {
+    const r = await runDoozer(['-a', `doozer:?ca=${via.addr}`, 'set', `/ctl/cal/${n}`, '0'], { input: '' });
+    if (r.code !== 0) throw new Error(`doozer set /ctl/cal/${n} failed (${r.code}): ${r.stderr}`);
+  }
+}
+
+/** Wait until every node listed in /ctl/cal/* accepts writes, and there are `count` of them. */
+export async function waitForCals(nodes: ClusterNode[], count: number, timeoutMs = 20_000): Promise<ClusterNode[]> {
+  return until(`${count} writable CALs`, async () => {
+    const ids = await calIds(nodes[0]!.proc);
+    if (ids.length !== count) return undefined;
+    const cals = nodes.filter((n) => ids.includes(n.id));
+    if (cals.length !== count) return undefined;
+    for (const n of cals) {
+      const ok = await withClient(n.proc, (c) => c.set('/probe/writable', -1, n.id).then(() => true, () => false));
+      if (!ok) return undefined;
+    }
+    return cals;
+  }, timeoutMs, 100);
+}
