@@ -97,6 +97,9 @@ class SimNode {
   inbox: { from: string; m: PaxosMsg }[] = [];
   tickDue = false;
   timerAt = Infinity;
+  /** The node's clock: local = virtual * clockRate + clockOffset. */
+  clockOffset = 0;
+  clockRate = 1;
 
   constructor(
     readonly idx: number,
@@ -155,6 +158,9 @@ export class SimCluster {
     this.nodes.forEach((node, i) => boot.push(`-1:/ctl/cal/${i}=${node.id}`));
     this.bootRev = boot.length;
     for (const node of this.nodes) {
+      // Each node's clock has its own origin and rate: the core must only use differences.
+      node.clockOffset = this.rng.chance(0.5) ? 0 : this.rng.range(0, 1e9);
+      node.clockRate = this.rng.range(0.9, 1.1);
       const nodeRng = this.rng.fork();
       node.manager = new Manager({
         self: { id: node.id, addr: node.addr },
@@ -173,7 +179,7 @@ export class SimCluster {
 
   private openOn(node: SimNode, seqn: number): void {
     node.calOf.set(seqn, node.cals.some((c) => c.id === node.id));
-    node.manager.open(seqn, node.cals, this.sched.now);
+    node.manager.open(seqn, node.cals, this.clock(node));
   }
 
   // ------------------------------------------------------------ node I/O
@@ -185,7 +191,7 @@ export class SimCluster {
       if (node.inbox.length < 5000) node.inbox.push({ from, m });
       return;
     }
-    node.manager.receive(from, m, this.sched.now);
+    node.manager.receive(from, m, this.clock(node));
     this.flush(node);
   }
 
@@ -203,7 +209,10 @@ export class SimCluster {
       this.applyReady(node);
       if (!mgr.hasReady) break;
     }
-    const w = mgr.wakeAt();
+    const wl = mgr.wakeAt();
+    if (wl === Infinity) return;
+    // The node's local time -> virtual time (a hair late, never early).
+    const w = (wl - node.clockOffset) / node.clockRate + 1e-3;
     if (w < node.timerAt) {
       node.timerAt = w;
       this.sched.at(w, () => this.onTimer(node, w));
@@ -216,7 +225,7 @@ export class SimCluster {
       node.tickDue = true;
       return;
     }
-    node.manager.tick(this.sched.now);
+    node.manager.tick(this.clock(node));
     this.flush(node);
   }
 
@@ -261,6 +270,10 @@ export class SimCluster {
     if (this.opts.trace) this.trace.push(`${this.sched.now.toFixed(3)} n${node.idx} ack ${w.id} at ${w.seqn}`);
   }
 
+  private clock(node: SimNode): number {
+    return this.sched.now * node.clockRate + node.clockOffset;
+  }
+
   private fail(msg: string): void {
     if (this.failures.length < 20) this.failures.push(`t=${this.sched.now.toFixed(1)}ms ${msg}`);
   }
@@ -269,7 +282,7 @@ export class SimCluster {
 
   private write(node: SimNode, valueStr: string, path: string, dupValue: boolean): void {
     const value = enc.encode(valueStr);
-    const id = node.manager.propose(value, this.sched.now);
+    const id = node.manager.propose(value, this.clock(node));
     const rec: WriteRec = { node: node.idx, id, value, path, dupValue, issuedAt: this.sched.now, seqn: -1, ackAt: -1 };
     this.writes.push(rec);
     this.writeByKey.set(`${node.idx}:${id}`, rec);
@@ -309,10 +322,10 @@ export class SimCluster {
     node.paused = false;
     const inbox = node.inbox;
     node.inbox = [];
-    for (const { from, m } of inbox) node.manager.receive(from, m, this.sched.now);
+    for (const { from, m } of inbox) node.manager.receive(from, m, this.clock(node));
     if (node.tickDue) {
       node.tickDue = false;
-      node.manager.tick(this.sched.now);
+      node.manager.tick(this.clock(node));
     }
     this.flush(node);
   }
@@ -336,7 +349,7 @@ export class SimCluster {
       for (let s = node.store.rev + 1; fed < 64; s++) {
         const v = this.decided.get(s);
         if (v === undefined) break;
-        node.manager.receive(this.writers[0]!.addr, { cmd: Cmd.LEARN, seqn: s, vrnd: 0, crnd: 0, value: v }, this.sched.now);
+        node.manager.receive(this.writers[0]!.addr, { cmd: Cmd.LEARN, seqn: s, vrnd: 0, crnd: 0, value: v }, this.clock(node));
         fed++;
       }
       if (fed > 0) this.flush(node);

@@ -6,9 +6,9 @@ import { runSeeds } from './sim-helpers.js';
 // Safety (one value per seqn, acknowledged writes applied once at their
 // seqn, equal stores) and liveness after healing are checked on each seed.
 describe('simulation, 3 CALs', () => {
-  it('keeps every invariant over 700 seeds', { timeout: 120_000 }, () => {
-    const { failures, results } = runSeeds(3, 1, 700);
+  it('keeps every invariant over 1000 seeds', { timeout: 120_000 }, () => {
+    const { failures, results } = runSeeds(3, 1, 1000);
     expect(failures).toEqual([]);
-    expect(results.reduce((a, r) => a + r.writesAcked, 0)).toBeGreaterThan(700 * 15);
+    expect(results.reduce((a, r) => a + r.writesAcked, 0)).toBeGreaterThan(1000 * 15);
   });
 });

@@ -6,9 +6,9 @@ import { runSeeds } from './sim-helpers.js';
 // Safety (one value per seqn, acknowledged writes applied once at their
 // seqn, equal stores) and liveness after healing are checked on each seed.
 describe('simulation, 5 CALs', () => {
-  it('keeps every invariant over 450 seeds', { timeout: 120_000 }, () => {
-    const { failures, results } = runSeeds(5, 1, 450);
+  it('keeps every invariant over 600 seeds', { timeout: 120_000 }, () => {
+    const { failures, results } = runSeeds(5, 1, 600);
     expect(failures).toEqual([]);
-    expect(results.reduce((a, r) => a + r.writesAcked, 0)).toBeGreaterThan(450 * 15);
+    expect(results.reduce((a, r) => a + r.writesAcked, 0)).toBeGreaterThan(600 * 15);
   });
 });

@@ -6,9 +6,9 @@ import { runSeeds } from './sim-helpers.js';
 // Safety (one value per seqn, acknowledged writes applied once at their
 // seqn, equal stores) and liveness after healing are checked on each seed.
 describe('simulation, 7 CALs', () => {
-  it('keeps every invariant over 250 seeds', { timeout: 120_000 }, () => {
-    const { failures, results } = runSeeds(7, 1, 250);
+  it('keeps every invariant over 350 seeds', { timeout: 120_000 }, () => {
+    const { failures, results } = runSeeds(7, 1, 350);
     expect(failures).toEqual([]);
-    expect(results.reduce((a, r) => a + r.writesAcked, 0)).toBeGreaterThan(250 * 15);
+    expect(results.reduce((a, r) => a + r.writesAcked, 0)).toBeGreaterThan(350 * 15);
   });
 });

@@ -28,6 +28,12 @@ describe('simulation', () => {
     }
   });
 
+  it('survives heavy contention: a 1 ms fill delay makes every CAL fight for every instance', () => {
+    expect(runSeeds(3, 1, 150, { fillDelayMs: 1 }).failures).toEqual([]);
+    expect(runSeeds(5, 1, 60, { fillDelayMs: 1 }).failures).toEqual([]);
+    expect(runSeeds(7, 1, 15, { fillDelayMs: 1 }).failures).toEqual([]);
+  });
+
   it('without the fast path it still works, with two round trips per write', () => {
     const { failures, results } = runSeeds(3, 1, 30, { fastPath: false });
     expect(failures).toEqual([]);
@@ -95,6 +101,7 @@ describe('simulation catches broken consensus', () => {
       this.vval = v;
       return true;
     });
-    expect(failing(200)).toBeGreaterThan(0);
+    // Needs competing coordinators: a 1 ms fill delay makes every instance contested.
+    expect(failing(100, 3, { fillDelayMs: 1 })).toBeGreaterThan(0);
   });
 });

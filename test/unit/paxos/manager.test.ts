@@ -118,11 +118,11 @@ describe('manager: round-1 fast path fallback', () => {
     expect(first.filter((p) => p.msg.cmd === Cmd.NOMINATE).every((p) => p.msg.crnd === 1)).toBe(true);
     expect(first.some((p) => p.msg.cmd === Cmd.VOTE && p.from !== H1)).toBe(false); // both refused round 1
     expect(net.values(H1).size).toBe(0);
-    // Not before its timeout (5 ms)...
-    net.tick(H1, 4);
+    // Not before its timeout (20 ms)...
+    net.tick(H1, 19);
     expect(net.queue).toEqual([]);
     // ... then INVITE in round 4 (h1 is index 1 of 3), and the value goes through.
-    net.tick(H1, 5);
+    net.tick(H1, 20);
     expect(net.queue.map((p) => [p.msg.cmd, p.msg.crnd])).toEqual([
       [Cmd.INVITE, 4],
       [Cmd.INVITE, 4],
@@ -290,7 +290,7 @@ describe('manager: fill', () => {
     expect(sent).toContainEqual([Cmd.VOTE, 5, 1, 'w']);
     expect(sent).toContainEqual([Cmd.NOMINATE, 3, 1, 'nop:']);
     expect(sent.filter((x) => x[0] === Cmd.INVITE)).toEqual([]);
-    expect(net.wake.get(H0)).toBe(5); // the round-1 timeout of seqn 3 comes first
+    expect(net.wake.get(H0)).toBe(20); // the round-1 timeout of seqn 3 comes first
     net.queue = [];
     net.tick(H0, 50);
     expect(net.queue.filter((p) => p.msg.cmd === Cmd.INVITE).map((p) => p.msg.seqn)).toEqual([3, 3]); // fast fallback only
