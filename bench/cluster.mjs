@@ -1,0 +1,128 @@
+#!/usr/bin/env node
+// Cluster benchmark: a 3-CAL cluster of real doozerd processes on 127.0.0.1
+// (started the seed's way), then
+//   - lone-client SET latency (one connection, one write at a time),
+//   - SET throughput with 64 connections spread over the 3 CALs,
+//   - the same against a single node.
+// Prints a table and writes bench/results/cluster-<time>.json.
+// Usage: node bench/cluster.mjs [--seconds N] [--conns N]
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Client } from '../dist/client/client.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const SECONDS = arg('seconds', 5);
+const CONNS = arg('conns', 64);
+const procs = [];
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function until(what, fn, ms = 30_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch {}
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function startNode(args) {
+  const port = await freePort();
+  const p = spawn(process.execPath, [`${root}bin/doozerd`, '-l', `127.0.0.1:${port}`, '-w', 'false', ...args], { stdio: 'ignore' });
+  procs.push(p);
+  const addr = `127.0.0.1:${port}`;
+  await until(`${addr} up`, async () => (await Client.dial(addr, { connectTimeoutMs: 500 }).then((c) => (c.close(), true))));
+  return addr;
+}
+
+async function writable(addr) {
+  return until(`${addr} writable`, async () => {
+    const c = await Client.dial(addr);
+    try {
+      await c.set('/bench/probe', -1, 'x');
+      return true;
+    } finally {
+      await c.close();
+    }
+  });
+}
+
+/** `conns` connections over `addrs`, each writing one SET at a time for `seconds`. */
+async function load(addrs, conns, seconds) {
+  const clients = await Promise.all(Array.from({ length: conns }, (_, i) => Client.dial(addrs[i % addrs.length])));
+  const lat = [];
+  const end = Date.now() + seconds * 1000;
+  const t0 = performance.now();
+  await Promise.all(
+    clients.map(async (c, i) => {
+      while (Date.now() < end) {
+        const t = performance.now();
+        await c.set(`/bench/${i}`, -1, 'x'.repeat(32));
+        lat.push(performance.now() - t);
+      }
+    }),
+  );
+  const elapsed = (performance.now() - t0) / 1000;
+  await Promise.all(clients.map((c) => c.close()));
+  lat.sort((a, b) => a - b);
+  const q = (f) => Number(lat[Math.min(lat.length - 1, Math.floor(lat.length * f))].toFixed(3));
+  return { conns, sets: lat.length, setsPerSec: Math.round(lat.length / elapsed), p50ms: q(0.5), p99ms: q(0.99) };
+}
+
+async function main() {
+  const results = {};
+  process.stderr.write('single node...\n');
+  const single = await startNode([]);
+  await writable(single);
+  results.singleLone = await load([single], 1, SECONDS);
+  results.singleMany = await load([single], CONNS, SECONDS);
+
+  process.stderr.write('3-CAL cluster (seed + 2 attached, slots added with SET)...\n');
+  const seed = await startNode([]);
+  await writable(seed);
+  const others = [await startNode(['-a', seed]), await startNode(['-a', seed])];
+  const c = await Client.dial(seed);
+  await c.set('/ctl/cal/1', 0, '');
+  await c.set('/ctl/cal/2', 0, '');
+  await c.close();
+  for (const a of others) await writable(a);
+  const cals = [seed, ...others];
+  results.clusterLone = await load([seed], 1, SECONDS);
+  results.clusterMany = await load(cals, CONNS, SECONDS);
+
+  const rows = [
+    ['single node, 1 connection', results.singleLone],
+    [`single node, ${CONNS} connections`, results.singleMany],
+    ['3 CALs, 1 connection', results.clusterLone],
+    [`3 CALs, ${CONNS} connections over 3 CALs`, results.clusterMany],
+  ];
+  console.log('| workload | SET/s | p50 ms | p99 ms |\n| --- | ---: | ---: | ---: |');
+  for (const [name, r] of rows) console.log(`| ${name} | ${r.setsPerSec} | ${r.p50ms} | ${r.p99ms} |`);
+  mkdirSync(`${root}bench/results`, { recursive: true });
+  const file = `${root}bench/results/cluster-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, JSON.stringify({ seconds: SECONDS, conns: CONNS, cores: (await import('node:os')).cpus().length, results }, null, 2));
+  process.stderr.write(`wrote ${file}\n`);
+}
+
+try {
+  await main();
+} finally {
+  for (const p of procs) p.kill('SIGKILL');
+}
+process.exit(0);
