@@ -12,3 +12,4 @@ export {
   type Send,
   type Written,
 } from './types.js';
+export { decodeMsg, encodeMsg, encodedSize, MAX_DATAGRAM } from './wire.js';
