@@ -86,7 +86,6 @@ export async function startPeerTransport(opts: PeerTransportOptions): Promise<Pe
     heard.set(from, at);
     opts.system.send(opts.deliverTo, { type: 'peer-in', from, msgs, at } satisfies PeerInMessage);
   });
-  socket.on('error', (e) => log.error(`socket error: ${e.message}`));
 
   const parse = (addr: string): { host: string; port: number } => {
     const i = addr.lastIndexOf(':');
@@ -133,6 +132,7 @@ export async function startPeerTransport(opts: PeerTransportOptions): Promise<Pe
       resolve();
     });
   });
+  socket.on('error', (e) => log.error(`socket error: ${e.message}`));
 
   return {
     stats: () => ({ ...counts }),

@@ -1,0 +1,40 @@
+// bin/doozerd as a user runs it: bad flags, -v, a taken port.
+import { spawnSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
+import { DOOZERD_BIN, ensureBuilt, startDoozerd, stopAll } from '../helpers/doozerd-process.js';
+
+function run(args: string[]) {
+  ensureBuilt();
+  return spawnSync(process.execPath, [DOOZERD_BIN, ...args], { encoding: 'utf8', timeout: 20_000 });
+}
+
+describe('bin/doozerd flags', () => {
+  afterAll(() => stopAll());
+
+  it.each([[['-nosuchflag']], [['-timeout', 'x']], [['-l']], [['extra']]])('%j: usage on stderr, exit 2', (args) => {
+    const r = run(args);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^doozerd: /);
+    expect(r.stderr).toMatch(/Usage: doozerd/);
+  });
+
+  it('-v prints the version and exits 0', () => {
+    const r = run(['-v']);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^doozerd-ts-\d+\.\d+\.\d+\n$/);
+  });
+
+  it('a taken client port: one clear error line, exit 1', async () => {
+    const first = await startDoozerd();
+    const r = run(['-l', first.addr, '-w', 'false']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/address in use/);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('attaching to nothing fails with a clear message', () => {
+    const r = run(['-a', '127.0.0.1:1', '-l', '127.0.0.1:0', '-w', 'false']);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/no CAL of cluster "local" answered at 127.0.0.1:1/);
+  });
+});
