@@ -241,6 +241,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     if (e instanceof StdoutClosed || stdoutClosed) return EXIT_OK; // Reader went away (| head).
     if (e instanceof UsageError) {
       say(`doozer: ${cmd.name}: ${e.message}; ${commandUsage(cmd)}`);
+      io.stderr.write('\n' + usage());
       return EXIT_USAGE;
     }
     const { message, exitCode } = explain(e, cmd.name, args, revFlag);
@@ -256,6 +257,8 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
 
 /** Entry point for bin/doozer: runs main on process.argv and sets the exit status. */
 export async function run(): Promise<void> {
+  // A reader that goes away (| head) must not crash us after main returns.
+  process.stdout.on('error', () => undefined);
   const code = await main(process.argv.slice(2)).catch((e: unknown) => {
     process.stderr.write(`doozer: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
     return 2;
