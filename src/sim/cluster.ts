@@ -349,7 +349,8 @@ export class SimCluster {
       for (let s = node.store.rev + 1; fed < 64; s++) {
         const v = this.decided.get(s);
         if (v === undefined) break;
-        node.manager.receive(this.writers[0]!.addr, { cmd: Cmd.LEARN, seqn: s, vrnd: 0, crnd: 0, value: v }, this.clock(node));
+        if (s % 2 === 0) node.manager.decided(s, v, this.clock(node));
+        else node.manager.receive(this.writers[0]!.addr, { cmd: Cmd.LEARN, seqn: s, vrnd: 0, crnd: 0, value: v }, this.clock(node));
         fed++;
       }
       if (fed > 0) this.flush(node);

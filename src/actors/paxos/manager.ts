@@ -244,6 +244,26 @@ export class Manager implements Outbox {
     this.settle();
   }
 
+  /**
+   * A value known decided by other means (e.g. the store stream a slave
+   * follows): same as a LEARN message. Reported in `learned` if new here.
+   */
+  decided(seqn: number, value: Uint8Array, now: number): void {
+    this.now = now;
+    const inst = this.instances.get(seqn);
+    if (inst !== undefined) {
+      if (seqn > this.highestUsed) this.noteUse(seqn);
+      if (inst.learner.learn(value) !== null) {
+        if (inst.coord !== null) inst.coord.stop();
+        inst.fillAt = Infinity;
+        this.learned(inst, false);
+      }
+    } else if (seqn >= this.low) {
+      this.hold(this.self.addr, msg(Cmd.LEARN, seqn, 0, 0, value));
+    }
+    this.settle();
+  }
+
   /** A client write. Returns its id; `written` reports (id, seqn) when it is chosen. */
   propose(value: Uint8Array, now: number): number {
     this.now = now;
@@ -490,12 +510,21 @@ export class Manager implements Outbox {
 
   /** Drop decided instances that fell `retain` behind the store. */
   private prune(): void {
+    // Everything at or below high - alpha has been applied by the store (the
+    // caller opens v + alpha after applying v), so it is decided even if this
+    // node never learned it here (a node that was not a CAL of it, fed by the
+    // store rather than by decided()).
     const keepFrom = this.high - this.alpha - this.retain;
     while (this.low < keepFrom) {
       const inst = this.instances.get(this.low);
       if (inst !== undefined) {
-        if (inst.value === null) return; // undecided: the store cannot be past it
-        if (inst.writeId >= 0) return;
+        if (inst.value === null && inst.writeId >= 0) {
+          // Our write was proposed here and we missed the decision: settle it from the store.
+          const v = this.lookup?.(this.low);
+          if (v === undefined) return; // keep it until we can tell
+          inst.learner.learn(v);
+          this.learned(inst, false);
+        }
         this.instances.delete(this.low);
         this.active.delete(inst);
         this.wakeDirty = true;

@@ -280,6 +280,54 @@ describe('manager: held messages and catch-up', () => {
   });
 });
 
+describe('manager: values decided elsewhere', () => {
+  it('decided() learns like a LEARN, resolves a write, and broadcasts nothing', () => {
+    const net = cluster3();
+    const id = net.propose(H0, 'mine'); // at 3
+    net.queue = [];
+    net.node(H0).decided(3, enc('mine'), 0);
+    net.collect(H0);
+    expect(net.values(H0).get(3)).toBe('mine');
+    expect(net.written.get(H0)).toEqual([{ id, seqn: 3 }]);
+    expect(net.queue.filter((p) => p.msg.cmd === Cmd.LEARN)).toEqual([]);
+    net.node(H0).decided(3, enc('mine'), 0); // again: nothing new
+    net.collect(H0);
+    expect(net.learned.get(H0)!.length).toBe(1);
+  });
+
+  it('decided() for an instance not open yet is held', () => {
+    const net = new TestNet(cals(3));
+    net.open(1, 5);
+    net.node(H0).decided(8, enc('later'), 0);
+    net.collect(H0);
+    expect(net.values(H0).has(8)).toBe(false);
+    net.open(6, 8);
+    expect(net.values(H0).get(8)).toBe('later');
+  });
+
+  it('a node that is not a CAL does not keep undecided instances forever', () => {
+    const slave = { id: 'ZZZ', addr: 'h9:1' };
+    const mgr = new Manager({ self: slave, rng: () => 0.5, alpha: 5, retain: 2 });
+    for (let s = 1; s <= 100; s++) mgr.open(s, cals(3), 0); // the store applied up to 95 by other means
+    const v = mgr.inspect();
+    expect(v.instances.length).toBeLessThanOrEqual(13);
+    expect(v.low).toBe(93);
+  });
+
+  it('settles a write whose instance the store passed without this node learning it', () => {
+    const history = new Map<number, Uint8Array>();
+    const mgr = new Manager({ self: cals(3)[0]!, rng: () => 0.5, alpha: 5, retain: 2, lookup: (s) => history.get(s) });
+    for (let s = 1; s <= 5; s++) mgr.open(s, cals(3), 0);
+    const id = mgr.propose(enc('w'), 0); // at 3
+    mgr.drain();
+    history.set(3, enc('w'));
+    for (let s = 6; s <= 12; s++) mgr.open(s, cals(3), 0); // store at 7: 3 dropped, settled from history
+    const r = mgr.drain();
+    expect(r.written).toEqual([{ id, seqn: 3 }]);
+    expect(mgr.inspect().low).toBe(5);
+  });
+});
+
 describe('manager: fill', () => {
   it('fills earlier instances after the fill delay with its own rounds; leads its own at once', () => {
     const net = cluster3();
