@@ -1,6 +1,7 @@
 // Runs the deterministic cluster simulation over many seeds.
 //
 //   npm run sim -- --seeds 1000 [--start S] [--cals 3,5,7] [--verbose] [--trace]
+//                  [--fill MS] (fill delay; 1 makes every instance contested) [--no-fast]
 //
 // Prints progress and a summary; a failing seed prints the one-line command
 // that replays it. Exit status 1 if any seed failed.
@@ -13,10 +14,12 @@ interface Args {
   cals: number[];
   verbose: boolean;
   trace: boolean;
+  fill?: number;
+  fast: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { seeds: 100, start: 1, cals: [3, 5, 7], verbose: false, trace: false };
+  const a: Args = { seeds: 100, start: 1, cals: [3, 5, 7], verbose: false, trace: false, fast: true };
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1];
@@ -45,11 +48,21 @@ function parseArgs(argv: string[]): Args {
       case '--trace':
         a.trace = true;
         break;
+      case '--fill':
+        a.fill = num();
+        break;
+      case '--no-fast':
+        a.fast = false;
+        break;
       default:
-        throw new Error(`unknown argument ${k} (use --seeds N --start S --cals 3,5,7 --verbose --trace)`);
+        throw new Error(`unknown argument ${k} (use --seeds N --start S --cals 3,5,7 --fill MS --no-fast --verbose --trace)`);
     }
   }
   return a;
+}
+
+function extraFlags(a: Args): string {
+  return (a.fill !== undefined ? ` --fill ${a.fill}` : '') + (a.fast ? '' : ' --no-fast');
 }
 
 function main(): number {
@@ -71,7 +84,7 @@ function main(): number {
     let fails = 0;
     for (let i = 0; i < args.seeds; i++) {
       const seed = args.start + i;
-      const r = runSim({ seed, cals, trace: args.trace });
+      const r = runSim({ seed, cals, trace: args.trace, fastPath: args.fast, ...(args.fill !== undefined ? { fillDelayMs: args.fill } : {}) });
       runs++;
       writes += r.writesAcked;
       virtualMs += r.virtualMs;
@@ -88,7 +101,7 @@ function main(): number {
         failed.push(r);
         console.log(`FAIL seed ${seed} cals ${cals} (${r.scenario})`);
         for (const f of r.failures) console.log(`  ${f}`);
-        console.log(`  reproduce: ${reproCommand(seed, cals)}`);
+        console.log(`  reproduce: ${reproCommand(seed, cals)}${extraFlags(args)}`);
       }
       if (!args.verbose && (i + 1) % 100 === 0) {
         console.log(`cals ${cals}: ${i + 1}/${args.seeds} seeds, ${fails} failed, ${((Date.now() - tc) / 1000).toFixed(1)}s`);
@@ -101,7 +114,7 @@ function main(): number {
       `${(virtualMs / 1000).toFixed(0)}s virtual, slowest convergence after healing ${maxConverge.toFixed(0)}ms, ` +
       `${((Date.now() - t0) / 1000).toFixed(1)}s wall`,
   );
-  for (const r of failed) console.log(`  failed: ${reproCommand(r.seed, r.cals)}`);
+  for (const r of failed) console.log(`  failed: ${reproCommand(r.seed, r.cals)}${extraFlags(args)}`);
   return failed.length > 0 ? 1 : 0;
 }
 
