@@ -213,7 +213,10 @@ export class Manager implements Outbox {
     if (held !== undefined) {
       this.held.delete(seqn);
       this.heldCount -= held.length;
-      for (const h of held) inst.receive(h.from, h.m, this);
+      for (const h of held) {
+        if (seqn > this.highestUsed && cfg.indexOf(h.from) >= 0) this.noteUse(seqn);
+        inst.receive(h.from, h.m, this);
+      }
     }
     this.prune();
     this.settle();
