@@ -12,4 +12,3 @@ export {
   type Send,
   type Written,
 } from './types.js';
-export { decodeMsg, encodeMsg, encodedSize, MAX_DATAGRAM } from './wire.js';
