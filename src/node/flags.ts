@@ -1,5 +1,8 @@
 // doozerd's command-line flags: the original's names and defaults (spec/cluster.md),
 // Go flag syntax (-name value, -name=value, --name). Pure: returns options or an error.
+import { PlacementError, type Placement } from '../runtime/placement.js';
+import { loadNodePlacement } from '../runtime/node-placement.js';
+
 export interface NodeOptions {
   listen: { host: string; port: number };
   attach: string[];
@@ -14,6 +17,8 @@ export interface NodeOptions {
   tlsCert: string | undefined;
   tlsKey: string | undefined;
   placement: string | undefined;
+  /** The placement file, read and checked (the default placement without one). */
+  placementConfig?: Placement;
   debug: { host: string; port: number } | undefined;
   showVersion: boolean;
   showHelp: boolean;
@@ -115,6 +120,17 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const tlsKey = last('tlskey');
   if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new FlagError('-tlscert and -tlskey must be given together');
 
+  // Actor placement (src/runtime/placement.ts): read and checked here, so a
+  // bad file is a usage error (exit 2) naming the bad key and what is allowed.
+  const placementFile = last('placement') ?? (env.DOOZERD_PLACEMENT || undefined);
+  let placementConfig: Placement;
+  try {
+    placementConfig = loadNodePlacement(placementFile);
+  } catch (e) {
+    if (e instanceof PlacementError) throw new FlagError(e.message);
+    throw e;
+  }
+
   return {
     listen,
     attach: values.get('a') ?? [],
@@ -127,7 +143,8 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     hist,
     tlsCert,
     tlsKey,
-    placement: last('placement') ?? (env.DOOZERD_PLACEMENT || undefined),
+    placement: placementFile,
+    placementConfig,
     debug: debug === undefined ? undefined : parseHostPort(debug, '-debug', ''),
     showVersion: bool('v'),
     showHelp: bool('h') || bool('help'),

@@ -2,14 +2,15 @@
 // peer transport and web view, and stops them all on shutdown.
 import { readFileSync } from 'node:fs';
 import { logger } from '../log.js';
-import { ActorHost } from '../runtime/host.js';
+import { startActorSystem } from '../runtime/threaded-system.js';
+import { DEFAULT_PLACEMENT, describePlacement } from '../runtime/placement.js';
+import { nodeKinds } from '../runtime/node-placement.js';
+import { addActorRoutes, startDebugServer, type DebugServer } from '../net/http/actors-page.js';
 import { actorKinds } from '../actors/kinds.js';
-import { STORE } from '../actors/store/messages.js';
-import { PROPOSER } from '../actors/proposer-messages.js';
 import { listenForClients, type ClientListener } from '../net/client-listener.js';
 import type { NodeOptions } from './flags.js';
 import { newNodeId } from './node-id.js';
-import { seedMutations, startupProposals } from './boot.js';
+import { startReplica, type Replica } from './replica.js';
 import { startWebView, type WebServer } from '../net/http/server.js';
 
 const log = logger('node');
@@ -30,17 +31,26 @@ export interface NodeEnv {
 export async function startNode(opts: NodeOptions, env: NodeEnv): Promise<RunningNode> {
   const id = newNodeId();
   const addr = `${opts.listen.host}:${opts.listen.port}`;
-  const host = new ActorHost({
-    thread: 'main',
+  // --- actor runtime: threads and placement (src/runtime, docs/runtime.md) ---
+  const placement = opts.placementConfig ?? DEFAULT_PLACEMENT;
+  const debugHooks = process.env.DOOZERD_DEBUG_HOOKS === '1';
+  const host = await startActorSystem({
+    placement,
     kinds: actorKinds,
-    onEscalate: (name, reason) => env.onFatal(`actor ${name} keeps crashing (${reason})`),
+    groups: nodeKinds().groups,
+    onFatal: (reason) => env.onFatal(reason),
+    debugHooks,
   });
+  log.info(`placement: ${describePlacement(placement)}`);
+  // --- end actor runtime ---
 
-  const seed = seedMutations(opts.cluster, id, addr);
-  host.spawn({ name: STORE, kind: 'store', args: { hist: opts.hist } });
-  seed.forEach((mutation, i) => host.send(STORE, { type: 'apply', seqn: i + 1, mutation }));
-  host.spawn({ name: PROPOSER, kind: 'solo-proposer', args: { startRev: seed.length, startup: startupProposals(id) } });
-  host.spawn({ name: 'pulse', kind: 'pulse', args: { nodeId: id, pulseMs: opts.pulseSec * 1000 } });
+  let replica: Replica;
+  try {
+    replica = await startReplica({ system: host, opts, nodeId: id, addr, ...(env.rwSecret ? { secret: env.rwSecret } : {}) });
+  } catch (e) {
+    await host.stopAll();
+    throw e;
+  }
 
   const tlsFiles = opts.tlsCert && opts.tlsKey ? { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) } : undefined;
   let clients: ClientListener;
@@ -53,7 +63,8 @@ export async function startNode(opts: NodeOptions, env: NodeEnv): Promise<Runnin
       ...(tlsFiles ? { tls: tlsFiles } : {}),
     });
   } catch (e) {
-    host.stopAll();
+    await replica.close();
+    await host.stopAll();
     throw e;
   }
   log.info(`node ${id} serving clients on ${addr} (cluster ${opts.cluster})`);
@@ -62,17 +73,40 @@ export async function startNode(opts: NodeOptions, env: NodeEnv): Promise<Runnin
     web = await startWebView({ web: opts.web, secretSet: Boolean(env.rwSecret || env.roSecret), system: host, nodeId: id, clientConnections: () => clients.connections() });
   } catch (e) {
     await clients.close();
-    host.stopAll();
+    await replica.close();
+    await host.stopAll();
     throw e;
   }
+  // --- actor debug endpoint: /$actors on the web port, and -debug ADDR ---
+  const actorsSource = { system: host, threads: () => host.threads, threadStats: () => host.threadStats() };
+  if (web) addActorRoutes(web, actorsSource);
+  let debug: DebugServer | undefined;
+  if (opts.debug) {
+    try {
+      debug = await startDebugServer({
+        host: opts.debug.host,
+        port: opts.debug.port,
+        source: actorsSource,
+        ...(debugHooks ? { hooks: { crashThread: (t: string) => host.crashThread(t), crashActor: (a: string) => host.crashActor(a) } } : {}),
+      });
+    } catch (e) {
+      await web?.close();
+      await clients.close();
+      await host.stopAll();
+      throw e;
+    }
+  }
+  // --- end actor debug endpoint ---
 
   return {
     id,
     addr,
     async close() {
+      await debug?.close();
       await web?.close();
       await clients.close();
-      host.stopAll();
+      await replica.close();
+      await host.stopAll();
     },
   };
 }

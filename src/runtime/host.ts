@@ -17,14 +17,44 @@ const DRAIN_BUDGET_MS = 8;
 
 export type ExitCallback = (name: string, reason: string) => void;
 
+/**
+ * Observers for a host that is one of several (src/runtime/worker-host.ts
+ * uses them to journal messages and write durable state through to the main
+ * thread). All optional: a host on its own needs none.
+ */
+export interface HostHooks {
+  /** `send` handed a message to an actor hosted here (`accepted` false: its mailbox was full). */
+  localSend?(to: string, msg: Message, accepted: boolean): void;
+  /** An actor finished handling `msg` (also when the handler threw). */
+  afterReceive?(name: string, msg: Message): void;
+  /** The durable map for a new actor (default: a plain Map). */
+  makeDurable?(spec: ActorSpec): Map<string, unknown>;
+  /** An actor stopped for good, after its own exit watchers ran. */
+  exited?(name: string, reason: string, spec: ActorSpec): void;
+}
+
+/** Where a restarted actor picks up (an actor moved to a fresh thread). */
+export interface SpawnInit {
+  restarts?: number;
+  lastError?: string;
+  /** Its durable entries, restored. */
+  durable?: Map<string, unknown>;
+}
+
+/** The message type that makes an actor throw when debug hooks are on (tests of supervision). */
+export const DEBUG_CRASH = '$crash';
+
 export interface HostOptions {
   thread: string;
   kinds: Record<string, ActorFactory>;
-  /** Delivery for addresses not hosted here. */
-  forward?: (to: string, msg: Message) => boolean;
+  /** Delivery for addresses not hosted here; `from` is the sending actor, when an actor sent it. */
+  forward?: (to: string, msg: Message, from?: string) => boolean;
   /** A permanent actor crashed too often: the node must not go on flapping. */
   onEscalate: (name: string, reason: string) => void;
   limits?: RestartLimits;
+  hooks?: HostHooks;
+  /** An actor handed a `$crash` message throws (tests only). */
+  debugHooks?: boolean;
 }
 
 class Cell {
@@ -34,8 +64,10 @@ class Cell {
   lastError: string | undefined;
   queued = false;
   stopped = false;
+  /** Messages handled per second, over the last full second. */
+  rate = 0;
+  lastSampled = 0;
   timers = new Map<string, NodeJS.Timeout>();
-  readonly durable = new Map<string, unknown>();
   readonly exitWatchers: ExitCallback[] = [];
   readonly tracker: RestartTracker;
   readonly log: Logger;
@@ -45,17 +77,23 @@ class Cell {
     readonly spec: ActorSpec,
     readonly mailbox: Mailbox,
     limits: RestartLimits,
+    readonly durable: Map<string, unknown>,
   ) {
     this.tracker = new RestartTracker(limits);
     this.log = logger(spec.name);
   }
 }
 
+const RATE_SAMPLE_MS = 1000;
+
 export class ActorHost {
   private readonly cells = new Map<string, Cell>();
   private readonly endpoints = new Map<string, (msg: Message) => void>();
   private readonly runQueue: Cell[] = [];
   private drainScheduled = false;
+  /** The actor whose handler (or factory) is running: the sender of what it sends. */
+  private current: Cell | undefined;
+  private sampler: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: HostOptions) {}
 
@@ -67,7 +105,17 @@ export class ActorHost {
     return this.cells.has(name) || this.endpoints.has(name);
   }
 
-  spawn(spec: ActorSpec): void {
+  /** Is `name` an actor (not an endpoint) hosted here? */
+  hosts(name: string): boolean {
+    return this.cells.has(name);
+  }
+
+  /** The spec of a hosted actor. */
+  specOf(name: string): ActorSpec | undefined {
+    return this.cells.get(name)?.spec;
+  }
+
+  spawn(spec: ActorSpec, init?: SpawnInit): void {
     if (this.cells.has(spec.name)) throw new Error(`actor ${spec.name} already exists`);
     const factory = this.opts.kinds[spec.kind];
     if (!factory) throw new Error(`unknown actor kind ${spec.kind}`);
@@ -75,9 +123,42 @@ export class ActorHost {
       spec,
       new Mailbox(spec.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY),
       this.opts.limits ?? defaultRestartLimits,
+      init?.durable ?? this.opts.hooks?.makeDurable?.(spec) ?? new Map<string, unknown>(),
     );
+    if (init?.restarts) cell.restarts = init.restarts;
+    if (init?.lastError !== undefined) cell.lastError = init.lastError;
     cell.ctx = this.makeContext(cell);
     this.cells.set(spec.name, cell);
+    this.startSampler();
+    this.start(cell);
+  }
+
+  /**
+   * Restart a running actor although it did not crash (something it was
+   * waiting on went away with a dead thread): a temporary actor stops as if
+   * it had crashed; a permanent one gets a fresh instance with its durable
+   * state and its mailbox. Not counted against the restart limit.
+   */
+  restart(name: string, reason: string): void {
+    const cell = this.cells.get(name);
+    if (!cell || cell.stopped) return;
+    if ((cell.spec.restart ?? 'permanent') === 'temporary') {
+      cell.lastError = reason;
+      this.stop(name, `crashed: ${reason}`);
+      return;
+    }
+    if (!cell.actor) return; // between a crash and its restart: it starts afresh anyway
+    for (const t of cell.timers.values()) clearTimeout(t);
+    cell.timers.clear();
+    try {
+      cell.actor?.stopped?.();
+    } catch (e) {
+      cell.log.warn(`error while stopping: ${errText(e)}`);
+    }
+    cell.actor = undefined;
+    cell.restarts++;
+    cell.lastError = reason;
+    cell.log.warn(`restarting: ${reason}`);
     this.start(cell);
   }
 
@@ -96,6 +177,7 @@ export class ActorHost {
     }
     cell.actor = undefined;
     for (const w of cell.exitWatchers) w(name, reason);
+    this.opts.hooks?.exited?.(name, reason, cell.spec);
   }
 
   /** Be told when actor `name` stops or crashes for good. */
@@ -114,7 +196,9 @@ export class ActorHost {
   send<M extends Message>(to: string, msg: M): boolean {
     const cell = this.cells.get(to);
     if (cell) {
-      if (!cell.mailbox.push(msg)) return false;
+      const accepted = cell.mailbox.push(msg);
+      this.opts.hooks?.localSend?.(to, msg, accepted);
+      if (!accepted) return false;
       this.schedule(cell);
       return true;
     }
@@ -123,7 +207,7 @@ export class ActorHost {
       endpoint(msg);
       return true;
     }
-    if (this.opts.forward) return this.opts.forward(to, msg);
+    if (this.opts.forward) return this.opts.forward(to, msg, this.current?.spec.name);
     return false;
   }
 
@@ -142,6 +226,7 @@ export class ActorHost {
       processed: c.processed,
       refused: c.mailbox.refused,
       restarts: c.restarts,
+      rate: c.rate,
       ...(c.lastError !== undefined ? { lastError: c.lastError } : {}),
       peek: c.mailbox.peek(peekCount).map(summarize),
     }));
@@ -150,15 +235,32 @@ export class ActorHost {
   /** Stop everything (node shutdown). */
   stopAll(): void {
     for (const name of [...this.cells.keys()]) this.stop(name, 'shutdown');
+    if (this.sampler) clearInterval(this.sampler);
+    this.sampler = undefined;
+  }
+
+  private startSampler(): void {
+    if (this.sampler) return;
+    this.sampler = setInterval(() => {
+      for (const c of this.cells.values()) {
+        c.rate = c.processed - c.lastSampled;
+        c.lastSampled = c.processed;
+      }
+    }, RATE_SAMPLE_MS);
+    this.sampler.unref();
   }
 
   private start(cell: Cell): void {
+    const prev = this.current;
+    this.current = cell;
     try {
       cell.actor = this.opts.kinds[cell.spec.kind]!(cell.ctx, cell.spec.args);
     } catch (e) {
+      this.current = prev;
       this.crash(cell, e);
       return;
     }
+    this.current = prev;
     if (cell.mailbox.depth > 0) this.schedule(cell);
   }
 
@@ -212,16 +314,21 @@ export class ActorHost {
     while (this.runQueue.length > 0) {
       const cell = this.runQueue.shift()!;
       cell.queued = false;
+      const after = this.opts.hooks?.afterReceive;
+      this.current = cell;
       for (let i = 0; i < BATCH_PER_ACTOR && cell.actor; i++) {
         const msg = cell.mailbox.shift();
         if (!msg) break;
         cell.processed++;
         try {
+          if (this.opts.debugHooks && msg.type === DEBUG_CRASH) throw new Error('crash requested through the debug hook');
           cell.actor.receive(msg);
         } catch (e) {
           this.crash(cell, e, msg);
         }
+        after?.(cell.spec.name, msg);
       }
+      this.current = undefined;
       if (cell.mailbox.depth > 0) this.schedule(cell);
       if (performance.now() > deadline) break;
     }
@@ -249,13 +356,13 @@ export class ActorHost {
     }
     const decision = cell.tracker.onCrash(performance.now());
     if (decision.action === 'escalate') {
-      cell.log.error(`restart limit reached: ${decision.reason}; escalating`);
+      // One line says why the node gives up: the one onEscalate writes.
       this.stop(name, `escalated: ${decision.reason}`);
       this.opts.onEscalate(name, decision.reason);
       return;
     }
     setTimeout(() => {
-      if (cell.stopped) return;
+      if (cell.stopped || cell.actor) return;
       cell.restarts++;
       cell.log.warn(`restarting (restart ${cell.restarts}, after ${decision.delayMs} ms)`);
       this.start(cell);

@@ -9,7 +9,11 @@ export interface ActorStats {
   processed: number;
   refused: number;
   restarts: number;
+  /** Messages handled per second over the last full second. */
+  rate?: number;
   lastError?: string;
+  /** Set when the actor is not simply running: "starting", "not answering", "thread dead". */
+  state?: string;
   /** Summaries of the first queued messages (never bodies or secrets). */
   peek: string[];
 }

@@ -1,0 +1,276 @@
+// The actor debug endpoint: /$actors (JSON) and /$actors.html (a page that
+// refreshes itself), served on the web port (WebServer.addRoute) and, with
+// -debug ADDR, by a server of their own that serves nothing else.
+//
+// GET /$actors?peek=N   {"time", "threads", "actors": [ActorStats...]}, sorted by thread then name;
+//                       peek (0-50, default 5) is how many queued messages to summarise per actor.
+// GET /$actors.html     the same as a table, updated every second.
+//
+// Summaries come from runtime/message.ts `summarize`: message types, numbers
+// and paths only; bodies and secrets never leave the process.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { logger } from '../../log.js';
+import type { ActorStats } from '../../runtime/stats.js';
+import type { ActorSystem } from '../../runtime/system.js';
+
+const log = logger('debug');
+
+export const ACTORS_JSON_PATH = '/$actors';
+export const ACTORS_HTML_PATH = '/$actors.html';
+const DEFAULT_PEEK = 5;
+const MAX_PEEK = 50;
+const REFRESH_MS = 1000;
+
+export interface ActorsSource {
+  system: ActorSystem;
+  /** Worker thread names (besides "main"). */
+  threads?: () => string[];
+  /** Per worker thread: deaths and data-plane traffic. */
+  threadStats?: () => object[];
+}
+
+export interface ActorsReport {
+  time: string;
+  threads: string[];
+  /** Per worker thread: state, deaths, batches and entries each way. */
+  workers?: object[];
+  actors: ActorStats[];
+}
+
+export async function actorsReport(src: ActorsSource, peek = DEFAULT_PEEK): Promise<ActorsReport> {
+  const actors = [...(await src.system.stats(peek))];
+  actors.sort((a, b) => (a.thread === b.thread ? a.name.localeCompare(b.name) : threadOrder(a.thread) - threadOrder(b.thread) || a.thread.localeCompare(b.thread)));
+  const threads = ['main', ...(src.threads?.() ?? [])];
+  for (const a of actors) if (!threads.includes(a.thread)) threads.push(a.thread);
+  const workers = src.threadStats?.();
+  return { time: new Date().toISOString(), threads, ...(workers ? { workers } : {}), actors };
+}
+
+const threadOrder = (t: string): number => (t === 'main' ? 0 : t.startsWith('pool-') ? 2 : 1);
+
+function peekParam(url: URL): number {
+  const v = url.searchParams.get('peek');
+  if (v === null) return DEFAULT_PEEK;
+  const n = Number(v);
+  return Number.isInteger(n) ? Math.max(0, Math.min(MAX_PEEK, n)) : DEFAULT_PEEK;
+}
+
+const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+const COLUMNS = ['name', 'kind', 'thread', 'depth', 'high-water', 'processed', 'per s', 'restarts', 'last error', 'queued (first few)'];
+
+function row(a: ActorStats): string[] {
+  return [
+    a.name,
+    a.kind,
+    a.thread,
+    String(a.depth),
+    String(a.maxDepth),
+    String(a.processed),
+    String(a.rate ?? 0),
+    String(a.restarts),
+    a.lastError ?? (a.state ? `(${a.state})` : ''),
+    a.peek.join(' | '),
+  ];
+}
+
+// The page's script: fetch the JSON every second and redraw the table. Inline,
+// allowed by its hash in the page's Content-Security-Policy.
+const SCRIPT = `
+(function () {
+  var cols = ${JSON.stringify(COLUMNS)};
+  function cells(a) {
+    return [a.name, a.kind, a.thread, String(a.depth), String(a.maxDepth), String(a.processed), String(a.rate || 0),
+      String(a.restarts), a.lastError || (a.state ? '(' + a.state + ')' : ''), a.peek.join(' | ')];
+  }
+  function draw(r) {
+    var body = document.getElementById('rows');
+    var out = document.createDocumentFragment();
+    r.actors.forEach(function (a) {
+      var tr = document.createElement('tr');
+      tr.setAttribute('data-actor', a.name);
+      tr.setAttribute('data-thread', a.thread);
+      if (a.lastError) tr.className = 'err';
+      cells(a).forEach(function (c, i) {
+        var td = document.createElement('td');
+        td.className = 'c' + i;
+        td.textContent = c;
+        tr.appendChild(td);
+      });
+      out.appendChild(tr);
+    });
+    body.replaceChildren(out);
+    document.getElementById('threads').textContent = r.threads.join(', ');
+    document.getElementById('count').textContent = String(r.actors.length);
+    document.getElementById('updated').textContent = r.time;
+    document.getElementById('status').textContent = '';
+    document.body.setAttribute('data-updates', String(Number(document.body.getAttribute('data-updates') || '0') + 1));
+  }
+  function tick() {
+    fetch('${ACTORS_JSON_PATH}?peek=3', { cache: 'no-store' })
+      .then(function (res) { if (!res.ok) throw new Error('HTTP ' + res.status); return res.json(); })
+      .then(draw)
+      .catch(function (e) { document.getElementById('status').textContent = 'not updating: ' + e.message; })
+      .then(function () { setTimeout(tick, ${REFRESH_MS}); });
+  }
+  setTimeout(tick, ${REFRESH_MS});
+})();
+`;
+const SCRIPT_HASH = createHash('sha256').update(SCRIPT).digest('base64');
+const PAGE_CSP = `default-src 'none'; script-src 'sha256-${SCRIPT_HASH}'; style-src 'unsafe-inline'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+
+const STYLE = `
+body { font: 13px/1.4 system-ui, sans-serif; margin: 1em; color: #222; }
+h1 { font-size: 1.2em; margin: 0 0 .3em; }
+p { margin: .2em 0; color: #555; }
+table { border-collapse: collapse; margin-top: .6em; }
+th, td { border-bottom: 1px solid #ddd; padding: 2px 8px; text-align: left; vertical-align: top; }
+td.c3, td.c4, td.c5, td.c6, td.c7 { text-align: right; font-variant-numeric: tabular-nums; }
+td.c9 { font-family: ui-monospace, monospace; font-size: 12px; color: #555; }
+tr.err td.c8 { color: #b00; }
+#status { color: #b00; }
+`;
+
+export function renderActorsPage(r: ActorsReport): string {
+  const rows = r.actors
+    .map((a) => {
+      const tds = row(a)
+        .map((c, i) => `<td class="c${i}">${esc(c)}</td>`)
+        .join('');
+      return `<tr data-actor="${esc(a.name)}" data-thread="${esc(a.thread)}"${a.lastError ? ' class="err"' : ''}>${tds}</tr>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>doozerd actors</title>
+<style>${STYLE}</style>
+</head>
+<body data-updates="0">
+<h1>Actors</h1>
+<p>Threads: <span id="threads">${esc(r.threads.join(', '))}</span> · <span id="count">${r.actors.length}</span> actors · updated <span id="updated">${esc(r.time)}</span> (every ${REFRESH_MS / 1000} s) <span id="status"></span></p>
+<p>Depth: messages queued now; high-water: the most ever queued; per s: messages handled in the last second. JSON: <a href="${ACTORS_JSON_PATH}">${ACTORS_JSON_PATH}</a></p>
+<table>
+<thead><tr>${COLUMNS.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>
+<tbody id="rows">
+${rows}
+</tbody>
+</table>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+}
+
+function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, {
+    'Content-Type': type,
+    'Content-Length': String(Buffer.byteLength(body)),
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...headers,
+  });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+/** Handler for GET /$actors. */
+export function actorsJsonHandler(src: ActorsSource) {
+  return async (_req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> => {
+    const report = await actorsReport(src, peekParam(url));
+    send(res, 200, 'application/json; charset=utf-8', `${JSON.stringify(report, null, 1)}\n`);
+  };
+}
+
+/** Handler for GET /$actors.html. */
+export function actorsHtmlHandler(src: ActorsSource) {
+  return async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const report = await actorsReport(src, 3);
+    send(res, 200, 'text/html; charset=utf-8', renderActorsPage(report), { 'Content-Security-Policy': PAGE_CSP, 'Referrer-Policy': 'no-referrer' });
+  };
+}
+
+/** Anything with addRoute (the web view's WebServer). */
+export interface RouteHost {
+  addRoute(path: string, handler: (req: IncomingMessage, res: ServerResponse, url: URL) => void | Promise<void>): void;
+}
+
+export function addActorRoutes(web: RouteHost, src: ActorsSource): void {
+  web.addRoute(ACTORS_JSON_PATH, actorsJsonHandler(src));
+  web.addRoute(ACTORS_HTML_PATH, actorsHtmlHandler(src));
+}
+
+export interface DebugHooks {
+  crashThread(thread: string): Promise<void>;
+  crashActor(name: string): boolean;
+}
+
+export interface DebugServer {
+  readonly host: string;
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The -debug ADDR server: only /$actors and /$actors.html. With `hooks`
+ * (DOOZERD_DEBUG_HOOKS=1, for tests) also POST /$actors/crash?thread=NAME or
+ * ?actor=NAME, which makes a worker thread die or an actor throw.
+ */
+export async function startDebugServer(opts: { host: string; port: number; source: ActorsSource; hooks?: DebugHooks }): Promise<DebugServer> {
+  const json = actorsJsonHandler(opts.source);
+  const html = actorsHtmlHandler(opts.source);
+  const server = http.createServer((req, res) => {
+    const handle = async (): Promise<void> => {
+      const url = new URL(req.url ?? '/', 'http://doozerd.invalid');
+      if (opts.hooks && url.pathname === '/$actors/crash' && req.method === 'POST') {
+        const thread = url.searchParams.get('thread');
+        const actor = url.searchParams.get('actor');
+        try {
+          if (thread) await opts.hooks.crashThread(thread);
+          else if (actor) {
+            if (!opts.hooks.crashActor(actor)) throw new Error(`no actor ${actor}`);
+          } else throw new Error('say ?thread=NAME or ?actor=NAME');
+          return send(res, 200, 'text/plain; charset=utf-8', 'ok\n');
+        } catch (e) {
+          return send(res, 400, 'text/plain; charset=utf-8', `${(e as Error).message}\n`);
+        }
+      }
+      if (url.pathname !== ACTORS_JSON_PATH && url.pathname !== ACTORS_HTML_PATH) {
+        return send(res, 404, 'text/plain; charset=utf-8', `not here: this server serves only ${ACTORS_JSON_PATH} and ${ACTORS_HTML_PATH}\n`);
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        return send(res, 405, 'text/plain; charset=utf-8', 'only GET and HEAD here\n', { Allow: 'GET, HEAD' });
+      }
+      return url.pathname === ACTORS_JSON_PATH ? json(req, res, url) : html(req, res);
+    };
+    handle().catch((e: unknown) => {
+      log.warn(`${req.method} ${req.url}: ${(e as Error)?.message ?? String(e)}`);
+      if (!res.headersSent) send(res, 500, 'text/plain; charset=utf-8', 'internal error\n');
+      else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host || undefined, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch((e: NodeJS.ErrnoException) => {
+    const where = `${opts.host || '*'}:${opts.port}`;
+    throw new Error(e.code === 'EADDRINUSE' ? `debug server: cannot listen on ${where}: address in use; pick another with -debug` : `debug server: cannot listen on ${where}: ${e.message}`);
+  });
+  server.on('error', (e) => log.error(`debug server: ${e.message}`));
+  const bound = server.address() as AddressInfo;
+  log.info(`debug endpoint on http://${opts.host || '*'}:${bound.port}${ACTORS_HTML_PATH}`);
+  return {
+    host: opts.host,
+    port: bound.port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

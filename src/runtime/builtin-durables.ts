@@ -1,0 +1,56 @@
+// Durable classes the node's actors keep in ctx.durable (see durable.ts).
+// Imported on the main thread and in every worker, so both sides know them.
+//
+// Store (replayed): its mutating calls are apply(seqn, mutation) and clean();
+// replaying them gives the same store (store.ts is deterministic). A snapshot
+// is the files at the oldest kept rev plus the kept mutations after it, so a
+// store moved to a fresh thread keeps its history window (one event fewer:
+// the event of the oldest rev itself is not carried over).
+//
+// Glob (snapshot): a compiled glob is its pattern.
+//
+// Membership (fields): plain fields only.
+import { Store, type StoreFile } from '../actors/store/store.js';
+import { compileGlob, type Glob } from '../actors/store/glob.js';
+import { Membership } from '../actors/membership.js';
+import { registerDataClass, registerDurableClass } from './durable.js';
+
+interface StoreSnapshot {
+  hist: number;
+  base: number;
+  files: StoreFile[];
+  mutations: Uint8Array[];
+}
+
+registerDurableClass<Store>({
+  name: 'Store',
+  ctor: Store,
+  strategy: 'replay',
+  mutators: ['apply', 'clean'],
+  snapshot(s): StoreSnapshot {
+    const base = s.oldestRev;
+    const mutations: Uint8Array[] = [];
+    for (let seqn = base + 1; seqn <= s.rev; seqn++) {
+      const ev = s.event(seqn);
+      if (!ev) throw new Error(`store snapshot: event ${seqn} missing (oldest rev ${base}, rev ${s.rev})`);
+      mutations.push(ev.mutation);
+    }
+    return { hist: s.hist, base, files: s.files(base), mutations };
+  },
+  restore(data): Store {
+    const d = data as StoreSnapshot;
+    const s = Store.fromSnapshot(d.base, d.files, { hist: d.hist });
+    d.mutations.forEach((m, i) => s.apply(d.base + i + 1, m));
+    return s;
+  },
+});
+
+registerDurableClass<Glob>({
+  name: 'Glob',
+  ctor: (Object.getPrototypeOf(compileGlob('/')) as { constructor: abstract new (...args: any[]) => Glob }).constructor,
+  strategy: 'snapshot',
+  snapshot: (g) => g.pattern,
+  restore: (pattern) => compileGlob(pattern as string),
+});
+
+registerDataClass('Membership', Membership);

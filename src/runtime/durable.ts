@@ -1,0 +1,413 @@
+// Durable state of actors on worker threads (docs/runtime.md, "Durable state").
+//
+// An actor keeps what must outlive a crash in ctx.durable. On the main
+// thread that map is simply kept by the host. On a worker thread the map is
+// also copied to the main thread, so that the whole thread can die without
+// losing it. The copy is taken once per batch (one event-loop turn of the
+// worker), at the end of the turn, and travels in the same batch as
+// everything the actor sent during the turn and the note of which messages
+// it has handled. A batch arrives whole or not at all, so the main thread's
+// copy always matches the messages it has seen leave: if the thread dies,
+// the actor restarts on a fresh thread from that copy, and the messages it
+// had not finished are delivered again.
+//
+// How values are copied:
+// - Plain data (objects, arrays, Maps, Sets, strings, numbers, byte arrays)
+//   is serialized (v8) and sent when its bytes changed since the last batch.
+//   It may be changed in place. Keep it modest: it is walked once per turn.
+// - An instance of a class registered with registerDurableClass:
+//   - strategy 'replay' (the store's Store): not copied. Calls of its
+//     mutating methods are recorded as they happen and the main thread
+//     replays them on its own instance (the class must be deterministic);
+//     it is snapshotted only to start it on a fresh thread.
+//   - strategy 'snapshot' (a compiled glob): encoded with its snapshot().
+//   - strategy 'fields' (a data class such as Membership): its own fields,
+//     copied like plain data (they may hold more registered instances).
+// - Anything else (functions, instances of other classes) cannot follow an
+//   actor to another thread. The runtime says so once in the log, and if the
+//   thread dies, the node exits rather than bring the actor back without it.
+import { deserialize, serialize } from 'node:v8';
+
+export interface DurableClass<T extends object = object> {
+  /** Registry name (the same on every thread). */
+  name: string;
+  ctor: abstract new (...args: any[]) => T;
+  /**
+   * 'replay': record mutating calls (deterministic class); 'snapshot': copy
+   * snapshot() every time; 'fields': copy its own fields like plain data.
+   */
+  strategy: 'replay' | 'snapshot' | 'fields';
+  /** Methods that change the instance ('replay'); everything else must only read. */
+  mutators?: readonly string[];
+  /** Plain data from which `restore` rebuilds an equal instance ('replay', 'snapshot'). */
+  snapshot?(v: T): unknown;
+  restore?(data: unknown): T;
+}
+
+/** Register a class whose state is its own fields (plain data, or more registered instances). */
+export function registerDataClass(name: string, ctor: abstract new (...args: any[]) => object): void {
+  registerDurableClass({ name, ctor, strategy: 'fields' });
+}
+
+const byName = new Map<string, DurableClass>();
+const byProto = new Map<object, DurableClass>();
+
+/** Register a class whose instances may be kept in ctx.durable on a worker thread. Idempotent. */
+export function registerDurableClass<T extends object>(c: DurableClass<T>): void {
+  byName.set(c.name, c as unknown as DurableClass);
+  byProto.set((c.ctor as unknown as { prototype: object }).prototype, c as unknown as DurableClass);
+}
+
+function classOf(v: object): DurableClass | undefined {
+  for (let p = Object.getPrototypeOf(v) as object | null; p && p !== Object.prototype; p = Object.getPrototypeOf(p) as object | null) {
+    const c = byProto.get(p);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+export function durableClass(name: string): DurableClass {
+  const c = byName.get(name);
+  if (!c) throw new Error(`durable class ${name} is not registered on this thread`);
+  return c;
+}
+
+/** What a worker sends about an actor's durable map. */
+export type DurableRecord =
+  /** Entry `key` is now these bytes (v8-serialized, with markers for class instances). */
+  | { op: 'plain'; key: string; bytes: Uint8Array }
+  | { op: 'del'; key: string }
+  /** A replayed instance appeared: its starting point. */
+  | { op: 'init'; id: number; cls: string; snapshot: unknown }
+  /** A mutating call on a replayed instance. */
+  | { op: 'call'; id: number; method: string; args: unknown[] }
+  /** A replayed instance is no longer referenced. */
+  | { op: 'drop'; id: number }
+  /** Parts of the map that cannot be copied (empty: all can). */
+  | { op: 'lossy'; paths: string[] };
+
+/** An actor's durable map as handed to a fresh thread. */
+export interface DurableInit {
+  entries: { key: string; bytes: Uint8Array }[];
+  instances: { id: number; cls: string; snapshot: unknown }[];
+}
+
+export const EMPTY_DURABLE: DurableInit = { entries: [], instances: [] };
+
+// Markers in the serialized form.
+const REF = '__durable_ref__';
+const CLS = '__durable_cls__';
+const FIELDS = '__durable_fields__';
+
+function snapshotOf(c: DurableClass, v: object): unknown {
+  if (!c.snapshot) throw new Error(`durable class ${c.name}: no snapshot()`);
+  return c.snapshot(v);
+}
+
+function restoreOf(c: DurableClass, data: unknown): object {
+  if (!c.restore) throw new Error(`durable class ${c.name}: no restore()`);
+  return c.restore(data);
+}
+
+const isPlainObject = (v: object): boolean => {
+  const p = Object.getPrototypeOf(v) as object | null;
+  return p === Object.prototype || p === null;
+};
+
+/** Values v8 serialization copies as they are. */
+const isCloneableLeaf = (v: object): boolean =>
+  ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Date || v instanceof RegExp || v instanceof Error;
+
+/**
+ * The worker-side ctx.durable of a permanent actor: a Map (live objects, as
+ * on the main thread) that can say what changed since last asked.
+ */
+export class WriteThroughMap extends Map<string, unknown> {
+  private readonly sent = new Map<string, Buffer>();
+  private readonly deleted = new Set<string>();
+  private nextId = 1;
+  private readonly ids = new WeakMap<object, number>();
+  private readonly instances = new Map<number, object>();
+  private lossy: string[] = [];
+  private warned = false;
+  /** Records produced by method calls, in call order (collected with the rest). */
+  private calls: DurableRecord[] = [];
+
+  /**
+   * @param onCall a replayed instance's mutating call happened (so that the
+   *   caller can keep it in order with the messages the actor sends).
+   */
+  constructor(
+    private readonly onCall: (r: DurableRecord) => void,
+    init: DurableInit = EMPTY_DURABLE,
+    private readonly warn: (msg: string) => void = () => undefined,
+  ) {
+    super();
+    for (const i of init.instances) {
+      const c = durableClass(i.cls);
+      const v = restoreOf(c, i.snapshot);
+      this.track(v, c, i.id);
+      this.nextId = Math.max(this.nextId, i.id + 1);
+    }
+    for (const e of init.entries) {
+      const bytes = Buffer.from(e.bytes.buffer, e.bytes.byteOffset, e.bytes.byteLength);
+      super.set(e.key, this.decode(deserialize(bytes), new Map()));
+      this.sent.set(e.key, bytes);
+    }
+  }
+
+  override set(key: string, value: unknown): this {
+    this.deleted?.delete(key);
+    return super.set(key, value);
+  }
+
+  override delete(key: string): boolean {
+    const had = super.delete(key);
+    if (had) this.deleted.add(key);
+    return had;
+  }
+
+  override clear(): void {
+    for (const k of [...this.keys()]) this.delete(k);
+  }
+
+  /** Is some part of the map impossible to copy (as of the last collect)? */
+  get lossyPaths(): readonly string[] {
+    return this.lossy;
+  }
+
+  /** Everything that changed since the last call. */
+  collect(): DurableRecord[] {
+    const out: DurableRecord[] = [];
+    for (const key of this.deleted) {
+      this.sent.delete(key);
+      out.push({ op: 'del', key });
+    }
+    this.deleted.clear();
+    const reached = new Set<number>();
+    const lossy: string[] = [];
+    for (const [key, value] of super.entries()) {
+      const encoded = this.encode(value, `${key}`, new Map(), reached, lossy, out);
+      let bytes: Buffer;
+      try {
+        bytes = serialize(encoded);
+      } catch (e) {
+        lossy.push(`${key} (${(e as Error).message})`);
+        continue;
+      }
+      const last = this.sent.get(key);
+      if (last && last.equals(bytes)) continue;
+      this.sent.set(key, bytes);
+      out.push({ op: 'plain', key, bytes });
+    }
+    for (const [id, v] of this.instances) {
+      if (reached.has(id)) continue;
+      this.instances.delete(id);
+      this.ids.delete(v);
+      out.push({ op: 'drop', id });
+    }
+    if (lossy.join('\n') !== this.lossy.join('\n')) {
+      this.lossy = lossy;
+      out.push({ op: 'lossy', paths: lossy });
+      if (lossy.length > 0 && !this.warned) {
+        this.warned = true;
+        this.warn(
+          `durable state cannot follow this actor to another thread: ${lossy.slice(0, 3).join('; ')}` +
+            ' (register the class with registerDurableClass, src/runtime/durable.ts); if its thread dies, the node will exit',
+        );
+      }
+    }
+    return out;
+  }
+
+  private encode(v: unknown, path: string, memo: Map<object, unknown>, reached: Set<number>, lossy: string[], out: DurableRecord[]): unknown {
+    if (v === null || typeof v !== 'object') {
+      if (typeof v === 'function' || typeof v === 'symbol') {
+        lossy.push(`${path} is a ${typeof v}`);
+        return undefined;
+      }
+      return v;
+    }
+    const seen = memo.get(v);
+    if (seen !== undefined) return seen;
+    if (isCloneableLeaf(v)) return v;
+    if (Array.isArray(v)) {
+      const a: unknown[] = [];
+      memo.set(v, a);
+      v.forEach((x, i) => a.push(this.encode(x, `${path}[${i}]`, memo, reached, lossy, out)));
+      return a;
+    }
+    if (v instanceof Map) {
+      const m = new Map<unknown, unknown>();
+      memo.set(v, m);
+      for (const [k, x] of v) m.set(this.encode(k, `${path}.key`, memo, reached, lossy, out), this.encode(x, `${path}.get(${String(k).slice(0, 20)})`, memo, reached, lossy, out));
+      return m;
+    }
+    if (v instanceof Set) {
+      const s = new Set<unknown>();
+      memo.set(v, s);
+      for (const x of v) s.add(this.encode(x, `${path}.item`, memo, reached, lossy, out));
+      return s;
+    }
+    if (isPlainObject(v)) {
+      const o: Record<string, unknown> = {};
+      memo.set(v, o);
+      for (const [k, x] of Object.entries(v)) o[k] = this.encode(x, `${path}.${k}`, memo, reached, lossy, out);
+      return o;
+    }
+    const c = classOf(v);
+    if (!c) {
+      lossy.push(`${path} is a ${(v as { constructor?: { name?: string } }).constructor?.name ?? 'class instance'}`);
+      return undefined;
+    }
+    if (c.strategy === 'replay') {
+      let id = this.ids.get(v);
+      if (id === undefined) {
+        id = this.nextId++;
+        // Its starting point goes first; its calls from now on follow.
+        out.push({ op: 'init', id, cls: c.name, snapshot: snapshotOf(c, v) });
+        this.track(v, c, id);
+      }
+      reached.add(id);
+      const marker = { [REF]: id };
+      memo.set(v, marker);
+      return marker;
+    }
+    if (c.strategy === 'fields') {
+      const fields: Record<string, unknown> = {};
+      const marker = { [FIELDS]: c.name, fields };
+      memo.set(v, marker);
+      for (const [k, x] of Object.entries(v)) fields[k] = this.encode(x, `${path}.${k}`, memo, reached, lossy, out);
+      return marker;
+    }
+    const marker = { [CLS]: c.name, data: snapshotOf(c, v) };
+    memo.set(v, marker);
+    return marker;
+  }
+
+  private decode(v: unknown, memo: Map<object, unknown>): unknown {
+    if (v === null || typeof v !== 'object') return v;
+    const seen = memo.get(v);
+    if (seen !== undefined) return seen;
+    if (isCloneableLeaf(v)) return v;
+    if (Array.isArray(v)) {
+      const a: unknown[] = [];
+      memo.set(v, a);
+      for (const x of v) a.push(this.decode(x, memo));
+      return a;
+    }
+    if (v instanceof Map) {
+      const m = new Map<unknown, unknown>();
+      memo.set(v, m);
+      for (const [k, x] of v) m.set(this.decode(k, memo), this.decode(x, memo));
+      return m;
+    }
+    if (v instanceof Set) {
+      const s = new Set<unknown>();
+      memo.set(v, s);
+      for (const x of v) s.add(this.decode(x, memo));
+      return s;
+    }
+    const o = v as Record<string, unknown>;
+    if (typeof o[REF] === 'number') {
+      const inst = this.instances.get(o[REF]);
+      if (!inst) throw new Error(`durable: instance ${o[REF]} missing`);
+      return inst;
+    }
+    if (typeof o[CLS] === 'string') {
+      const inst = restoreOf(durableClass(o[CLS]), o.data);
+      memo.set(v, inst);
+      return inst;
+    }
+    if (typeof o[FIELDS] === 'string') {
+      const c = durableClass(o[FIELDS]);
+      const inst = Object.create((c.ctor as unknown as { prototype: object }).prototype) as Record<string, unknown>;
+      memo.set(v, inst);
+      for (const [k, x] of Object.entries(o.fields as Record<string, unknown>)) inst[k] = this.decode(x, memo);
+      return inst;
+    }
+    const out: Record<string, unknown> = {};
+    memo.set(v, out);
+    for (const [k, x] of Object.entries(o)) out[k] = this.decode(x, memo);
+    return out;
+  }
+
+  /** Record the instance's mutating calls from now on. */
+  private track(v: object, c: DurableClass, id: number): void {
+    this.ids.set(v, id);
+    this.instances.set(id, v);
+    for (const m of c.mutators ?? []) {
+      const original = (Object.getPrototypeOf(v) as Record<string, unknown>)[m];
+      if (typeof original !== 'function') throw new Error(`durable class ${c.name}: no method ${m}`);
+      Object.defineProperty(v, m, {
+        configurable: true,
+        enumerable: false,
+        writable: true,
+        value: (...args: unknown[]) => {
+          const result = (original as (...a: unknown[]) => unknown).apply(v, args);
+          const current = this.ids.get(v);
+          if (current !== undefined) {
+            // Own the bytes now: a caller may reuse its buffer before the batch leaves.
+            const owned = args.map((a) => (a instanceof Uint8Array ? a.slice() : a));
+            this.onCall({ op: 'call', id: current, method: m, args: owned });
+          }
+          return result;
+        },
+      });
+    }
+  }
+}
+
+/** The main thread's copy of one worker actor's durable map. */
+export class DurableMirror {
+  private readonly entries = new Map<string, Uint8Array>();
+  private readonly instances = new Map<number, { cls: string; value: object }>();
+  /** Parts that could not be copied (the worker said so). */
+  lossy: string[] = [];
+
+  apply(r: DurableRecord): void {
+    switch (r.op) {
+      case 'plain':
+        this.entries.set(r.key, r.bytes);
+        return;
+      case 'del':
+        this.entries.delete(r.key);
+        return;
+      case 'init':
+        this.instances.set(r.id, { cls: r.cls, value: restoreOf(durableClass(r.cls), r.snapshot) });
+        return;
+      case 'call': {
+        const i = this.instances.get(r.id);
+        if (!i) throw new Error(`durable: call ${r.method} on unknown instance ${r.id}`);
+        (i.value as Record<string, (...a: unknown[]) => unknown>)[r.method]!(...r.args);
+        return;
+      }
+      case 'drop':
+        this.instances.delete(r.id);
+        return;
+      case 'lossy':
+        this.lossy = r.paths;
+        return;
+    }
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Everything, for a fresh thread. */
+  export(): DurableInit {
+    return {
+      entries: [...this.entries].map(([key, bytes]) => ({ key, bytes })),
+      instances: [...this.instances].map(([id, i]) => ({ id, cls: i.cls, snapshot: snapshotOf(durableClass(i.cls), i.value) })),
+    };
+  }
+
+  /** The copy of entry `key`, decoded (tests). */
+  value(key: string): unknown {
+    const bytes = this.entries.get(key);
+    if (!bytes) return undefined;
+    const probe = new WriteThroughMap(() => undefined, this.export());
+    return probe.get(key);
+  }
+}

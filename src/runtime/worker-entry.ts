@@ -1,0 +1,26 @@
+// The piscina task that makes a pool thread an actor host. It runs for the
+// life of the thread: it resolves when the main thread asks it to shut down,
+// and if the thread dies, piscina rejects it (that is how the main thread
+// learns of the death).
+//
+// This file runs from dist/ (worker threads load compiled JavaScript, even
+// when the main thread runs TypeScript sources under vitest).
+import './builtin-durables.js';
+import { actorKinds } from '../actors/kinds.js';
+import type { ActorFactory } from './actor.js';
+import { exposeOnPort } from './comlink-node.js';
+import type { HostTask } from './protocol.js';
+import { WorkerRuntime } from './worker-host.js';
+
+export default async function hostThread(task: HostTask): Promise<string> {
+  const kinds: Record<string, ActorFactory> = { ...actorKinds };
+  for (const url of task.kindModules) {
+    const mod = (await import(url)) as { actorKinds?: Record<string, ActorFactory> };
+    Object.assign(kinds, mod.actorKinds ?? {});
+  }
+  const rt = new WorkerRuntime(task.thread, kinds, task.dataPort, task.debugHooks, task.limits);
+  exposeOnPort(rt.control, task.controlPort);
+  await rt.done;
+  task.controlPort.close();
+  return task.thread;
+}

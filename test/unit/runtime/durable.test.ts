@@ -1,0 +1,162 @@
+import { describe, expect, it } from 'vitest';
+import '../../../src/runtime/builtin-durables.js';
+import { DurableMirror, WriteThroughMap, registerDurableClass, type DurableRecord } from '../../../src/runtime/durable.js';
+import { Store } from '../../../src/actors/store/store.js';
+import { encodeSet } from '../../../src/actors/store/mutation.js';
+import { compileGlob, type Glob } from '../../../src/actors/store/glob.js';
+import { Membership } from '../../../src/actors/membership.js';
+
+const txt = (b: Uint8Array): string => Buffer.from(b).toString();
+
+/** A worker-side map whose records go straight to a mirror (in batch order: calls, then collect()). */
+function pair() {
+  const calls: DurableRecord[] = [];
+  const map = new WriteThroughMap((r) => calls.push(r));
+  const mirror = new DurableMirror();
+  const sync = (): DurableRecord[] => {
+    const batch = [...calls.splice(0), ...map.collect()];
+    for (const r of batch) mirror.apply(r);
+    return batch;
+  };
+  /** What a fresh thread would start from. */
+  const moved = (): WriteThroughMap => new WriteThroughMap(() => undefined, mirror.export());
+  return { map, mirror, sync, moved };
+}
+
+describe('durable state written through to the main thread', () => {
+  it('plain data changed in place is copied once per batch, only when it changed', () => {
+    const { map, sync, moved } = pair();
+    const st = { n: 0, seen: [] as number[], by: new Map<string, Set<number>>() };
+    map.set('state', st);
+    expect(sync().map((r) => r.op)).toEqual(['plain']);
+    expect(sync()).toEqual([]); // unchanged: nothing sent
+    st.n = 2;
+    st.seen.push(1, 2);
+    st.by.set('a', new Set([1]));
+    expect(sync().map((r) => r.op)).toEqual(['plain']);
+    const copy = moved().get('state') as typeof st;
+    expect(copy).toEqual(st);
+    expect(copy).not.toBe(st);
+  });
+
+  it('shared references and cycles survive the copy', () => {
+    const { map, sync, moved } = pair();
+    const shared = { x: 1 };
+    const st: Record<string, unknown> = { a: shared, b: shared };
+    st.self = st;
+    map.set('s', st);
+    sync();
+    const copy = moved().get('s') as Record<string, unknown>;
+    expect(copy.a).toBe(copy.b);
+    expect(copy.self).toBe(copy);
+  });
+
+  it('a Store is replayed on the main thread, not copied, and moves with its history', () => {
+    const { map, mirror, sync, moved } = pair();
+    const store = new Store({ hist: 3 });
+    const st = { store, waits: [] as { glob: Glob; rev: number }[] };
+    map.set('state', st);
+    store.apply(1, encodeSet(0, '/a', Buffer.from('1'))); // before the first batch: part of the snapshot
+    const first = sync();
+    expect(first.map((r) => r.op)).toEqual(['init', 'plain']);
+    for (let i = 2; i <= 6; i++) store.apply(i, encodeSet(-1, '/a', Buffer.from(String(i))));
+    store.clean();
+    st.waits.push({ glob: compileGlob('/a/**'), rev: 7 });
+    const later = sync();
+    expect(later.filter((r) => r.op === 'call').length).toBe(6); // 5 applies and a clean
+    expect(later.filter((r) => r.op === 'plain').length).toBe(1); // the waits changed; the store did not need copying
+    const mirrored = (mirror.value('state') as typeof st).store;
+    expect(mirrored.rev).toBe(6);
+    expect(txt(mirrored.get('/a').body)).toBe('6');
+
+    const fresh = moved().get('state') as typeof st;
+    expect(fresh.store).toBeInstanceOf(Store);
+    expect(fresh.store.rev).toBe(6);
+    expect(fresh.store.oldestRev).toBe(store.oldestRev);
+    expect(txt(fresh.store.get('/a', 5).body)).toBe('5');
+    expect(fresh.waits[0]!.glob.matches('/a/b')).toBe(true);
+    expect(fresh.waits[0]!.glob.matches('/b')).toBe(false);
+  });
+
+  it('a moved map keeps recording: calls on the restored instance reach the mirror', () => {
+    const { map, mirror, sync } = pair();
+    const store = new Store();
+    map.set('store', store);
+    store.apply(1, encodeSet(0, '/x', Buffer.from('a')));
+    sync();
+    const calls: DurableRecord[] = [];
+    const fresh = new WriteThroughMap((r) => calls.push(r), mirror.export());
+    (fresh.get('store') as Store).apply(2, encodeSet(-1, '/x', Buffer.from('b')));
+    for (const r of [...calls, ...fresh.collect()]) mirror.apply(r);
+    expect(txt((mirror.value('store') as Store).get('/x').body)).toBe('b');
+  });
+
+  it('replacing a replayed instance drops the old one', () => {
+    const { map, sync } = pair();
+    const st = { store: new Store() };
+    map.set('state', st);
+    sync();
+    st.store = new Store();
+    const ops = sync().map((r) => r.op);
+    expect(ops).toContain('init');
+    expect(ops).toContain('drop');
+  });
+
+  it('data classes (Membership) keep their prototype', () => {
+    const { map, sync, moved } = pair();
+    const m = new Membership('me', 50);
+    m.start(10, [{ slot: '1', id: 'me' } as never]);
+    map.set('state', { membership: m });
+    sync();
+    const copy = (moved().get('state') as { membership: Membership }).membership;
+    expect(copy).toBeInstanceOf(Membership);
+    expect(copy.isCalAt(11)).toBe(true);
+    expect(copy.selfId).toBe('me');
+  });
+
+  it('what cannot be copied is reported (and named) instead of silently broken', () => {
+    const warnings: string[] = [];
+    const map = new WriteThroughMap(() => undefined, undefined, (w) => warnings.push(w));
+    class Opaque {
+      f = (): number => 1;
+    }
+    map.set('state', { ok: 1, fn: () => 2, opaque: new Opaque() });
+    const recs = map.collect();
+    const lossy = recs.find((r) => r.op === 'lossy');
+    expect(lossy && lossy.op === 'lossy' && lossy.paths).toEqual(['state.fn is a function', 'state.opaque is a Opaque']);
+    expect(map.lossyPaths.length).toBe(2);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/cannot follow this actor to another thread: state.fn is a function/);
+    map.collect();
+    expect(warnings).toHaveLength(1); // said once
+  });
+
+  it('delete is written through', () => {
+    const { map, mirror, sync } = pair();
+    map.set('a', 1);
+    map.set('b', 2);
+    sync();
+    map.delete('a');
+    sync();
+    expect(mirror.value('a')).toBeUndefined();
+    expect(mirror.value('b')).toBe(2);
+    expect(mirror.size).toBe(1);
+  });
+
+  it('snapshot classes are copied with their snapshot()', () => {
+    class Point {
+      constructor(
+        public x: number,
+        public y: number,
+      ) {}
+      norm(): number {
+        return Math.hypot(this.x, this.y);
+      }
+    }
+    registerDurableClass<Point>({ name: 'TestPoint', ctor: Point, strategy: 'snapshot', snapshot: (p) => [p.x, p.y], restore: (d) => new Point(...(d as [number, number])) });
+    const { map, sync, moved } = pair();
+    map.set('p', new Point(3, 4));
+    sync();
+    expect((moved().get('p') as Point).norm()).toBe(5);
+  });
+});
