@@ -487,11 +487,13 @@ export class ThreadedSystem implements ActorSystem {
     this.opts.onFatal(`actor ${name} keeps crashing (${reason})`);
   }
 
+  /** The pool thread with the fewest actors (one that is up, if any is). */
   private leastLoaded(): Slot {
     let best: Slot | undefined;
     for (const n of this.poolNames) {
       const s = this.slots.get(n)!;
-      if (!best || s.actors.size < best.actors.size) best = s;
+      const better = !best || (s.state === 'up') !== (best.state === 'up') ? !best || s.state === 'up' : s.actors.size < best.actors.size;
+      if (better) best = s;
     }
     return best!;
   }
@@ -615,7 +617,11 @@ export class ThreadedSystem implements ActorSystem {
     setTimeout(() => {
       if (this.closing) return;
       this.startSlot(slot);
-      for (const p of permanent) if (this.placed.get(p.spec.name) === p) this.spawnOnSlot(p, false);
+      // Its restarted actors, and any placed on it while it was down.
+      for (const name of slot.actors) {
+        const p = this.placed.get(name);
+        if (p && p.state === 'spawning') this.spawnOnSlot(p, false);
+      }
     }, decision.delayMs);
   }
 }

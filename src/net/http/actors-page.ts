@@ -103,6 +103,19 @@ const SCRIPT = `
     });
     body.replaceChildren(out);
     document.getElementById('threads').textContent = r.threads.join(', ');
+    var wb = document.getElementById('workers');
+    var wout = document.createDocumentFragment();
+    (r.workers || []).forEach(function (w) {
+      var tr = document.createElement('tr');
+      tr.setAttribute('data-thread', w.name);
+      [w.name, w.state, String(w.actors), String(w.deaths), String(w.batchesOut), String(w.entriesOut), String(w.batchesIn), String(w.entriesIn)].forEach(function (c) {
+        var td = document.createElement('td');
+        td.textContent = c;
+        tr.appendChild(td);
+      });
+      wout.appendChild(tr);
+    });
+    wb.replaceChildren(wout);
     document.getElementById('count').textContent = String(r.actors.length);
     document.getElementById('updated').textContent = r.time;
     document.getElementById('status').textContent = '';
@@ -124,6 +137,7 @@ const PAGE_CSP = `default-src 'none'; script-src 'sha256-${SCRIPT_HASH}'; style-
 const STYLE = `
 body { font: 13px/1.4 system-ui, sans-serif; margin: 1em; color: #222; }
 h1 { font-size: 1.2em; margin: 0 0 .3em; }
+h2 { font-size: 1.05em; margin: 1.2em 0 .2em; }
 p { margin: .2em 0; color: #555; }
 table { border-collapse: collapse; margin-top: .6em; }
 th, td { border-bottom: 1px solid #ddd; padding: 2px 8px; text-align: left; vertical-align: top; }
@@ -133,7 +147,15 @@ tr.err td.c8 { color: #b00; }
 #status { color: #b00; }
 `;
 
+const WORKER_COLUMNS = ['thread', 'state', 'actors', 'deaths', 'batches out', 'entries out', 'batches in', 'entries in'];
+
 export function renderActorsPage(r: ActorsReport): string {
+  const workerRows = ((r.workers ?? []) as Record<string, unknown>[])
+    .map((w) => {
+      const cells = [w.name, w.state, w.actors, w.deaths, w.batchesOut, w.entriesOut, w.batchesIn, w.entriesIn].map((c) => `<td>${esc(String(c))}</td>`).join('');
+      return `<tr data-thread="${esc(String(w.name))}">${cells}</tr>`;
+    })
+    .join('\n');
   const rows = r.actors
     .map((a) => {
       const tds = row(a)
@@ -157,6 +179,14 @@ export function renderActorsPage(r: ActorsReport): string {
 <thead><tr>${COLUMNS.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>
 <tbody id="rows">
 ${rows}
+</tbody>
+</table>
+<h2>Worker threads</h2>
+<p>Deaths: times the thread died and was replaced. Batches and entries: messages between it and the main thread, batched per event-loop turn.</p>
+<table>
+<thead><tr>${WORKER_COLUMNS.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>
+<tbody id="workers">
+${workerRows}
 </tbody>
 </table>
 <script>${SCRIPT}</script>

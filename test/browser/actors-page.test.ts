@@ -1,0 +1,119 @@
+// The actor debug page (/$actors.html) in headless chromium (Debian's
+// chromium driven by playwright-core) against a real bin/doozerd with actors
+// on worker threads. Skipped where chromium is missing (outside CI).
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT, startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
+import { freePort, waitForPort } from '../helpers/ports.js';
+import { setFile } from './web-helpers.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing: run .ci/install-browser`);
+const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
+
+describe.skipIf(!haveChromium)('/$actors.html in headless chromium', () => {
+  let node: DoozerdProcess;
+  let webPort: number;
+  let debugPort: number;
+  let context: BrowserContext;
+  let page: Page;
+  let profile: string;
+  const problems: string[] = [];
+
+  /** The cells of the row of actor `name`, by column header. */
+  const rowOf = (name: string): Promise<Record<string, string> | null> =>
+    page.evaluate((n) => {
+      const tr = document.querySelector(`tr[data-actor="${n}"]`);
+      if (!tr) return null;
+      const heads = [...document.querySelectorAll('thead th')].map((th) => th.textContent ?? '');
+      return Object.fromEntries([...tr.querySelectorAll('td')].map((td, i) => [heads[i] ?? String(i), td.textContent ?? '']));
+    }, name);
+
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'actors-page-'));
+    const placement = join(dir, 'placement.json');
+    writeFileSync(placement, JSON.stringify({ workers: ['core'], pool: 1, place: { store: 'core', consensus: 'core', 'client-session': 'pool' } }));
+    webPort = await freePort('127.0.0.1', { udp: false });
+    debugPort = await freePort('127.0.0.1', { udp: false });
+    node = await startDoozerd({
+      web: `127.0.0.1:${webPort}`,
+      args: ['-placement', placement, '-debug', `127.0.0.1:${debugPort}`],
+      env: { DOOZERD_DEBUG_HOOKS: '1' },
+    });
+    await waitForPort(webPort);
+    await setFile(node.port, '/ready', 'yes');
+    profile = mkdtempSync(join(tmpdir(), 'doozerd-chromium-'));
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+      viewport: { width: 1300, height: 700 },
+      timeout: 30_000,
+    });
+    page = context.pages()[0] ?? (await context.newPage());
+    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await context?.close();
+    await stopAll();
+    if (profile) rmSync(profile, { recursive: true, force: true });
+  });
+
+  it('lists every actor with its thread, on the web port', async () => {
+    await page.goto(`http://127.0.0.1:${webPort}/$actors.html`);
+    const store = await rowOf('store');
+    expect(store).toMatchObject({ name: 'store', kind: 'store', thread: 'core', restarts: '0' });
+    expect(Number(store!['processed'])).toBeGreaterThan(0);
+    expect(Number(store!['high-water'])).toBeGreaterThan(0);
+    expect((await rowOf('consensus'))!.thread).toBe('core');
+    expect((await rowOf('pulse'))!.thread).toBe('main');
+    expect(await page.textContent('#threads')).toBe('main, core, pool-1');
+  });
+
+  it('refreshes itself: a crash shows up without a reload', async () => {
+    await page.evaluate(() => ((window as unknown as { marker: number }).marker = 7)); // gone if the page reloads
+    const updates = Number(await page.getAttribute('body', 'data-updates'));
+    await page.waitForFunction((n) => Number(document.body.getAttribute('data-updates')) > n, updates, { timeout: 5000 });
+
+    const res = await fetch(`http://127.0.0.1:${debugPort}/$actors/crash?actor=store`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    await page.waitForFunction(
+      () => {
+        const tds = document.querySelectorAll('tr[data-actor="store"] td');
+        return tds[7]?.textContent === '1' && (tds[8]?.textContent ?? '').includes('crash requested');
+      },
+      undefined,
+      { timeout: 10_000 },
+    );
+    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(7);
+    expect(await page.getAttribute('tr[data-actor="store"]', 'class')).toBe('err');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'actors-page.png'), fullPage: true });
+  });
+
+  it('is served by the -debug server too, with no errors or blocked scripts', async () => {
+    await page.goto(`http://127.0.0.1:${debugPort}/$actors.html`);
+    expect((await rowOf('store'))!.thread).toBe('core');
+    const updates = Number(await page.getAttribute('body', 'data-updates'));
+    await page.waitForFunction((n) => Number(document.body.getAttribute('data-updates')) > n, updates, { timeout: 5000 });
+    expect(await page.textContent('#status')).toBe('');
+    expect(problems).toEqual([]);
+  });
+});
