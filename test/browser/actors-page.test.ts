@@ -29,8 +29,8 @@ describe.skipIf(!haveChromium)('/$actors.html in headless chromium', () => {
     page.evaluate((n) => {
       const tr = document.querySelector(`tr[data-actor="${n}"]`);
       if (!tr) return null;
-      const heads = [...document.querySelectorAll('thead th')].map((th) => th.textContent ?? '');
-      return Object.fromEntries([...tr.querySelectorAll('td')].map((td, i) => [heads[i] ?? String(i), td.textContent ?? '']));
+      const heads = Array.from(document.querySelectorAll('thead th'), (th) => th.textContent ?? '');
+      return Object.fromEntries(Array.from(tr.querySelectorAll('td'), (td, i) => [heads[i] ?? String(i), td.textContent ?? '']));
     }, name);
 
   beforeAll(async () => {
