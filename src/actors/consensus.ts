@@ -34,6 +34,20 @@ export interface ConsensusProposeMessage {
   value: Uint8Array;
 }
 
+/**
+ * Proposer → consensus: this node stopped being a CAL; drop every write still
+ * queued (not yet proposed at an instance). Answered with `cancelled`.
+ */
+export interface ConsensusCancelMessage {
+  type: 'consensus-cancel';
+}
+
+/** Consensus → proposer: these writes were dropped and will never be chosen. */
+export interface CancelledMessage {
+  type: 'cancelled';
+  ids: number[];
+}
+
 /** Consensus → proposer: write `id` was chosen at `seqn`. */
 export interface WrittenMessage {
   type: 'written';
@@ -119,6 +133,18 @@ export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
         case 'consensus-propose': {
           const p = msg as ConsensusProposeMessage;
           s.ids.set(m.propose(p.value, now()), p.id);
+          break;
+        }
+        case 'consensus-cancel': {
+          // Without a led instance left, a queued write would wait forever.
+          const ids: number[] = [];
+          for (const [mid, id] of s.ids) {
+            if (m.cancel(mid)) {
+              s.ids.delete(mid);
+              ids.push(id);
+            }
+          }
+          ctx.send(PROPOSER, { type: 'cancelled', ids } satisfies CancelledMessage);
           break;
         }
         case 'tick':

@@ -51,7 +51,8 @@ export function createLiveness(ctx: ActorContext, args: LivenessArgs): Actor {
     const now = Date.now();
     const late = now - lastCheck - checkEvery;
     lastCheck = now;
-    const isCal = membership.isCalAt(storeRev + 1);
+    // Unlisted (removed, on the way out): judge no one, it is most likely the silent one.
+    const isCal = membership.isCalAt(storeRev + 1) && membership.calUntil === Infinity;
     if (!isCal) {
       wasCal = false;
       return;

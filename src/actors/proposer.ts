@@ -9,7 +9,7 @@ import { STORE, type StoreCalsMessage, type StoreEventMessage } from './store/me
 import { encodeSet, NOP_MUTATION } from './store/mutation.js';
 import { Membership } from './membership.js';
 import { calListOf, type CtlCal } from './store/ctl.js';
-import { CONSENSUS, type ConsensusProposeMessage, type WrittenMessage } from './consensus.js';
+import { CONSENSUS, type CancelledMessage, type ConsensusCancelMessage, type ConsensusProposeMessage, type WrittenMessage } from './consensus.js';
 import type { ProposeMessage, ProposedMessage } from './proposer-messages.js';
 
 export interface ProposerArgs {
@@ -106,7 +106,20 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
     }
   }
 
-  function onApplied(seqn: number, path: string, err: { code: string; text: string } | undefined): void {
+  /**
+   * Unlisted from the CALs (or past our last instance): refuse client writes,
+   * and have consensus drop the writes still queued, which would otherwise
+   * wait forever for an instance this node leads (they are answered READONLY).
+   */
+  function stopWriting(): void {
+    if (s.writable) ctx.log.warn(`no longer a CAL (removed at rev ${s.membership.removedAt}): refusing writes`);
+    s.writable = false;
+    s.becoming = false;
+    ctx.send(CONSENSUS, { type: 'consensus-cancel' } satisfies ConsensusCancelMessage);
+  }
+
+  function onApplied(seqn: number, path: string, isSet: boolean, err: { code: string; text: string } | undefined): void {
+    const prev = s.storeRev;
     s.storeRev = seqn;
     s.recent.set(seqn, err ?? null);
     s.recent.delete(seqn - RECENT);
@@ -115,15 +128,12 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
       s.bySeqn.delete(seqn);
       answer(id, err, seqn);
     }
-    if (path === writablePath && !err && s.membership.isCalAt(seqn + 1)) {
+    // Only our own SET of the file, while listed (its delete by liveness once removed is no reason).
+    if (path === writablePath && isSet && !err && s.membership.isCalAt(seqn + 1) && s.membership.calUntil === Infinity) {
       if (!s.writable) ctx.log.info(`writable from rev ${seqn}`);
       s.writable = true;
     }
-    if (s.writable && !s.membership.isCalAt(seqn + 1)) {
-      s.writable = false;
-      s.becoming = false;
-      ctx.log.warn(`no longer a CAL (removed at rev ${s.membership.removedAt}): refusing writes`);
-    }
+    if (s.membership.isCalAt(prev + 1) && !s.membership.isCalAt(seqn + 1)) stopWriting();
     maybeBecomeWritable();
   }
 
@@ -133,11 +143,14 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
         case 'propose': {
           const p = msg as ProposeMessage;
           const internal = INTERNAL.has(p.replyTo);
-          const ok = internal ? s.membership.isCalAt(s.storeRev + 1) : s.writable;
+          // Once unlisted, not even our own bookkeeping: it could only land in
+          // instances the others decided long ago (and the node follows now).
+          const listed = s.membership.calUntil === Infinity;
+          const ok = internal ? listed && s.membership.isCalAt(s.storeRev + 1) : s.writable;
           if (!ok) {
             ctx.send(p.replyTo, {
               type: 'proposed', tag: p.tag,
-              err: { code: 'READONLY', text: s.membership.calFrom === Infinity ? 'this node is not a CAL' : 'this node is not writable yet' },
+              err: { code: 'READONLY', text: s.membership.calFrom === Infinity ? 'this node is not a CAL' : !listed ? 'this node is no longer a CAL' : 'this node is not writable yet' },
             } satisfies ProposedMessage);
             return;
           }
@@ -148,6 +161,10 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
           const w = msg as WrittenMessage;
           if (w.seqn <= s.storeRev) answer(w.id, s.recent.get(w.seqn), w.seqn);
           else s.bySeqn.set(w.seqn, w.id);
+          return;
+        }
+        case 'cancelled': {
+          for (const id of (msg as CancelledMessage).ids) answer(id, { code: 'READONLY', text: 'this node is no longer a CAL' }, 0);
           return;
         }
         case 'store-cals': {
@@ -165,10 +182,10 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
           const e = msg as StoreEventMessage;
           if (e.event.seqn <= s.storeRev) return;
           if (e.cals) {
-            s.membership.update(e.event.seqn, e.cals);
+            if (s.membership.update(e.event.seqn, e.cals) === 'removed') stopWriting();
             hurryNewCals(e.cals);
           }
-          onApplied(e.event.seqn, e.event.path, e.event.err);
+          onApplied(e.event.seqn, e.event.path, e.event.flags === 4, e.event.err);
           return;
         }
         default:

@@ -29,6 +29,8 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
   let storeRev = 0;
   let started = false;
   let locking: string | undefined;
+  /** Rev of our last won lock: no other slot is tried before the store has reached it (the reply comes first). */
+  let lockedAt = 0;
   /** Slot file revs already tried: a lost or won race is not run twice. */
   const tried = new Set<string>();
   let following = false;
@@ -44,7 +46,7 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
   }
 
   function tryLock(): void {
-    if (locking || membership.calFrom !== Infinity) return;
+    if (locking || membership.calFrom !== Infinity || storeRev < lockedAt) return;
     const free = slots.find((c) => c.id === '' && !tried.has(`${c.slot}@${c.rev}`));
     if (!free) return;
     locking = free.slot;
@@ -69,6 +71,11 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
       for (const f of args.nodeFiles) {
         follower({ type: 'upstream-call', req: { verb: Verb.SET, path: f.path, rev: -1, value: f.body }, replyTo: ctx.self, tag: REGISTER_TAG });
       }
+      // Follow from here at once (settle): the instances up to calUntil were
+      // decided by the others long ago, and consensus alone may never learn
+      // them (nothing here proposes in them), leaving the node stuck.
+      membership.calFrom = Infinity;
+      membership.calUntil = Infinity;
       following = false;
     }
     follower({ type: 'follow-cals', cals: calAddrs() });
@@ -108,8 +115,10 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
           if (r.tag !== LOCK_TAG) return;
           const slot = locking;
           locking = undefined;
-          if (r.response.errCode === undefined) ctx.log.info(`locked /ctl/cal/${slot} at rev ${r.response.rev}`);
-          else ctx.log.info(`lost the race for /ctl/cal/${slot} (error ${r.response.errCode})`);
+          if (r.response.errCode === undefined) {
+            ctx.log.info(`locked /ctl/cal/${slot} at rev ${r.response.rev}`);
+            lockedAt = r.response.rev ?? 0;
+          } else ctx.log.info(`lost the race for /ctl/cal/${slot} (error ${r.response.errCode})`);
           break;
         }
         default:

@@ -76,7 +76,8 @@ export async function bootThroughNameService(o: NameServiceOptions): Promise<Nam
   try {
     while (Date.now() < deadline) {
       const entries = await ns.do('look up the cluster', (c) => c.walkAll(`${nsDir}/*`));
-      const addrs = entries.filter((e) => !e.path.endsWith(`/${o.nodeId}`)).map((e) => e.value.toString('utf8')).filter(Boolean);
+      const others = entries.filter((e) => !e.path.endsWith(`/${o.nodeId}`));
+      const addrs = others.map((e) => e.value.toString('utf8')).filter(Boolean);
       if (addrs.length > 0) {
         try {
           const cal = await findCal(addrs, o.cluster, 1000);
@@ -96,6 +97,10 @@ export async function bootThroughNameService(o: NameServiceOptions): Promise<Nam
           // Create-only, or take over a stale boot file at its rev.
           await ns.do('race for the boot', (c) => c.set(bootPath, boot.rev, o.nodeId));
           log.info(`won the boot race for cluster ${o.cluster}: starting it`);
+          // The entries seen above answered as no CAL of ours: dead nodes of
+          // an earlier boot (or racers, who step back anyway). Drop them, at
+          // their rev, so clients do not keep dialling dead addresses.
+          for (const e of others) await ns.do('remove a dead entry', (c) => c.del(e.path, e.rev)).catch(() => undefined);
           return {};
         } catch (e) {
           if (!(e instanceof DoozerError && e.code === 'REV_MISMATCH')) throw e;

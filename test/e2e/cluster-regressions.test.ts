@@ -1,0 +1,334 @@
+// Regression tests for the original doozerd's known failures (spec/cluster.md,
+// "Known failures of the original"; issue 4 item 7), one test per failure,
+// each named after the symptom, with real processes on 127.0.0.1.
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client } from '../../src/client/client.js';
+import { DoozerError } from '../../src/errors.js';
+import { runDoozer, startDoozerd, stopAll } from '../helpers/doozerd-process.js';
+import { addSlots, calIds, startNodes, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
+import { until } from '../helpers/until.js';
+
+async function writeVia(n: ClusterNode, path: string, body: string | Uint8Array): Promise<number> {
+  return withClient(n.proc, (c) => c.set(path, -1, body));
+}
+
+/** `p`'s outcome if it settles within `ms`, else 'pending' (p keeps running). */
+async function within<T>(p: Promise<T>, ms: number): Promise<{ ok: T } | { err: unknown } | 'pending'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'pending'>((r) => (timer = setTimeout(() => r('pending'), ms)));
+  try {
+    return await Promise.race([p.then((ok) => ({ ok }), (err: unknown) => ({ err })), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Rejects unless `p` settles within `ms`. */
+async function answers<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  const r = await within(p, ms);
+  if (r === 'pending') throw new Error(`${what}: no answer within ${ms} ms`);
+  if ('err' in r) throw r.err;
+  return r.ok;
+}
+
+const code = (e: unknown): string | undefined => (e instanceof DoozerError ? e.code : undefined);
+
+/** Every node's whole store, once all are at the same rev (revs move with pulses: retry until they agree). */
+async function sameStore(nodes: ClusterNode[], atLeast: number, timeoutMs = 15_000): Promise<number> {
+  return until('the same store on every node', async () => {
+    const revs = await Promise.all(nodes.map((n) => withClient(n.proc, (c) => c.rev())));
+    const rev = Math.min(...revs);
+    if (rev < atLeast) return undefined;
+    const dumps = await Promise.all(
+      nodes.map((n) => withClient(n.proc, async (c) => {
+        await c.get('/ctl/name', rev); // waits until this node has applied rev
+        return (await c.walkAll('/**', rev)).map((e) => `${e.path}@${e.rev}=${e.value.toString('hex')}`).join('\n');
+      })),
+    );
+    return dumps.every((d) => d === dumps[0]) ? rev : undefined;
+  }, timeoutMs, 100);
+}
+
+/** Until node `n` has applied `rev`, then its body of `path`. */
+async function readAt(n: ClusterNode, path: string, rev: number, timeoutMs = 10_000): Promise<string> {
+  return until(`${n.proc.addr} applied rev ${rev}`, () => withClient(n.proc, async (c) => {
+    if ((await c.rev()) < rev) return undefined;
+    return (await c.get(path)).value.toString();
+  }), timeoutMs, 50);
+}
+
+describe('regressions of the original doozerd', () => {
+  afterEach(() => stopAll());
+
+  it('a CAL kicked after more than -timeout of silence does not hang: it says so and goes on as a slave', async () => {
+    const nodes = await startNodes(3, ['-timeout', '2']);
+    await addSlots(nodes[0]!.proc, [1, 2]);
+    const cals = await waitForCals(nodes, 3);
+    const victim = cals.find((n) => n !== nodes[0])!;
+    const healthy = nodes.filter((n) => n !== victim);
+    victim.proc.child.kill('SIGSTOP'); // total packet loss, as far as the others can tell
+    let healthyCals: ClusterNode[];
+    try {
+      // The others remove it after -timeout; the spare slave takes its slot.
+      healthyCals = await waitForCals(healthy, 3, 20_000);
+    } finally {
+      victim.proc.child.kill('SIGCONT');
+    }
+    expect(healthyCals.map((n) => n.id)).not.toContain(victim.id);
+
+    // It notices it is no longer a CAL and says so in its log...
+    await until('the kicked node says it is no longer a CAL', () =>
+      /removed from the CALs|no longer a CAL/.test(victim.proc.stderr()), 15_000, 100);
+    // ... refuses writes with READONLY (every write is answered: none waits
+    // forever for an instance the node will never lead), and answers reads.
+    const hung: string[] = [];
+    const err = await until('the kicked node refuses writes', () => withClient(victim.proc, async (c) => {
+      const r = await within(c.set('/from-kicked', -1, 'x'), 5000);
+      if (r === 'pending') hung.push('a write on the kicked node got no answer within 5 s');
+      return r !== 'pending' && 'err' in r ? r.err : undefined;
+    }), 15_000, 200);
+    expect(hung).toEqual([]);
+    expect(code(err), String(err)).toBe('READONLY');
+    // It keeps following: writes made through the CALs reach it.
+    for (let i = 0; i < 3; i++) {
+      const cal = healthyCals[i % healthyCals.length]!;
+      const rev = await writeVia(cal, `/after-kick/${i}`, `v${i}`);
+      expect(await readAt(victim, `/after-kick/${i}`, rev)).toBe(`v${i}`);
+    }
+    // It registered its node files again (a slave of the cluster), and it evicted no one.
+    await until('kicked node re-registered', () => withClient(nodes[0]!.proc, async (c) =>
+      (await c.get(`/ctl/node/${victim.id}/addr`)).value.toString() === victim.proc.addr), 10_000, 100);
+    expect(new Set(await calIds(nodes[0]!.proc))).toEqual(new Set(healthyCals.map((n) => n.id)));
+    expect(victim.proc.exitStatus(), victim.proc.describe()).toBeUndefined();
+  }, 60_000);
+
+  it('restarting a node on the same address does not evict a healthy one', async () => {
+    const nodes = await startNodes(3, ['-timeout', '2']);
+    await addSlots(nodes[0]!.proc, [1, 2]);
+    const cals = await waitForCals(nodes, 3);
+    const seed = nodes[0]!;
+    const slave = nodes.find((n) => !cals.includes(n))!;
+
+    // 1. A slave dies and a new node starts on its address.
+    await slave.proc.stop('SIGKILL');
+    const slave2proc = await startDoozerd({ port: slave.proc.port, args: ['-a', seed.proc.addr, '-timeout', '2'] });
+    const slave2: ClusterNode = { proc: slave2proc, id: await withClient(slave2proc, (c) => c.self()) };
+    await until('the dead slave\'s files are gone', () => withClient(seed.proc, async (c) =>
+      !(await c.getdirAll('/ctl/node')).includes(slave.id)), 10_000, 100);
+
+    // 2. A CAL dies and a new node starts on its address.
+    const victim = cals.find((n) => n !== seed)!;
+    const healthy = cals.filter((n) => n !== victim);
+    await victim.proc.stop('SIGKILL');
+    const v2proc = await startDoozerd({ port: victim.proc.port, args: ['-a', seed.proc.addr, '-timeout', '2'] });
+    const v2: ClusterNode = { proc: v2proc, id: await withClient(v2proc, (c) => c.self()) };
+    await until('the dead CAL\'s files and slot are gone', () => withClient(seed.proc, async (c) =>
+      !(await c.getdirAll('/ctl/node')).includes(victim.id) && !(await calIds(seed.proc)).includes(victim.id)), 10_000, 100);
+
+    // One of the new nodes takes the free slot; the healthy CALs keep theirs,
+    // also after several -timeout periods of normal work.
+    const live = [...healthy, slave2, v2];
+    const after = await waitForCals(live, 3, 20_000);
+    for (const h of healthy) expect(after.map((n) => n.id)).toContain(h.id);
+    const busyUntil = Date.now() + 5000;
+    let rev = 0;
+    for (let i = 0; Date.now() < busyUntil; i++) rev = await writeVia(after[i % 3]!, `/busy/${i % 10}`, String(i));
+    const ids = await calIds(seed.proc);
+    expect(new Set(ids)).toEqual(new Set(after.map((n) => n.id)));
+    const nodeDirs = await withClient(seed.proc, (c) => c.getdirAll('/ctl/node'));
+    for (const n of live) expect(nodeDirs).toContain(n.id);
+    expect(nodeDirs).not.toContain(slave.id);
+    expect(nodeDirs).not.toContain(victim.id);
+    for (const n of live) {
+      expect((await withClient(seed.proc, (c) => c.get(`/ctl/node/${n.id}/addr`))).value.toString()).toBe(n.proc.addr);
+    }
+    await sameStore(live, rev);
+  }, 90_000);
+
+  it('the survivor of quorum loss keeps answering reads and REV', async () => {
+    const nodes = await startNodes(2, ['-timeout', '2']);
+    await addSlots(nodes[0]!.proc, [1, 2]);
+    const cals = await waitForCals(nodes, 3);
+    const survivor = cals[0]!;
+    const rev = await writeVia(survivor, '/before', 'quorum');
+    await Promise.all(cals.slice(1).map((n) => n.proc.stop('SIGKILL')));
+
+    const c = await Client.dial(survivor.proc.addr);
+    try {
+      // A write cannot reach a quorum: it may hang or fail, never wedge the node.
+      const write = c.set('/during-loss', -1, 'x');
+      write.catch(() => undefined);
+      const w = await within(write, 1000);
+      if (w !== 'pending') expect('err' in w, 'a write without a quorum must not succeed').toBe(true);
+      // Everything that needs no consensus still answers, on this connection and on new ones,
+      // also after several -timeout periods (the survivor tries to remove the dead CALs).
+      const deadline = Date.now() + 5000;
+      do {
+        expect(await answers(c.rev(), 2000, 'REV')).toBeGreaterThanOrEqual(rev);
+        expect((await answers(c.get('/before'), 2000, 'GET')).value.toString()).toBe('quorum');
+        const other = await answers(Client.dial(survivor.proc.addr), 2000, 'connect');
+        try {
+          expect(await answers(other.rev(), 2000, 'REV (new connection)')).toBeGreaterThanOrEqual(rev);
+          expect(await answers(other.getdirAll('/ctl/node'), 2000, 'GETDIR')).toContain(survivor.id);
+          expect((await answers(other.stat('/before'), 2000, 'STAT')).rev).toBe(rev);
+          expect(await answers(other.self(), 2000, 'SELF')).toBe(survivor.id);
+        } finally {
+          await other.close();
+        }
+      } while (Date.now() < deadline);
+      const r = await runDoozer(['-a', survivor.proc.uri, 'get', '/before'], { timeoutMs: 5000 });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe('quorum');
+      expect(survivor.proc.exitStatus(), survivor.proc.describe()).toBeUndefined();
+    } finally {
+      await c.close();
+    }
+  }, 60_000);
+
+  it('the cluster recovers when a quorum is back: writes made during the loss complete', async () => {
+    // A killed node cannot come back with its id, so "back" means resumed:
+    // two of three CALs are paused (SIGSTOP), then resumed (SIGCONT), with a
+    // -timeout long enough that the survivor does not try to remove them.
+    const nodes = await startNodes(2, ['-timeout', '60']);
+    await addSlots(nodes[0]!.proc, [1, 2]);
+    const cals = await waitForCals(nodes, 3);
+    const survivor = cals[0]!;
+    const paused = cals.slice(1);
+    const c = await Client.dial(survivor.proc.addr);
+    try {
+      for (const p of paused) p.proc.child.kill('SIGSTOP');
+      let writes: Promise<number>[];
+      try {
+        writes = [0, 1, 2].map((i) => c.set(`/during-loss/${i}`, -1, String(i)));
+        writes.forEach((w) => w.catch(() => undefined));
+        expect(await within(writes[0]!, 1500), 'no quorum: the write waits').toBe('pending');
+        expect(await answers(c.rev(), 2000, 'REV during the loss')).toBeGreaterThan(0);
+        expect((await answers(c.get('/ctl/name'), 2000, 'GET during the loss')).value.toString()).toBe('local');
+      } finally {
+        for (const p of paused) p.proc.child.kill('SIGCONT');
+      }
+      const revs = await answers(Promise.all(writes), 20_000, 'writes after the quorum came back');
+      for (const r of revs) expect(r).toBeGreaterThan(0);
+      // Every CAL takes writes again and all agree.
+      let rev = 0;
+      for (const n of cals) rev = await until(`${n.proc.addr} writable again`, () =>
+        writeVia(n, `/after-loss/${n.id}`, 'ok').catch(() => undefined), 15_000, 200);
+      await sameStore(cals, rev);
+      expect(new Set(await calIds(survivor.proc))).toEqual(new Set(cals.map((n) => n.id)));
+    } finally {
+      await c.close();
+    }
+  }, 60_000);
+
+  it('a node attaching while history is being dropped does not crash with TOO_LATE', async () => {
+    const args = ['-hist', '5'];
+    const nodes = await startNodes(1, args);
+    await addSlots(nodes[0]!.proc, [1]);
+    const cals = await waitForCals(nodes, 2);
+    // Heavy write load on both CALs: history (5 revs) moves on every few ms.
+    let stop = false;
+    let written = 0;
+    const loaders = Array.from({ length: 8 }, async (_, k) => {
+      const c = await Client.dial(cals[k % cals.length]!.proc.addr);
+      try {
+        while (!stop) {
+          await Promise.all(Array.from({ length: 8 }, (_, j) => c.set(`/load/${k}/${j}`, -1, `${k}.${j}.${written}`)));
+          written += 8;
+        }
+      } finally {
+        await c.close();
+      }
+    });
+    let joined: ClusterNode[];
+    try {
+      await until('load running', () => written > 200, 10_000);
+      // Two nodes attach meanwhile; each copies a snapshot that falls out of history.
+      const procs = await Promise.all([0, 1].map(() => startDoozerd({ args: ['-a', nodes[0]!.proc.addr, ...args], readyTimeoutMs: 30_000 })));
+      joined = await Promise.all(procs.map(async (proc) => ({ proc, id: await withClient(proc, (c) => c.self()) })));
+      // They keep following under load.
+      const target = written + 200;
+      await until('more load after the attach', () => written > target, 20_000);
+    } finally {
+      stop = true;
+      await Promise.all(loaders);
+    }
+    expect(written).toBeGreaterThan(400);
+    for (const j of joined) expect(j.proc.exitStatus(), j.proc.describe()).toBeUndefined();
+    const rev = await withClient(cals[0]!.proc, (c) => c.rev());
+    await sameStore([...cals, ...joined], rev, 20_000);
+  }, 90_000);
+
+  it('setting /ctl/cal/N for more slots than nodes does not stop writes', async () => {
+    const [seed] = await startNodes(0);
+    // A lone node with three empty slots more.
+    await addSlots(seed!.proc, [1, 2, 3]);
+    let rev = 0;
+    // More than alpha (50) writes, so instances run under the new slot list.
+    for (let i = 0; i < 60; i++) rev = await answers(writeVia(seed!, `/alone/${i}`, String(i)), 5000, `write ${i} on the lone node`);
+    // One slave attaches and takes one of the slots; the two others stay empty.
+    const proc = await startDoozerd({ args: ['-a', seed!.proc.addr] });
+    const slave: ClusterNode = { proc, id: await withClient(proc, (c) => c.self()) };
+    const cals = await waitForCals([seed!, slave], 2);
+    const slots = await withClient(seed!.proc, (c) => c.walkAll('/ctl/cal/*'));
+    expect(slots).toHaveLength(4);
+    expect(slots.filter((s) => s.value.length === 0)).toHaveLength(2);
+    for (let i = 0; i < 60; i++) rev = await answers(writeVia(cals[i % 2]!, `/pair/${i}`, String(i)), 5000, `write ${i} on the pair`);
+    await sameStore(cals, rev);
+  }, 60_000);
+
+  it('a slave whose CAL dies follows another CAL', async () => {
+    // Every attached node follows the seed (the only CAL when they attach).
+    const nodes = await startNodes(4, ['-timeout', '2']);
+    const seed = nodes[0]!;
+    await addSlots(seed.proc, [1, 2]);
+    const cals = await waitForCals(nodes, 3);
+    const slaves = nodes.filter((n) => !cals.includes(n));
+    const others = cals.filter((n) => n !== seed);
+    expect(slaves).toHaveLength(2);
+    await seed.proc.stop('SIGKILL');
+
+    // Right away (before the seed is removed) and after its removal (one
+    // slave takes its slot, the other stays a slave), the slaves get every write.
+    let i = 0;
+    const writeAndSee = async (): Promise<void> => {
+      const rev = await answers(writeVia(others[i % 2]!, `/after-seed-death/${i}`, String(i)), 10_000, `write ${i}`);
+      for (const s of slaves) expect(await readAt(s, `/after-seed-death/${i}`, rev)).toBe(String(i));
+      i++;
+    };
+    for (let k = 0; k < 3; k++) await writeAndSee();
+    await until('the dead seed removed', async () => !(await calIds(others[0]!.proc)).includes(seed.id), 20_000, 100);
+    await waitForCals([...others, ...slaves], 3, 20_000);
+    for (let k = 0; k < 3; k++) await writeAndSee();
+    for (const s of slaves) expect(s.proc.exitStatus(), s.proc.describe()).toBeUndefined();
+  }, 60_000);
+
+  it('a write too large for one consensus datagram gets a clear error at once, alone and in a cluster', async () => {
+    const big = Buffer.alloc(3100, 'x');
+    const fits = Buffer.alloc(2900, 'y');
+    const check = async (n: ClusterNode, everyone: ClusterNode[]): Promise<void> => {
+      const r = await within(writeVia(n, '/big', big), 2000);
+      expect(r, 'answered at once').not.toBe('pending');
+      const err = (r as { err: unknown }).err;
+      expect(err).toBeInstanceOf(DoozerError);
+      expect(String(err)).toMatch(/too large/);
+      // The CLI says so too (exit 2).
+      const cli = await runDoozer(['-a', n.proc.uri, 'set', '/big', '0'], { input: big, timeoutMs: 5000 });
+      expect(cli.code).toBe(2);
+      expect(cli.stderr).toMatch(/too large/);
+      // Nothing is wedged: a body that fits is written and replicated.
+      const rev = await answers(writeVia(n, '/fits', fits), 5000, 'a write that fits');
+      for (const m of everyone) expect(await readAt(m, '/fits', rev)).toBe(fits.toString());
+      const rev2 = await answers(writeVia(n, '/small', 'ok'), 5000, 'a small write after');
+      for (const m of everyone) expect(await readAt(m, '/small', rev2)).toBe('ok');
+    };
+    const [seed] = await startNodes(0);
+    // A single node first...
+    await check(seed!, [seed!]);
+    // ... then, with two nodes attached, a cluster of three CALs.
+    const procs = await Promise.all([0, 1].map(() => startDoozerd({ args: ['-a', seed!.proc.addr] })));
+    const nodes = [seed!, ...(await Promise.all(procs.map(async (proc) => ({ proc, id: await withClient(proc, (c) => c.self()) }))))];
+    await addSlots(seed!.proc, [1, 2]);
+    const cals = await waitForCals(nodes, 3);
+    for (const n of cals) await check(n, cals);
+  }, 60_000);
+});
