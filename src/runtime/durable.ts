@@ -94,6 +94,8 @@ export interface DurableInit {
 
 export const EMPTY_DURABLE: DurableInit = { entries: [], instances: [] };
 
+const LOSSY_RECHECK_MS = 5000;
+
 // Markers in the serialized form.
 const REF = '__durable_ref__';
 const CLS = '__durable_cls__';
@@ -118,6 +120,31 @@ const isPlainObject = (v: object): boolean => {
 const isCloneableLeaf = (v: object): boolean =>
   ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Date || v instanceof RegExp || v instanceof Error;
 
+/** One walk of a durable entry. */
+class Encoding {
+  /** Copies made (object -> its copy with markers), so shared parts stay shared. */
+  readonly memo = new Map<object, unknown>();
+  /** Objects on the current path (a cycle is left as it is). */
+  readonly visiting = new Set<object>();
+  readonly path: unknown[];
+
+  constructor(
+    key: string,
+    readonly reached: Set<number>,
+    readonly lossy: string[],
+    readonly out: DurableRecord[],
+  ) {
+    this.path = [key];
+  }
+
+  /** The current path, as `state.pending.get(3).x`. */
+  where(): string {
+    let s = String(this.path[0]);
+    for (const p of this.path.slice(1)) s += typeof p === 'number' ? `[${p}]` : typeof p === 'string' && /^[A-Za-z_$][\w$]*$/.test(p) ? `.${p}` : `.get(${String(p).slice(0, 20)})`;
+    return s;
+  }
+}
+
 /**
  * The worker-side ctx.durable of a permanent actor: a Map (live objects, as
  * on the main thread) that can say what changed since last asked.
@@ -129,6 +156,7 @@ export class WriteThroughMap extends Map<string, unknown> {
   private readonly ids = new WeakMap<object, number>();
   private readonly instances = new Map<number, object>();
   private lossy: string[] = [];
+  private recheckAt = 0;
   private warned = false;
   /** Records produced by method calls, in call order (collected with the rest). */
   private calls: DurableRecord[] = [];
@@ -176,8 +204,13 @@ export class WriteThroughMap extends Map<string, unknown> {
     return this.lossy;
   }
 
-  /** Everything that changed since the last call. */
-  collect(): DurableRecord[] {
+  /**
+   * Everything that changed since the last call. A map that cannot be copied
+   * anyway is looked at again only every few seconds (in case it changed
+   * shape): copying the rest of it would buy nothing.
+   */
+  collect(now = Date.now()): DurableRecord[] {
+    if (this.lossy.length > 0 && now < this.recheckAt) return [];
     const out: DurableRecord[] = [];
     for (const key of this.deleted) {
       this.sent.delete(key);
@@ -187,7 +220,7 @@ export class WriteThroughMap extends Map<string, unknown> {
     const reached = new Set<number>();
     const lossy: string[] = [];
     for (const [key, value] of super.entries()) {
-      const encoded = this.encode(value, `${key}`, new Map(), reached, lossy, out);
+      const encoded = this.encode(value, new Encoding(key, reached, lossy, out));
       let bytes: Buffer;
       try {
         bytes = serialize(encoded);
@@ -206,6 +239,7 @@ export class WriteThroughMap extends Map<string, unknown> {
       this.ids.delete(v);
       out.push({ op: 'drop', id });
     }
+    if (lossy.length > 0) this.recheckAt = now + LOSSY_RECHECK_MS;
     if (lossy.join('\n') !== this.lossy.join('\n')) {
       this.lossy = lossy;
       out.push({ op: 'lossy', paths: lossy });
@@ -220,44 +254,111 @@ export class WriteThroughMap extends Map<string, unknown> {
     return out;
   }
 
-  private encode(v: unknown, path: string, memo: Map<object, unknown>, reached: Set<number>, lossy: string[], out: DurableRecord[]): unknown {
+  /**
+   * The serializable form of `v`: `v` itself where it holds only plain data
+   * (no copy, so a large state costs one walk and one serialization), a copy
+   * with markers where it holds registered instances.
+   */
+  private encode(v: unknown, e: Encoding): unknown {
     if (v === null || typeof v !== 'object') {
       if (typeof v === 'function' || typeof v === 'symbol') {
-        lossy.push(`${path} is a ${typeof v}`);
+        e.lossy.push(`${e.where()} is a ${typeof v}`);
         return undefined;
       }
       return v;
     }
-    const seen = memo.get(v);
-    if (seen !== undefined) return seen;
-    if (isCloneableLeaf(v)) return v;
+    if (e.memo.has(v)) return e.memo.get(v);
+    if (isCloneableLeaf(v) || e.visiting.has(v)) return v;
     if (Array.isArray(v)) {
-      const a: unknown[] = [];
-      memo.set(v, a);
-      v.forEach((x, i) => a.push(this.encode(x, `${path}[${i}]`, memo, reached, lossy, out)));
-      return a;
+      e.visiting.add(v);
+      let copy: unknown[] | undefined;
+      for (let i = 0; i < v.length; i++) {
+        const x: unknown = v[i];
+        e.path.push(i);
+        const y = this.encode(x, e);
+        e.path.pop();
+        if (y !== x && !copy) copy = v.slice(0, i);
+        copy?.push(y);
+      }
+      e.visiting.delete(v);
+      if (!copy) return v;
+      e.memo.set(v, copy);
+      return copy;
     }
     if (v instanceof Map) {
-      const m = new Map<unknown, unknown>();
-      memo.set(v, m);
-      for (const [k, x] of v) m.set(this.encode(k, `${path}.key`, memo, reached, lossy, out), this.encode(x, `${path}.get(${String(k).slice(0, 20)})`, memo, reached, lossy, out));
-      return m;
+      e.visiting.add(v);
+      let copy: Map<unknown, unknown> | undefined;
+      let i = 0;
+      for (const [k, x] of v) {
+        e.path.push(k);
+        const k2 = this.encode(k, e);
+        const y = this.encode(x, e);
+        e.path.pop();
+        if ((k2 !== k || y !== x) && !copy) {
+          copy = new Map();
+          let j = 0;
+          for (const [kk, xx] of v) {
+            if (j++ >= i) break;
+            copy.set(kk, xx);
+          }
+        }
+        copy?.set(k2, y);
+        i++;
+      }
+      e.visiting.delete(v);
+      if (!copy) return v;
+      e.memo.set(v, copy);
+      return copy;
     }
     if (v instanceof Set) {
-      const s = new Set<unknown>();
-      memo.set(v, s);
-      for (const x of v) s.add(this.encode(x, `${path}.item`, memo, reached, lossy, out));
-      return s;
+      e.visiting.add(v);
+      let copy: Set<unknown> | undefined;
+      let i = 0;
+      for (const x of v) {
+        e.path.push('item');
+        const y = this.encode(x, e);
+        e.path.pop();
+        if (y !== x && !copy) {
+          copy = new Set();
+          let j = 0;
+          for (const xx of v) {
+            if (j++ >= i) break;
+            copy.add(xx);
+          }
+        }
+        copy?.add(y);
+        i++;
+      }
+      e.visiting.delete(v);
+      if (!copy) return v;
+      e.memo.set(v, copy);
+      return copy;
     }
     if (isPlainObject(v)) {
-      const o: Record<string, unknown> = {};
-      memo.set(v, o);
-      for (const [k, x] of Object.entries(v)) o[k] = this.encode(x, `${path}.${k}`, memo, reached, lossy, out);
-      return o;
+      e.visiting.add(v);
+      const o = v as Record<string, unknown>;
+      let copy: Record<string, unknown> | undefined;
+      const keys = Object.keys(o);
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        const x = o[k];
+        e.path.push(k);
+        const y = this.encode(x, e);
+        e.path.pop();
+        if (y !== x && !copy) {
+          copy = {};
+          for (let j = 0; j < i; j++) copy[keys[j]!] = o[keys[j]!];
+        }
+        if (copy) copy[k] = y;
+      }
+      e.visiting.delete(v);
+      if (!copy) return v;
+      e.memo.set(v, copy);
+      return copy;
     }
     const c = classOf(v);
     if (!c) {
-      lossy.push(`${path} is a ${(v as { constructor?: { name?: string } }).constructor?.name ?? 'class instance'}`);
+      e.lossy.push(`${e.where()} is a ${(v as { constructor?: { name?: string } }).constructor?.name ?? 'class instance'}`);
       return undefined;
     }
     if (c.strategy === 'replay') {
@@ -265,23 +366,27 @@ export class WriteThroughMap extends Map<string, unknown> {
       if (id === undefined) {
         id = this.nextId++;
         // Its starting point goes first; its calls from now on follow.
-        out.push({ op: 'init', id, cls: c.name, snapshot: snapshotOf(c, v) });
+        e.out.push({ op: 'init', id, cls: c.name, snapshot: snapshotOf(c, v) });
         this.track(v, c, id);
       }
-      reached.add(id);
+      e.reached.add(id);
       const marker = { [REF]: id };
-      memo.set(v, marker);
+      e.memo.set(v, marker);
       return marker;
     }
     if (c.strategy === 'fields') {
       const fields: Record<string, unknown> = {};
       const marker = { [FIELDS]: c.name, fields };
-      memo.set(v, marker);
-      for (const [k, x] of Object.entries(v)) fields[k] = this.encode(x, `${path}.${k}`, memo, reached, lossy, out);
+      e.memo.set(v, marker);
+      for (const k of Object.keys(v)) {
+        e.path.push(k);
+        fields[k] = this.encode((v as Record<string, unknown>)[k], e);
+        e.path.pop();
+      }
       return marker;
     }
     const marker = { [CLS]: c.name, data: snapshotOf(c, v) };
-    memo.set(v, marker);
+    e.memo.set(v, marker);
     return marker;
   }
 

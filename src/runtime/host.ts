@@ -101,6 +101,11 @@ export class ActorHost {
     return this.opts.thread;
   }
 
+  /** Is this host handling messages right now (inside a drain)? */
+  get draining(): boolean {
+    return this.current !== undefined;
+  }
+
   has(name: string): boolean {
     return this.cells.has(name) || this.endpoints.has(name);
   }

@@ -407,8 +407,12 @@ export class ThreadedSystem implements ActorSystem {
     slot.out.push(entry);
     if (!slot.flushScheduled) {
       slot.flushScheduled = true;
-      // One batch per turn: everything the sockets and actors of this turn sent.
-      setImmediate(() => this.flushSlot(slot));
+      // One batch per turn. Sent by actors during a drain: right after the
+      // drain (the drain already gathered everything). Sent by socket code:
+      // at the end of this event-loop iteration, so that the requests of
+      // every connection that was read go in one batch.
+      if (this.host.draining) queueMicrotask(() => this.flushSlot(slot));
+      else setImmediate(() => this.flushSlot(slot));
     }
   }
 

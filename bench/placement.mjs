@@ -1,0 +1,327 @@
+#!/usr/bin/env node
+// Placement benchmark: the same client workload against a single doozerd
+// node under different actor placements (src/runtime/placement.ts).
+//
+// Workload, per placement, after a warm-up:
+//   - CONNS connections, each keeping DEPTH requests in flight: 80% GET of
+//     one of its 50 files (written before the run), 20% SET (clobber) of one;
+//   - WATCHERS more connections, each with a WAIT on /bench/** always
+//     outstanding (every SET wakes every watcher: a watch is a WAIT chain).
+// Measured: requests answered per second, GET and SET latency (p50, p99),
+// watch events delivered per second, and the node's CPU (all its threads,
+// from /proc) in percent of one core.
+//
+// Prints a table and writes bench/results/placement-<time>.json (and
+// placement-latest.json). The load generator runs in this process, on the
+// same machine: on a 2-core box it competes with the node, as a real
+// client on the same host would.
+//
+// Usage: node bench/placement.mjs [--seconds N] [--conns N] [--watchers N] [--depth N] [--rounds N] [--only name,name]
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ErrCode, Verb, decodeResponse, encodeRequest } from '../dist/net/client-codec.js';
+import { FrameReader, frame } from '../dist/net/framing.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const argv = process.argv.slice(2);
+const arg = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const SECONDS = Number(arg('seconds', 6));
+const WARMUP = Number(arg('warmup', 1.5));
+const CONNS = Number(arg('conns', 64));
+const WATCHERS = Number(arg('watchers', 16));
+const DEPTH = Number(arg('depth', 4));
+const ROUNDS = Number(arg('rounds', 2));
+const ONLY = arg('only', '');
+
+export const PLACEMENTS = [
+  { name: 'all-main', about: 'every actor on the main thread', placement: { workers: [], pool: 0, place: {} } },
+  {
+    name: 'core-worker',
+    about: 'store + consensus on one worker, sessions on main',
+    placement: { workers: ['core'], pool: 0, place: { store: 'core', consensus: 'core' } },
+  },
+  {
+    name: 'session-pool',
+    about: 'sessions on a pool of 2 workers, store + consensus on main',
+    placement: { workers: [], pool: 2, place: { 'client-session': 'pool' } },
+  },
+  {
+    name: 'core+pool',
+    about: 'store + consensus on one worker, sessions on a pool of 2',
+    placement: { workers: ['core'], pool: 2, place: { store: 'core', consensus: 'core', 'client-session': 'pool' } },
+  },
+];
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** utime + stime of a process (all threads), in seconds. */
+function cpuSeconds(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+}
+
+/** A pipelined raw-protocol connection. */
+class Conn {
+  constructor(socket) {
+    this.socket = socket;
+    this.reader = new FrameReader();
+    this.waiting = new Map();
+    this.nextTag = 1;
+    this.closed = false;
+    socket.setNoDelay(true);
+    socket.on('data', (d) => {
+      for (const f of this.reader.push(d)) {
+        const r = decodeResponse(f);
+        const w = this.waiting.get(r.tag);
+        if (w) {
+          this.waiting.delete(r.tag);
+          w(r);
+        }
+      }
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.closed = true;
+      for (const w of this.waiting.values()) w({ errCode: -1 });
+      this.waiting.clear();
+    });
+  }
+  static open(port) {
+    return new Promise((resolve, reject) => {
+      const s = net.connect(port, '127.0.0.1', () => resolve(new Conn(s)));
+      s.once('error', reject);
+    });
+  }
+  call(req) {
+    const tag = this.nextTag++;
+    return new Promise((resolve) => {
+      this.waiting.set(tag, resolve);
+      this.socket.write(frame(encodeRequest({ ...req, tag })));
+    });
+  }
+  close() {
+    this.socket.destroy();
+  }
+}
+
+function percentile(sorted, p) {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function startNode(placement) {
+  const dir = mkdtempSync(join(os.tmpdir(), 'bench-placement-'));
+  const file = join(dir, 'placement.json');
+  writeFileSync(file, JSON.stringify(placement));
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(root, 'bin/doozerd'), '-l', `127.0.0.1:${port}`, '-w', 'false', '-placement', file], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, DOOZERD_LOG: 'warn' },
+  });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const deadline = Date.now() + 30_000;
+  let c;
+  for (;;) {
+    try {
+      c = await Conn.open(port);
+      break;
+    } catch {
+      if (Date.now() > deadline || child.exitCode !== null) throw new Error(`doozerd did not start:\n${stderr}`);
+      await sleep(50);
+    }
+  }
+  for (;;) {
+    const r = await c.call({ verb: Verb.SET, path: '/bench/ready', value: Buffer.from('1'), rev: -1 });
+    if (r.errCode === undefined) break;
+    if (r.errCode !== ErrCode.READONLY || Date.now() > deadline) throw new Error(`node not writable: ${r.errCode} ${r.errDetail ?? ''}\n${stderr}`);
+    await sleep(50);
+  }
+  c.close();
+  return { child, port, stderr: () => stderr };
+}
+
+async function runWorkload(port, pid) {
+  const conns = await Promise.all(Array.from({ length: CONNS }, () => Conn.open(port)));
+  const watchers = await Promise.all(Array.from({ length: WATCHERS }, () => Conn.open(port)));
+  let measuring = false;
+  let stop = false;
+  const lat = { get: [], set: [] };
+  let answered = 0;
+  let errors = 0;
+  let events = 0;
+  const value = Buffer.alloc(64, 'x');
+
+  // Every connection's 50 files exist before anything is measured.
+  await Promise.all(conns.flatMap((c, i) => Array.from({ length: 50 }, (_, k) => c.call({ verb: Verb.SET, path: `/bench/c${i}/k${k}`, value, rev: -1 }))));
+  const rev = (await conns[0].call({ verb: Verb.REV })).rev;
+  const watchLoops = watchers.map(async (w) => {
+    let from = rev + 1;
+    while (!stop && !w.closed) {
+      const r = await w.call({ verb: Verb.WAIT, path: '/bench/**', rev: from });
+      if (r.errCode !== undefined) {
+        if (r.errCode === -1) return;
+        if (r.errCode === ErrCode.TOO_LATE) {
+          from = (await w.call({ verb: Verb.REV })).rev + 1;
+          continue;
+        }
+        errors++;
+        continue;
+      }
+      if (measuring) events++;
+      from = r.rev + 1;
+    }
+  });
+
+  const loops = conns.flatMap((c, i) =>
+    Array.from({ length: DEPTH }, async (_, d) => {
+      let k = d;
+      while (!stop) {
+        k++;
+        const path = `/bench/c${i}/k${k % 50}`;
+        const isSet = k % 5 === 0;
+        const t0 = process.hrtime.bigint();
+        const r = await c.call(isSet ? { verb: Verb.SET, path, value, rev: -1 } : { verb: Verb.GET, path });
+        const us = Number(process.hrtime.bigint() - t0) / 1000;
+        if (c.closed) return;
+        if (!measuring) continue;
+        if (r.errCode !== undefined) errors++;
+        answered++;
+        (isSet ? lat.set : lat.get).push(us);
+      }
+    }),
+  );
+
+  await sleep(WARMUP * 1000);
+  const cpu0 = cpuSeconds(pid);
+  const t0 = performance.now();
+  measuring = true;
+  await sleep(SECONDS * 1000);
+  measuring = false;
+  const elapsed = (performance.now() - t0) / 1000;
+  const cpu = (cpuSeconds(pid) - cpu0) / elapsed;
+  stop = true;
+  for (const c of [...conns, ...watchers]) c.close();
+  await Promise.all([...loops, ...watchLoops]);
+  lat.get.sort((a, b) => a - b);
+  lat.set.sort((a, b) => a - b);
+  return {
+    requestsPerSec: Math.round(answered / elapsed),
+    getsPerSec: Math.round(lat.get.length / elapsed),
+    setsPerSec: Math.round(lat.set.length / elapsed),
+    watchEventsPerSec: Math.round(events / elapsed),
+    getP50ms: +(percentile(lat.get, 50) / 1000).toFixed(2),
+    getP99ms: +(percentile(lat.get, 99) / 1000).toFixed(2),
+    setP50ms: +(percentile(lat.set, 50) / 1000).toFixed(2),
+    setP99ms: +(percentile(lat.set, 99) / 1000).toFixed(2),
+    nodeCpuPercent: Math.round(cpu * 100),
+    errors,
+  };
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
+
+export async function main() {
+  const chosen = PLACEMENTS.filter((p) => !ONLY || ONLY.split(',').includes(p.name));
+  console.log(
+    `placement benchmark: ${CONNS} connections x ${DEPTH} in flight (80% GET, 20% SET), ${WATCHERS} watchers of /bench/**, ` +
+      `${SECONDS} s per run after ${WARMUP} s warm-up, ${ROUNDS} round(s); ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`,
+  );
+  const runs = Object.fromEntries(chosen.map((p) => [p.name, []]));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const p of chosen) {
+      const node = await startNode(p.placement);
+      try {
+        const r = await runWorkload(node.port, node.child.pid);
+        runs[p.name].push(r);
+        console.log(`  round ${round} ${p.name.padEnd(13)} ${String(r.requestsPerSec).padStart(7)} req/s  cpu ${r.nodeCpuPercent}%`);
+      } finally {
+        node.child.kill('SIGKILL');
+        await new Promise((r) => (node.child.exitCode !== null ? r() : node.child.once('exit', r)));
+      }
+    }
+  }
+  const rows = chosen.map((p) => {
+    const rs = runs[p.name];
+    const m = (k) => median(rs.map((r) => r[k]));
+    return {
+      placement: p.name,
+      about: p.about,
+      threads: 1 + p.placement.workers.length + p.placement.pool,
+      requestsPerSec: m('requestsPerSec'),
+      getsPerSec: m('getsPerSec'),
+      setsPerSec: m('setsPerSec'),
+      watchEventsPerSec: m('watchEventsPerSec'),
+      getP50ms: m('getP50ms'),
+      getP99ms: m('getP99ms'),
+      setP50ms: m('setP50ms'),
+      setP99ms: m('setP99ms'),
+      nodeCpuPercent: m('nodeCpuPercent'),
+      errors: rs.reduce((a, r) => a + r.errors, 0),
+      runs: rs,
+    };
+  });
+  const best = rows.reduce((a, b) => (b.requestsPerSec > a.requestsPerSec ? b : a));
+  const header = ['placement', 'threads', 'req/s', 'GET/s', 'SET/s', 'watch ev/s', 'GET p50', 'GET p99', 'SET p50', 'SET p99', 'node CPU'];
+  const table = rows.map((r) => [
+    r.placement + (r === best ? ' *' : ''),
+    String(r.threads),
+    String(r.requestsPerSec),
+    String(r.getsPerSec),
+    String(r.setsPerSec),
+    String(r.watchEventsPerSec),
+    `${r.getP50ms} ms`,
+    `${r.getP99ms} ms`,
+    `${r.setP50ms} ms`,
+    `${r.setP99ms} ms`,
+    `${r.nodeCpuPercent}%`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
+  const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log('');
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const t of table) console.log(line(t));
+  console.log(`\n* fastest (median req/s of ${ROUNDS} round(s)): ${best.placement}`);
+  const result = {
+    benchmark: 'placement',
+    time: new Date().toISOString(),
+    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}` },
+    workload: { seconds: SECONDS, warmup: WARMUP, connections: CONNS, inFlightPerConnection: DEPTH, watchers: WATCHERS, mix: '80% GET / 20% SET', rounds: ROUNDS },
+    fastest: best.placement,
+    results: rows,
+  };
+  mkdirSync(join(root, 'bench/results'), { recursive: true });
+  const stamp = result.time.replace(/[:.]/g, '-');
+  writeFileSync(join(root, `bench/results/placement-${stamp}.json`), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(root, 'bench/results/placement-latest.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(`wrote bench/results/placement-${stamp}.json`);
+  return result;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
