@@ -46,6 +46,13 @@ export async function listenForClients(opts: ClientListenerOptions): Promise<Cli
     sockets.add(socket);
     socket.setNoDelay(true);
 
+    let outgoing: Buffer[] = [];
+    const writeOut = (): void => {
+      const bufs = outgoing;
+      outgoing = [];
+      if (!closed) socket.write(bufs.length === 1 ? bufs[0]! : Buffer.concat(bufs));
+    };
+
     const close = (why?: string): void => {
       if (closed) return;
       closed = true;
@@ -59,7 +66,9 @@ export async function listenForClients(opts: ClientListenerOptions): Promise<Cli
       if (closed) return;
       const m = msg as SendResponseMessage;
       if (!m.wasWait) inFlight--;
-      socket.write(frame(encodeResponse(m.response)));
+      // Responses of one actor drain leave in one write (one syscall, not one per response).
+      outgoing.push(frame(encodeResponse(m.response)));
+      if (outgoing.length === 1) queueMicrotask(writeOut);
       if (paused && inFlight <= RESUME_AT) {
         paused = false;
         socket.resume();

@@ -120,8 +120,11 @@ export async function startPeerTransport(opts: PeerTransportOptions): Promise<Pe
       }
     }
     if (!flushScheduled) {
+      // Right after the current actor drain, not a loop turn later: every
+      // message of this drain goes out in the same datagrams, with no wait
+      // behind the next batch of socket I/O.
       flushScheduled = true;
-      setImmediate(flush);
+      queueMicrotask(flush);
     }
   });
 
