@@ -35,7 +35,7 @@ describe('client protocol against a real node', () => {
   });
 
   it('replays the captured wire examples with the same fields and errors', async () => {
-    const examples = JSON.parse(readFileSync(new URL('../../../shared/spec/wire-examples.json', import.meta.url), 'utf8')) as {
+    const examples = JSON.parse(readFileSync(new URL('../fixtures/wire-examples.json', import.meta.url), 'utf8')) as {
       name: string;
       request: Record<string, unknown>;
       response: Record<string, unknown>;

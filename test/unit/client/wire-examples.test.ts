@@ -1,6 +1,7 @@
 // Checks the codec and the Client against the bytes captured from an
 // original doozerd (spec/wire-examples.json).
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../../src/client/client.js';
 import { DoozerError } from '../../../src/errors.js';
@@ -18,9 +19,8 @@ interface Example {
   response_hex: string;
 }
 
-const specPath = process.env.DOOZER_SPEC_DIR
-  ? `${process.env.DOOZER_SPEC_DIR}/wire-examples.json`
-  : '/work/shared/spec/wire-examples.json';
+// A copy of spec/wire-examples.json (bytes captured from an original node).
+const specPath = fileURLToPath(new URL('../../fixtures/wire-examples.json', import.meta.url));
 const examples = JSON.parse(readFileSync(specPath, 'utf8')) as Example[];
 
 function toRequest(j: Record<string, unknown>): Request {
