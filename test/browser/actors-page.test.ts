@@ -1,27 +1,24 @@
 // The actor debug page (/$actors.html) in headless chromium (Debian's
 // chromium driven by playwright-core) against a real bin/doozerd with actors
 // on worker threads. Skipped where chromium is missing (outside CI).
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { haveChromium, launchChromium, type Browser } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { freePort, waitForPort } from '../helpers/ports.js';
 import { setFile } from './web-helpers.js';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing: run .ci/install-browser`);
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 
 describe.skipIf(!haveChromium)('/$actors.html in headless chromium', () => {
   let node: DoozerdProcess;
   let webPort: number;
   let debugPort: number;
-  let context: BrowserContext;
   let page: Page;
-  let profile: string;
+  let browser: Browser | undefined;
   const problems: string[] = [];
 
   /** The cells of the row of actor `name`, by column header. */
@@ -46,24 +43,8 @@ describe.skipIf(!haveChromium)('/$actors.html in headless chromium', () => {
     });
     await waitForPort(webPort);
     await setFile(node.port, '/ready', 'yes');
-    profile = mkdtempSync(join(tmpdir(), 'doozerd-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1300, height: 700 },
-      timeout: 30_000,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchChromium({ width: 1300, height: 700 });
+    page = browser.page;
     page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(`console: ${m.text()}`);
@@ -71,9 +52,8 @@ describe.skipIf(!haveChromium)('/$actors.html in headless chromium', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await stopAll();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it('lists every actor with its thread, on the web port', async () => {

@@ -1,26 +1,21 @@
 // The web view in a real browser: Debian's chromium (headless) driven by
 // playwright-core, against a real bin/doozerd. CI installs chromium with
 // .ci/install-browser; without it (outside CI) these tests are skipped.
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { haveChromium, launchChromium, type Browser } from '../helpers/browser.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, stopAll } from '../helpers/doozerd-process.js';
 import { nodeId, setFile, startWebNode, type WebNode } from './web-helpers.js';
-
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium && process.env.CI) throw new Error(`${CHROMIUM} is missing: run .ci/install-browser`);
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const DOCS_SHOT = join(REPO_ROOT, 'docs/web-view.png');
 
 describe.skipIf(!haveChromium)('web view in headless chromium', () => {
   let n: WebNode;
-  let context: BrowserContext;
   let page: Page;
-  let profile: string;
+  let browser: Browser | undefined;
   const dialogs: string[] = [];
   const pageErrors: string[] = [];
 
@@ -33,24 +28,8 @@ describe.skipIf(!haveChromium)('web view in headless chromium', () => {
 
   beforeAll(async () => {
     n = await startWebNode();
-    profile = mkdtempSync(join(tmpdir(), 'doozerd-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-      viewport: { width: 1100, height: 640 },
-      timeout: 30_000,
-    });
-    page = context.pages()[0] ?? (await context.newPage());
+    browser = await launchChromium({ width: 1100, height: 640 });
+    page = browser.page;
     page.on('dialog', (d) => {
       dialogs.push(d.message());
       void d.dismiss();
@@ -59,9 +38,8 @@ describe.skipIf(!haveChromium)('web view in headless chromium', () => {
   }, 60_000);
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await stopAll();
-    if (profile) rmSync(profile, { recursive: true, force: true });
   });
 
   it('shows /ctl/cal/0 with the node id, live', async () => {

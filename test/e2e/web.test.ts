@@ -4,7 +4,8 @@ import WebSocket from 'ws';
 import { startDoozerd, stopAll } from '../helpers/doozerd-process.js';
 import { canConnect, freePort } from '../helpers/ports.js';
 import { RawClient } from '../helpers/raw-client.js';
-import { eventually, nodeId, setFile, startWebNode, type WebNode } from '../browser/web-helpers.js';
+import { nodeId, setFile, startWebNode, type WebNode } from '../browser/web-helpers.js';
+import { until } from '../helpers/until.js';
 
 type Msg = { t: string; rev: number; p?: string; b?: { s?: string; x?: string; n?: number }; files?: { p: string; r: number }[]; status?: Record<string, unknown> };
 
@@ -64,7 +65,7 @@ describe('web view (HTTP)', () => {
   it('bodies are text: HTML in a body is escaped; binary bodies are hex with their length', async () => {
     const rev = await setFile(n.port, '/web/xss', '<script>alert(1)</script><img src=x onerror=alert(2)>');
     await setFile(n.port, '/web/bin', Uint8Array.from([0, 1, 0xfe, 0xff]));
-    const html = await eventually('page has the files', async () => {
+    const html = await until('page has the files', async () => {
       const h = await (await fetch(`${n.base}/web/`)).text();
       return h.includes('data-key="/web/bin"') ? h : undefined;
     });
@@ -128,14 +129,14 @@ describe('web view (HTTP)', () => {
   it('the live stream: a snapshot at rev r, then every rev from r+1 with no gap', async () => {
     const { ws, msgs } = await openStream(n.base, '/web/');
     try {
-      const snap = await eventually('snapshot', () => msgs.find((m) => m.t === 'snapshot'));
+      const snap = await until('snapshot', () => msgs.find((m) => m.t === 'snapshot'));
       expect(msgs[0]).toBe(snap);
       expect(snap.files!.map((f) => f.p)).toContain('/web/first');
       expect(snap.files!.every((f) => f.p.startsWith('/web/'))).toBe(true);
       expect((snap.status as { nodeId: string }).nodeId).toBe(id);
       const revs: number[] = [];
       for (let i = 0; i < 5; i++) revs.push(await setFile(n.port, `/web/live/${i}`, `v${i}`));
-      await eventually('all sets streamed', () => (msgs.filter((m) => m.t === 'set').length >= 5 ? true : undefined));
+      await until('all sets streamed', () => (msgs.filter((m) => m.t === 'set').length >= 5 ? true : undefined));
       // Every rev after the snapshot is accounted for, in order: set/del exactly
       // one step on; a rev-only message covers the revs outside /web/.
       let cur = snap.rev;
@@ -179,7 +180,7 @@ describe('web view off', () => {
   it('is not served when a secret is set, and the log says why', async () => {
     const webPort = await freePort('127.0.0.1', { udp: false });
     const p = await startDoozerd({ web: `127.0.0.1:${webPort}`, env: { DOOZER_RWSECRET: 'sekrit' } });
-    await eventually('warning logged', () => (p.stderr().includes('web view not served') ? true : undefined));
+    await until('warning logged', () => (p.stderr().includes('web view not served') ? true : undefined));
     expect(p.stderr()).toMatch(/web view not served: a client secret is set/);
     expect(await canConnect(webPort)).toBe(false);
     expect(p.exitStatus()).toBeUndefined();
