@@ -158,8 +158,6 @@ export class WriteThroughMap extends Map<string, unknown> {
   private lossy: string[] = [];
   private recheckAt = 0;
   private warned = false;
-  /** Records produced by method calls, in call order (collected with the rest). */
-  private calls: DurableRecord[] = [];
 
   /**
    * @param onCall a replayed instance's mutating call happened (so that the

@@ -177,7 +177,7 @@ export class ThreadedSystem implements ActorSystem {
       kinds: opts.kinds,
       ...(opts.limits ? { limits: opts.limits } : {}),
       ...(opts.debugHooks ? { debugHooks: true } : {}),
-      forward: (to, msg, from) => this.route(to, msg, from),
+      forward: (to, msg) => this.route(to, msg),
       onEscalate: (name, reason) => this.escalate(name, reason),
     });
     const threads = workerThreads(opts.placement);
@@ -384,7 +384,7 @@ export class ThreadedSystem implements ActorSystem {
   // ---- routing ----
 
   /** A message for an address the main host does not have (from a main-thread actor or endpoint code). */
-  private route(to: string, msg: Message, from?: string): boolean {
+  private route(to: string, msg: Message): boolean {
     const p = this.placed.get(to);
     if (!p) {
       log.debug(`no actor ${to}: dropped ${msg.type}`);
