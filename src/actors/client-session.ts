@@ -23,8 +23,8 @@ export interface ClientSessionArgs {
 export interface SendResponseMessage {
   type: 'response';
   response: Response;
-  /** The answered request was a WAIT (it does not count toward backpressure). */
-  wasWait: boolean;
+  /** Verb of the answered request (WAITs do not count toward backpressure; /metrics counts by verb). */
+  verb: number | undefined;
 }
 
 /** Connection → session. */
@@ -51,7 +51,7 @@ export function createClientSession(ctx: ActorContext, args: ClientSessionArgs):
 
   const respond = (tag: number | undefined, verb: number | undefined, r: Omit<Response, 'tag'>): void => {
     const response: Response = tag === undefined ? { ...r } : { tag, ...r };
-    ctx.send(args.conn, { type: 'response', response, wasWait: verb === Verb.WAIT } satisfies SendResponseMessage);
+    ctx.send(args.conn, { type: 'response', response, verb } satisfies SendResponseMessage);
   };
   const fail = (tag: number | undefined, verb: number | undefined, code: ErrName, detail?: string): void =>
     respond(tag, verb, detail === undefined ? { errCode: ErrCode[code] } : { errCode: ErrCode[code], errDetail: detail });

@@ -11,13 +11,14 @@
 import { performance } from 'node:perf_hooks';
 import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
-import { Manager, type Cal } from './paxos/index.js';
+import { Manager, type Cal, type ManagerStats } from './paxos/index.js';
 import { STORE, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
 import { calListOf, type CtlCal } from './store/ctl.js';
 import { UDP_OUT, type PeerInMessage, type PeerOutMessage } from '../net/udp-transport.js';
 import { PROPOSER } from './proposer-messages.js';
 
 export const CONSENSUS = 'consensus';
+const COUNTS_EVERY_MS = 1000;
 
 export interface ConsensusArgs {
   self: Cal;
@@ -46,6 +47,18 @@ export interface ConsensusCancelMessage {
 export interface CancelledMessage {
   type: 'cancelled';
   ids: number[];
+}
+
+/** Main-thread endpoint (the web server's /metrics) that the consensus counters are reported to. */
+export const METRICS_ENDPOINT = 'metrics';
+
+/** Consensus → metrics endpoint: counts since the last report. */
+export interface ConsensusCountsMessage {
+  type: 'consensus-counts';
+  proposals: number;
+  fills: number;
+  rounds: number;
+  retries: number;
 }
 
 /** Consensus → proposer: write `id` was chosen at `seqn`. */
@@ -94,6 +107,23 @@ export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
   ctx.send(STORE, { type: 'subscribe', subscriber: ctx.self, fromRev: s.started ? s.storeRev : -1, withCals: true });
 
   const now = (): number => performance.now();
+  // Counters for /metrics, reported as deltas once a second.
+  const reported: ManagerStats = { ...m.stats };
+  ctx.setTimer('counts', COUNTS_EVERY_MS, { type: 'report-counts' });
+  function reportCounts(): void {
+    const c = m.stats;
+    const delta = {
+      proposals: c.proposals - reported.proposals,
+      fills: c.fills - reported.fills,
+      rounds: c.rounds - reported.rounds,
+      retries: c.retries - reported.retries,
+    };
+    Object.assign(reported, c);
+    if (delta.proposals || delta.fills || delta.rounds || delta.retries) {
+      ctx.send(METRICS_ENDPOINT, { type: 'consensus-counts', ...delta } satisfies ConsensusCountsMessage);
+    }
+    ctx.setTimer('counts', COUNTS_EVERY_MS, { type: 'report-counts' });
+  }
   let armedFor = Infinity;
 
   function flush(): void {
@@ -147,6 +177,9 @@ export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
           ctx.send(PROPOSER, { type: 'cancelled', ids } satisfies CancelledMessage);
           break;
         }
+        case 'report-counts':
+          reportCounts();
+          return;
         case 'tick':
           armedFor = Infinity;
           m.tick(now());

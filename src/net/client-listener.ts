@@ -6,7 +6,8 @@ import tls from 'node:tls';
 import { logger } from '../log.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
-import { decodeRequest, encodeResponse } from './client-codec.js';
+import { decodeRequest, encodeResponse, errName, Verb, verbName } from './client-codec.js';
+import { metrics } from './http/metrics.js';
 import { FrameError, FrameReader, frame } from './framing.js';
 import type { ClientSessionArgs, SendResponseMessage } from '../actors/client-session.js';
 
@@ -36,6 +37,7 @@ export async function listenForClients(opts: ClientListenerOptions): Promise<Cli
 
   const onConnection = (socket: net.Socket): void => {
     const id = nextId++;
+    metrics.clientConnectionsAccepted.inc();
     const conn = `conn:${id}`;
     const session = `session:${id}`;
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
@@ -65,7 +67,11 @@ export async function listenForClients(opts: ClientListenerOptions): Promise<Cli
     const unregister = opts.system.registerEndpoint(conn, (msg: Message) => {
       if (closed) return;
       const m = msg as SendResponseMessage;
-      if (!m.wasWait) inFlight--;
+      if (m.verb !== Verb.WAIT) inFlight--;
+      metrics.requests.inc({
+        verb: (m.verb !== undefined && verbName(m.verb)) || 'UNKNOWN',
+        code: m.response.errCode === undefined ? 'OK' : (errName(m.response.errCode) ?? 'OTHER'),
+      });
       // Responses of one actor drain leave in one write (one syscall, not one per response).
       outgoing.push(frame(encodeResponse(m.response)));
       if (outgoing.length === 1) queueMicrotask(writeOut);
@@ -93,7 +99,7 @@ export async function listenForClients(opts: ClientListenerOptions): Promise<Cli
         } catch (e) {
           return close(`undecodable request (${f.length} bytes): ${(e as Error).message}`);
         }
-        if (req.verb !== 6) inFlight++;
+        if (req.verb !== Verb.WAIT) inFlight++;
         opts.system.send(session, { type: 'request', req });
       }
       if (!paused && inFlight >= PAUSE_AT) {

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startDoozerd, stopAll } from '../helpers/doozerd-process.js';
 import { canConnect, freePort } from '../helpers/ports.js';
+import { ErrCode, Verb } from '../../src/net/client-codec.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { nodeId, setFile, startWebNode, type WebNode } from '../browser/web-helpers.js';
 import { until } from '../helpers/until.js';
@@ -121,6 +122,18 @@ describe('web view (HTTP)', () => {
       expect(samples.has('doozerd_mailbox_depth{actor="store",kind="store",thread="main"}')).toBe(true);
       expect(samples.has('nodejs_eventloop_lag_seconds')).toBe(true);
       expect(text).toContain('# TYPE doozerd_client_requests_total counter');
+
+      // Requests are counted by verb and error code; consensus reports its counters within a second.
+      expect((await c.call({ tag: 1, verb: Verb.SET, path: '/metrics/probe', rev: -1, value: Buffer.from('x') })).errCode).toBeUndefined();
+      expect((await c.call({ tag: 2, verb: Verb.GET, path: '/bad path' })).errCode).toBe(ErrCode.BAD_PATH);
+      const after = await until('consensus counters reported', async () => {
+        const t = await (await fetch(`${n.base}/metrics`)).text();
+        return /^doozerd_proposals_total [1-9]/m.test(t) ? t : undefined;
+      });
+      expect(after).toMatch(/^doozerd_client_requests_total\{verb="SET",code="OK"\} [1-9]/m);
+      expect(after).toMatch(/^doozerd_client_requests_total\{verb="GET",code="BAD_PATH"\} 1$/m);
+      expect(after).toMatch(/^doozerd_consensus_rounds_total [1-9]/m);
+      expect(after).toMatch(/^doozerd_client_connections_accepted_total [1-9]/m);
     } finally {
       c.close();
     }

@@ -78,6 +78,18 @@ export interface ManagerOptions {
   lookup?: (seqn: number) => Uint8Array | undefined;
 }
 
+/** Counters for /metrics (this node's coordinators). */
+export interface ManagerStats {
+  /** Client writes placed in an instance (again after losing one). */
+  proposals: number;
+  /** `nop:` fills proposed. */
+  fills: number;
+  /** Rounds started (INVITE, or a round-1 NOMINATE). */
+  rounds: number;
+  /** Rounds started after an instance's first (timeouts). */
+  retries: number;
+}
+
 export interface Ready {
   sends: Send[];
   learned: Learned[];
@@ -134,6 +146,7 @@ export class Manager implements Outbox {
   private readonly retain: number;
   private readonly lookup: ((seqn: number) => Uint8Array | undefined) | undefined;
 
+  readonly stats: ManagerStats = { proposals: 0, fills: 0, rounds: 0, retries: 0 };
   private readonly instances = new Map<number, Instance>();
   /** Instances with a timer (coordinator tick or fill). */
   private readonly active = new Set<Instance>();
@@ -304,7 +317,10 @@ export class Manager implements Outbox {
         inst.fillAt = Infinity;
         // Known decided (far below what is in use): INVITE at once, to get its LEARN.
         const fast = this.fastPath && inst.seqn > this.highestUsed - this.alpha;
-        if (!inst.proposed) inst.propose(NOP_VALUE, fast, this.timing, now, this.rng, this);
+        if (!inst.proposed) {
+          this.stats.fills++;
+          inst.propose(NOP_VALUE, fast, this.timing, now, this.rng, this);
+        }
       }
       if (inst.wakeAt === Infinity) this.active.delete(inst);
     }
@@ -384,6 +400,11 @@ export class Manager implements Outbox {
 
   broadcast(inst: Instance, m: PaxosMsg): void {
     const cfg = inst.cfg;
+    // A round starts with an INVITE, or with the leader's round-1 NOMINATE.
+    if (m.cmd === Cmd.INVITE || (m.cmd === Cmd.NOMINATE && m.crnd === 1)) {
+      this.stats.rounds++;
+      if (m.cmd === Cmd.INVITE && (inst.coord?.rounds ?? 0) > 1) this.stats.retries++;
+    }
     if (cfg.others.length > 0) this.sends.push({ to: cfg.others, msg: m });
     if (cfg.myIndex >= 0) this.loop.push({ from: cfg.myAddr, m });
     if (inst.seqn > this.highestUsed) this.noteUse(inst.seqn);
@@ -494,6 +515,7 @@ export class Manager implements Outbox {
         const w = this.queue.shift()!;
         w.seqn = inst.seqn;
         inst.writeId = w.id;
+        this.stats.proposals++;
         inst.propose(w.value, this.fastPath, this.timing, now, this.rng, this);
         this.active.add(inst);
         this.wakeDirty = true;
@@ -502,6 +524,7 @@ export class Manager implements Outbox {
         for (;;) {
           const inst = this.freeLed();
           if (inst === null || inst.seqn > this.highestUsed) break;
+          this.stats.fills++;
           inst.propose(NOP_VALUE, this.fastPath && inst.seqn > this.highestUsed - this.alpha, this.timing, now, this.rng, this);
           this.active.add(inst);
           this.wakeDirty = true;

@@ -15,6 +15,7 @@
 // Gauges that read the live node (mailbox depths, store rev, history, WAITs,
 // connections) are filled at scrape time from the sources the web server
 // registers with `setMetricsSources`.
+import type { ConsensusCountsMessage } from '../../actors/consensus.js';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ActorStats } from '../../runtime/stats.js';
 
@@ -187,4 +188,11 @@ export function enableProcessMetrics(): void {
 /** The scrape: Prometheus text format. */
 export async function renderMetrics(): Promise<{ contentType: string; body: string }> {
   return { contentType: registry.contentType, body: await registry.metrics() };
+}
+
+export function countConsensus(m: ConsensusCountsMessage): void {
+  if (m.proposals) metrics.proposals.inc(m.proposals);
+  if (m.fills) metrics.fills.inc(m.fills);
+  if (m.rounds) metrics.consensusRounds.inc(m.rounds);
+  if (m.retries) metrics.consensusRetries.inc(m.retries);
 }

@@ -26,7 +26,8 @@ import type { ActorSystem } from '../../runtime/system.js';
 import { isValidPath } from '../../actors/store/path.js';
 import { APP_JS, STYLE_CSS } from '../../web/assets.js';
 import { LiveEvents } from './events.js';
-import { enableProcessMetrics, metrics, renderMetrics, setMetricsSources } from './metrics.js';
+import { countConsensus, enableProcessMetrics, metrics, renderMetrics, setMetricsSources } from './metrics.js';
+import { METRICS_ENDPOINT, type ConsensusCountsMessage } from '../../actors/consensus.js';
 import { StoreMirror } from './mirror.js';
 import { renderTreePage } from './page.js';
 import { filesUnder, treeRows, under } from './view-model.js';
@@ -96,6 +97,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     webClients: () => events.count,
     storeStats: () => mirror.storeStats(),
   });
+  const unregisterCounts = opts.system.registerEndpoint(METRICS_ENDPOINT, (m) => countConsensus(m as ConsensusCountsMessage));
 
   const count = (res: ServerResponse, route: string): void => {
     res.once('finish', () => metrics.httpRequests.inc({ route, status: String(res.statusCode) }));
@@ -233,6 +235,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
   } catch (e) {
     events.close();
     unsetSources();
+    unregisterCounts();
     const err = e as NodeJS.ErrnoException;
     const where = `${opts.host || '*'}:${opts.port}`;
     if (err.code === 'EADDRINUSE') {
@@ -257,6 +260,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
         events.close();
         mirror.stop();
         unsetSources();
+        unregisterCounts();
+    unregisterCounts();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
