@@ -22,15 +22,15 @@ export interface Attached {
 
 export class AttachError extends Error {}
 
-/** Dial each address until one is a CAL of `cluster`; within `deadlineMs` overall. */
-export async function findCal(addrs: string[], cluster: string, deadlineMs: number): Promise<Client> {
+/** Dial each address until one is a CAL of `cluster`; within `deadlineMs` overall. `secret`: sent with ACCESS first. */
+export async function findCal(addrs: string[], cluster: string, deadlineMs: number, secret?: string): Promise<Client> {
   const deadline = Date.now() + deadlineMs;
   const reasons = new Map<string, string>();
   do {
     for (const addr of addrs) {
       let c: Client | undefined;
       try {
-        c = await Client.dial(addr, { connectTimeoutMs: Math.max(200, Math.min(1000, deadline - Date.now())) });
+        c = await Client.dial(addr, { connectTimeoutMs: Math.max(200, Math.min(1000, deadline - Date.now())), ...(secret ? { secret } : {}) });
         if (await isCalOf(c, cluster)) return c;
         reasons.set(addr, `not a CAL of cluster "${cluster}"`);
       } catch (e) {

@@ -80,7 +80,7 @@ export async function bootThroughNameService(o: NameServiceOptions): Promise<Nam
       const addrs = others.map((e) => e.value.toString('utf8')).filter(Boolean);
       if (addrs.length > 0) {
         try {
-          const cal = await findCal(addrs, o.cluster, 1000);
+          const cal = await findCal(addrs, o.cluster, 1000, o.secret);
           const via = cal.address;
           await cal.close();
           await ns.do('remove our entry', (c) => c.del(`${nsDir}/${o.nodeId}`, -1)).catch(() => undefined);

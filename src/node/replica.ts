@@ -65,9 +65,8 @@ export async function startReplica(r: ReplicaOptions): Promise<Replica> {
 }
 
 async function attach(addrs: string[], r: ReplicaOptions): Promise<Snapshot> {
-  const c = await findCal(addrs, r.opts.cluster, ATTACH_DEADLINE_MS);
+  const c = await findCal(addrs, r.opts.cluster, ATTACH_DEADLINE_MS, r.secret);
   try {
-    if (r.secret) await c.access(r.secret);
     const snap = await registerAndCopy(c, r.nodeId, r.addr);
     log.info(`attached to ${c.address}: copied ${snap.files.length} files at rev ${snap.rev}`);
     return snap;
