@@ -43,10 +43,15 @@ export interface ConsensusCancelMessage {
   type: 'consensus-cancel';
 }
 
-/** Consensus → proposer: these writes were dropped and will never be chosen. */
+/**
+ * Consensus → proposer: these writes were dropped. 'removed': never chosen
+ * (this node is no CAL now). 'restarted': consensus came back on a fresh
+ * thread without its queue; each may or may not have been chosen.
+ */
 export interface CancelledMessage {
   type: 'cancelled';
   ids: number[];
+  why: 'removed' | 'restarted';
 }
 
 /** Main-thread endpoint (the web server's /metrics) that the consensus counters are reported to. */
@@ -72,8 +77,6 @@ interface State {
   manager: Manager;
   /** Manager write id → proposer's id. */
   ids: Map<number, number>;
-  /** Values this node learned through Paxos, by seqn (ring of `keep`). */
-  decided: Map<number, Uint8Array>;
   cals: Cal[];
   storeRev: number;
   started: boolean;
@@ -82,19 +85,13 @@ interface State {
 const toCals = (slots: readonly CtlCal[]): Cal[] => calListOf(slots).map((c) => ({ id: c.id, addr: c.addr }));
 
 export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
+  // Durable (survives a restart, also on a fresh thread: see builtin-durables):
+  // the manager, whose acceptors must never forget a promise or a vote.
   let st = ctx.durable.get('state') as State | undefined;
   if (!st) {
-    const decided = new Map<number, Uint8Array>();
     st = {
-      manager: new Manager({
-        self: args.self,
-        rng: Math.random,
-        alpha: args.alpha,
-        fillDelayMs: args.fillMs,
-        lookup: (seqn) => decided.get(seqn),
-      }),
+      manager: new Manager({ self: args.self, rng: Math.random, alpha: args.alpha, fillDelayMs: args.fillMs }),
       ids: new Map(),
-      decided,
       cals: [],
       storeRev: 0,
       started: false,
@@ -103,6 +100,17 @@ export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
   }
   const s = st;
   const m = s.manager;
+  /** Values this node learned through Paxos, by seqn (the last `keep`), for catch-up answers. Not durable: only an optimisation. */
+  const decided = new Map<number, Uint8Array>();
+  m.lookup = (seqn) => decided.get(seqn);
+  if (s.started && m.highestOpen === 0) {
+    // A manager restored on a fresh thread: open our window again; its acceptors' promises come back as they open.
+    const t = performance.now();
+    for (let n = s.storeRev + 1; n <= s.storeRev + args.alpha; n++) m.open(n, s.cals, t);
+    // Writes the old manager held are gone with it: their clients must not wait forever.
+    ctx.send(PROPOSER, { type: 'cancelled', ids: [...s.ids.values()], why: 'restarted' } satisfies CancelledMessage);
+    s.ids.clear();
+  }
   // (Re)subscribe: from the beginning of our knowledge, or where we were.
   ctx.send(STORE, { type: 'subscribe', subscriber: ctx.self, fromRev: s.started ? s.storeRev : -1, withCals: true });
 
@@ -130,8 +138,8 @@ export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
     const r = m.drain();
     if (r.sends.length) ctx.send(UDP_OUT, { type: 'peer-out', sends: r.sends } satisfies PeerOutMessage);
     for (const l of r.learned) {
-      s.decided.set(l.seqn, l.value);
-      s.decided.delete(l.seqn - args.keep);
+      decided.set(l.seqn, l.value);
+      decided.delete(l.seqn - args.keep);
       ctx.send(STORE, { type: 'apply', seqn: l.seqn, mutation: l.value });
     }
     for (const w of r.written) {
@@ -174,7 +182,7 @@ export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
               ids.push(id);
             }
           }
-          ctx.send(PROPOSER, { type: 'cancelled', ids } satisfies CancelledMessage);
+          ctx.send(PROPOSER, { type: 'cancelled', ids, why: 'removed' } satisfies CancelledMessage);
           break;
         }
         case 'report-counts':

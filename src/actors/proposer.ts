@@ -164,7 +164,11 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
           return;
         }
         case 'cancelled': {
-          for (const id of (msg as CancelledMessage).ids) answer(id, { code: 'READONLY', text: 'this node is no longer a CAL' }, 0);
+          const c = msg as CancelledMessage;
+          const err = c.why === 'removed'
+            ? { code: 'READONLY', text: 'this node is no longer a CAL' }
+            : { code: 'OTHER', text: 'consensus restarted: this write may or may not have been applied; read it back to check' };
+          for (const id of c.ids) answer(id, err, 0);
           return;
         }
         case 'store-cals': {

@@ -10,9 +10,15 @@
 // Glob (snapshot): a compiled glob is its pattern.
 //
 // Membership (fields): plain fields only.
+//
+// Manager (snapshot): the consensus core. What must survive is its acceptors'
+// promises and votes (acceptorStates); a restored manager reopens its window
+// and gets them back as instances open. Learners and coordinators rebuild by
+// the protocol's own retries.
 import { Store, type StoreFile } from '../actors/store/store.js';
 import { compileGlob, type Glob } from '../actors/store/glob.js';
 import { Membership } from '../actors/membership.js';
+import { Manager, type AcceptorState, type Cal } from '../actors/paxos/index.js';
 import { registerDataClass, registerDurableClass } from './durable.js';
 
 interface StoreSnapshot {
@@ -54,3 +60,23 @@ registerDurableClass<Glob>({
 });
 
 registerDataClass('Membership', Membership);
+
+interface ManagerSnapshot {
+  self: Cal;
+  alpha: number;
+  fillDelayMs: number;
+  acceptors: AcceptorState[];
+}
+
+registerDurableClass<Manager>({
+  name: 'Manager',
+  ctor: Manager,
+  strategy: 'snapshot',
+  snapshot: (m): ManagerSnapshot => ({ self: m.self, alpha: m.alpha, fillDelayMs: m.fillDelayMs, acceptors: m.acceptorStates() }),
+  restore(data): Manager {
+    const d = data as ManagerSnapshot;
+    const m = new Manager({ self: d.self, alpha: d.alpha, fillDelayMs: d.fillDelayMs, rng: Math.random });
+    m.restoreAcceptors(d.acceptors);
+    return m;
+  },
+});

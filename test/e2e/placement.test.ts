@@ -243,6 +243,33 @@ describe('supervision across threads', () => {
     await node.stop('SIGTERM');
   });
 
+  it('the consensus thread dies under write load: its acceptors come back, the node keeps serving, no acknowledged write is lost', async () => {
+    const file = placementFile('consensus.json', { workers: ['core'], place: { consensus: 'core' } });
+    const node = await start(file, { hooks: true });
+    const c = await dial(node);
+    await writable(c);
+    await c.close();
+
+    const w = writers(node, 8);
+    await until('200 acknowledged writes', async () => w.acked.size >= 200);
+    expect((await crash(node, 'thread=core')).status).toBe(200);
+    await until('consensus and proposer restarted on a fresh thread', async () => {
+      const r = await actors(node.debugPort);
+      const restarted = r.actors.filter((a) => (a.name === 'consensus' || a.name === 'proposer') && a.restarts >= 1 && a.thread === 'core');
+      return restarted.length === 2;
+    });
+    const atCrash = w.acked.size;
+    await until('200 more acknowledged writes after the crash', async () => w.acked.size >= atCrash + 200);
+    await w.stop();
+
+    // Writes in flight in the dead thread get an honest "may or may not" error, nothing else.
+    expect(w.problems.filter((p) => !/may or may not have been applied/.test(p))).toEqual([]);
+    await checkAcked(node, w.acked);
+    expect(node.exitStatus()).toBeUndefined();
+    expect(node.stderr()).not.toMatch(/cannot be restarted elsewhere|durable state cannot follow/);
+    await node.stop('SIGTERM');
+  });
+
   it('a session pool thread dies: its connections close, the others go on, no acknowledged write is lost', async () => {
     const file = placementFile('pool.json', { pool: 2, place: { 'client-session': 'pool' } });
     const node = await start(file, { hooks: true });

@@ -1,5 +1,5 @@
 // Public surface of the pure consensus core.
-export { Manager, type ManagerOptions, type ManagerStats, type ManagerView, type InstanceView, type Ready } from './manager.js';
+export { Manager, type AcceptorState, type ManagerOptions, type ManagerStats, type ManagerView, type InstanceView, type Ready } from './manager.js';
 export { CalConfig } from './cals.js';
 export {
   Cmd,

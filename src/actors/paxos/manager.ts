@@ -78,6 +78,14 @@ export interface ManagerOptions {
   lookup?: (seqn: number) => Uint8Array | undefined;
 }
 
+/** One instance's acceptor: highest promise, last vote. */
+export interface AcceptorState {
+  seqn: number;
+  rnd: number;
+  vrnd: number;
+  vval: Uint8Array;
+}
+
 /** Counters for /metrics (this node's coordinators). */
 export interface ManagerStats {
   /** Client writes placed in an instance (again after losing one). */
@@ -137,16 +145,19 @@ export class Manager implements Outbox {
   readonly self: Cal;
   readonly alpha: number;
   private readonly rng: Rng;
-  private readonly fillDelayMs: number;
+  readonly fillDelayMs: number;
   private readonly timing: CoordinatorTiming;
   private readonly fastPath: boolean;
   private readonly idleLeaderFill: boolean;
   private readonly maxHeld: number;
   private readonly holdAhead: number;
   private readonly retain: number;
-  private readonly lookup: ((seqn: number) => Uint8Array | undefined) | undefined;
+  /** Value of an old decided seqn, for catch-up answers (settable: a restored manager gets it again). */
+  lookup: ((seqn: number) => Uint8Array | undefined) | undefined;
 
   readonly stats: ManagerStats = { proposals: 0, fills: 0, rounds: 0, retries: 0 };
+  /** Acceptor states handed over by restoreAcceptors(), for instances not open yet. */
+  private readonly restored = new Map<number, AcceptorState>();
   private readonly instances = new Map<number, Instance>();
   /** Instances with a timer (coordinator tick or fill). */
   private readonly active = new Set<Instance>();
@@ -212,6 +223,11 @@ export class Manager implements Outbox {
     else cfg = new CalConfig(cals, this.self.id);
     const inst = new Instance(seqn, cfg);
     this.instances.set(seqn, inst);
+    const restored = this.restored.get(seqn);
+    if (restored !== undefined) {
+      this.restored.delete(seqn);
+      Object.assign(inst.acceptor, { rnd: restored.rnd, vrnd: restored.vrnd, vval: restored.vval });
+    }
     if (this.low === 0) {
       this.low = seqn;
       this.ledCursor = seqn;
@@ -389,6 +405,32 @@ export class Manager implements Outbox {
       queuedWrites: this.queue.map((w) => w.id),
       instances,
     };
+  }
+
+  /**
+   * What must outlive this object (spec: an acceptor never forgets a promise
+   * or a vote): the acceptor state of every open instance that promised.
+   * Everything else (learner counts, coordinator rounds, queued writes) the
+   * protocol rebuilds by retrying.
+   */
+  acceptorStates(): AcceptorState[] {
+    const out: AcceptorState[] = [];
+    for (const inst of this.instances.values()) {
+      const a = inst.acceptor;
+      if (a.rnd > 0) out.push({ seqn: inst.seqn, rnd: a.rnd, vrnd: a.vrnd, vval: a.vval });
+    }
+    for (const r of this.restored.values()) if (r.seqn >= this.low) out.push(r);
+    return out;
+  }
+
+  /** Give a new manager the acceptor states of its predecessor; each applies when its instance opens. */
+  restoreAcceptors(states: readonly AcceptorState[]): void {
+    for (const r of states) this.restored.set(r.seqn, r);
+  }
+
+  /** Highest seqn opened; 0 before the first open (a restored manager opens its window again). */
+  get highestOpen(): number {
+    return this.high;
   }
 
   /** The decided value of `seqn` if this node still has it. */
