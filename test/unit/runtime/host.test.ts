@@ -1,0 +1,111 @@
+// The actor runtime on one thread: bounded mailboxes, one-for-one restarts
+// with backoff and an intensity limit, temporary actors, durable state.
+import { describe, expect, it } from 'vitest';
+import type { ActorContext } from '../../../src/runtime/actor.js';
+import { ActorHost } from '../../../src/runtime/host.js';
+import { Mailbox } from '../../../src/runtime/mailbox.js';
+import type { Message } from '../../../src/runtime/message.js';
+import { RestartTracker } from '../../../src/runtime/supervisor.js';
+import { until } from '../../helpers/until.js';
+
+describe('Mailbox', () => {
+  it('is FIFO, grows as needed, and refuses past its capacity (counted)', () => {
+    const mb = new Mailbox(100);
+    for (let i = 0; i < 100; i++) expect(mb.push({ type: `m${i}` })).toBe(true);
+    expect(mb.push({ type: 'over' })).toBe(false);
+    expect(mb.refused).toBe(1);
+    expect(mb.maxDepth).toBe(100);
+    expect(mb.peek(2).map((m) => m.type)).toEqual(['m0', 'm1']);
+    for (let i = 0; i < 100; i++) expect(mb.shift()?.type).toBe(`m${i}`);
+    expect(mb.shift()).toBeUndefined();
+  });
+});
+
+describe('RestartTracker', () => {
+  it('backs off, then escalates past maxRestarts within the window', () => {
+    const t = new RestartTracker({ maxRestarts: 3, windowMs: 1000, baseBackoffMs: 10, maxBackoffMs: 25 });
+    expect(t.onCrash(0)).toEqual({ action: 'restart', delayMs: 10 });
+    expect(t.onCrash(1)).toEqual({ action: 'restart', delayMs: 20 });
+    expect(t.onCrash(2)).toEqual({ action: 'restart', delayMs: 25 });
+    expect(t.onCrash(3).action).toBe('escalate');
+  });
+
+  it('forgets crashes older than the window', () => {
+    const t = new RestartTracker({ maxRestarts: 1, windowMs: 100, baseBackoffMs: 1, maxBackoffMs: 1 });
+    expect(t.onCrash(0).action).toBe('restart');
+    expect(t.onCrash(500).action).toBe('restart');
+  });
+});
+
+/** An actor that counts into durable state and throws on 'boom'. */
+function counter(ctx: ActorContext): { receive(m: Message): void } {
+  const seen = (ctx.durable.get('seen') as string[] | undefined) ?? [];
+  ctx.durable.set('seen', seen);
+  return {
+    receive(m: Message) {
+      if (m.type === 'boom') throw new Error('boom');
+      seen.push(m.type);
+      if (m.type === 'ask') ctx.send('probe', { type: 'seen', list: [...seen] } as Message);
+    },
+  };
+}
+
+function host(onEscalate: (name: string, reason: string) => void = () => undefined): { h: ActorHost; got: Message[] } {
+  const got: Message[] = [];
+  const h = new ActorHost({
+    thread: 'main',
+    kinds: { counter },
+    onEscalate,
+    limits: { maxRestarts: 2, windowMs: 10_000, baseBackoffMs: 1, maxBackoffMs: 5 },
+  });
+  h.registerEndpoint('probe', (m) => got.push(m));
+  return { h, got };
+}
+
+describe('ActorHost', () => {
+  it('restarts a crashed permanent actor with its durable state and its queued messages', async () => {
+    const { h, got } = host();
+    h.spawn({ name: 'c', kind: 'counter' });
+    for (const t of ['a', 'boom', 'b', 'ask']) h.send('c', { type: t });
+    await until('answer', () => got.length > 0);
+    expect((got[0] as unknown as { list: string[] }).list).toEqual(['a', 'b', 'ask']);
+    const st = h.stats().find((s) => s.name === 'c')!;
+    expect(st.restarts).toBe(1);
+    expect(st.lastError).toBe('boom');
+    h.stopAll();
+  });
+
+  it('escalates when the restart limit is exceeded', async () => {
+    const escalated: string[] = [];
+    const { h } = host((name, reason) => escalated.push(`${name}: ${reason}`));
+    h.spawn({ name: 'c', kind: 'counter' });
+    for (let i = 0; i < 3; i++) {
+      h.send('c', { type: 'boom' });
+      await until(`crash ${i + 1}`, () => (h.stats().find((s) => s.name === 'c')?.restarts ?? 99) >= i || escalated.length > 0);
+    }
+    await until('escalation', () => escalated.length > 0);
+    expect(escalated[0]).toMatch(/^c: 3 crashes within 10000 ms/);
+    expect(h.has('c')).toBe(false);
+  });
+
+  it('a temporary actor that crashes is stopped and its watchers hear why', async () => {
+    const { h } = host();
+    const exits: string[] = [];
+    h.spawn({ name: 't', kind: 'counter', restart: 'temporary' });
+    h.onExit('t', (name, reason) => exits.push(`${name} ${reason}`));
+    h.send('t', { type: 'boom' });
+    await until('exit', () => exits.length > 0);
+    expect(exits).toEqual(['t crashed: boom']);
+    expect(h.send('t', { type: 'x' })).toBe(false);
+  });
+
+  it('a full mailbox refuses: send returns false', () => {
+    const { h } = host();
+    h.spawn({ name: 'c', kind: 'counter', mailboxCapacity: 2 });
+    expect(h.send('c', { type: 'a' })).toBe(true);
+    expect(h.send('c', { type: 'b' })).toBe(true);
+    expect(h.send('c', { type: 'c' })).toBe(false);
+    expect(h.stats().find((s) => s.name === 'c')!.refused).toBe(1);
+    h.stopAll();
+  });
+});
