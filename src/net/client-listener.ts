@@ -8,6 +8,7 @@ import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
 import { decodeRequest, encodeResponse, errName, Verb, verbName } from './client-codec.js';
 import { metrics } from './http/metrics.js';
+import { STORE } from '../actors/store/messages.js';
 import { FrameError, FrameReader, frame } from './framing.js';
 import type { ClientSessionArgs, SendResponseMessage } from '../actors/client-session.js';
 
@@ -61,6 +62,8 @@ export async function listenForClients(opts: ClientListenerOptions): Promise<Cli
       if (why) log.warn(`closing connection from ${peer}: ${why}`);
       unregister();
       opts.system.stop(session, 'connection closed');
+      // Also when the session died with its thread (no stopped() ran): drop its WAITs.
+      opts.system.send(STORE, { type: 'cancel', owner: session });
       socket.destroy();
     };
 
