@@ -2,6 +2,10 @@
 import dgram from 'node:dgram';
 import net from 'node:net';
 
+/** Test ports come from here (see freePort). */
+const TEST_PORT_LOW = 20_000;
+const TEST_PORT_HIGH = 32_000;
+
 /** Ports handed out by this process, so two calls never return the same one. */
 const handedOut = new Set<number>();
 
@@ -35,23 +39,25 @@ export interface FreePortOptions {
 }
 
 /**
- * A port that is free right now on `host` (TCP, and UDP unless udp: false):
- * bind port 0, note the port, close it. Another process may still grab it
- * before you use it; retry on EADDRINUSE if that matters.
+ * A port that is free right now on `host` (TCP, and UDP unless udp: false),
+ * picked at random below the ephemeral range and checked by binding it.
  */
 export async function freePort(host = '127.0.0.1', opts: FreePortOptions = {}): Promise<number> {
   const checkUdp = opts.udp ?? true;
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const srv = await listenTcp(host, 0);
-    if (!srv) throw new Error(`cannot bind a TCP port on ${host}`);
-    const port = (srv.address() as net.AddressInfo).port;
-    await closeTcp(srv);
+  for (let attempt = 0; attempt < 200; attempt++) {
+    // Below the kernel's ephemeral range (32768+ here), so no outgoing
+    // connection of this machine can take the port between now and its use;
+    // random, so parallel test files rarely pick the same one.
+    const port = TEST_PORT_LOW + Math.floor(Math.random() * (TEST_PORT_HIGH - TEST_PORT_LOW));
     if (handedOut.has(port)) continue;
+    const srv = await listenTcp(host, port);
+    if (!srv) continue;
+    await closeTcp(srv);
     if (checkUdp && !(await udpFree(host, port))) continue;
     handedOut.add(port);
     return port;
   }
-  throw new Error(`no free port found on ${host} after 50 attempts`);
+  throw new Error(`no free port found on ${host} in ${TEST_PORT_LOW}-${TEST_PORT_HIGH} after 200 attempts`);
 }
 
 /** `n` distinct free ports. */
