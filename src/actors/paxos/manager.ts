@@ -22,11 +22,13 @@
 // - Fill: every instance seen in use makes every earlier undecided instance
 //   (and itself) due for a `nop:` after the fill delay, proposed with this
 //   node's own rounds. Instances it leads and has not used are filled with
-//   `nop:` at once (the idle-leader rule, which keeps an idle CAL from costing
-//   a fill delay per write). An instance at or below (highest in use - alpha)
-//   is known decided (whoever uses that instance applied it), so it is filled
-//   at once: that is the catch-up path of a node that fell behind, answered
-//   by LEARN.
+//   `nop:` without that delay (the idle-leader rule, which keeps an idle CAL
+//   from costing a fill delay per write), but only once they come near the
+//   lowest undecided instance (`fillAhead`; at the latest `idleFillMaxMs`):
+//   until then a write may still take them. An instance at or below (highest in use - alpha) is known
+//   decided (whoever uses that instance applied it), so it is filled at
+//   once: that is the catch-up path of a node that fell behind, answered by
+//   LEARN.
 
 import { CalConfig } from './cals.js';
 import type { CoordinatorTiming } from './coordinator.js';
@@ -66,8 +68,20 @@ export interface ManagerOptions {
   fastTimeoutMs?: number;
   /** Leader's first proposal skips phase 1 (default true). */
   fastPath?: boolean;
-  /** An idle leader fills its own instances at once when a later one is in use (default true). */
+  /** An idle leader fills its own instances without the fill delay when a later one is in use (default true). */
   idleLeaderFill?: boolean;
+  /**
+   * How near the lowest undecided instance an idle leader's own instance
+   * must come before that rule fills it, in seqns (default 2k, two turns of
+   * the leader rotation; Infinity: as soon as a later instance is in use).
+   */
+  fillAhead?: number;
+  /**
+   * Longest that rule leaves such an instance unfilled once a later one is in
+   * use, however far it is from the lowest undecided one (default 20 ms):
+   * the bound for a node that missed a decision the others have.
+   */
+  idleFillMaxMs?: number;
   /** Most messages held for instances not open yet (default 4096). */
   maxHeld?: number;
   /** Hold messages for at most this many seqns beyond the highest open one (default 2*alpha). */
@@ -149,6 +163,8 @@ export class Manager implements Outbox {
   private readonly timing: CoordinatorTiming;
   private readonly fastPath: boolean;
   private readonly idleLeaderFill: boolean;
+  private readonly fillAhead: number | undefined;
+  private readonly idleFillMaxMs: number;
   private readonly maxHeld: number;
   private readonly holdAhead: number;
   private readonly retain: number;
@@ -170,6 +186,8 @@ export class Manager implements Outbox {
   private highestUsed = 0;
   /** Lowest seqn that may be a free instance this node leads. */
   private ledCursor = 0;
+  /** Lowest seqn that may be undecided here (see frontier()). */
+  private undecided = 0;
 
   private readonly held = new Map<number, Loopback[]>();
   private heldCount = 0;
@@ -199,6 +217,8 @@ export class Manager implements Outbox {
     };
     this.fastPath = opts.fastPath ?? true;
     this.idleLeaderFill = opts.idleLeaderFill ?? true;
+    this.fillAhead = opts.fillAhead;
+    this.idleFillMaxMs = opts.idleFillMaxMs ?? 20;
     this.maxHeld = opts.maxHeld ?? 4096;
     this.holdAhead = opts.holdAhead ?? 2 * this.alpha;
     this.retain = opts.retain ?? this.alpha;
@@ -519,9 +539,11 @@ export class Manager implements Outbox {
   /** Instance `inst` is at or below `used`, an instance in use. */
   private considerFill(inst: Instance, used: number): void {
     if (inst.value !== null || inst.proposed || !inst.isCal) return;
-    // Instances we lead are filled at once by settle() (after queued writes).
-    if (this.idleLeaderFill && inst.leads) return;
-    const due = inst.seqn <= used - this.alpha ? this.now : this.now + this.fillDelayMs;
+    // Instances we lead are filled by settle() (after queued writes) once
+    // near the lowest undecided one; the timer here is a bound for when that
+    // stays behind (this node missed a decision the others have).
+    const delay = this.idleLeaderFill && inst.leads ? this.idleFillMaxMs : this.fillDelayMs;
+    const due = inst.seqn <= used - this.alpha ? this.now : this.now + delay;
     if (due < inst.fillAt) {
       inst.fillAt = due;
       this.active.add(inst);
@@ -566,13 +588,36 @@ export class Manager implements Outbox {
         for (;;) {
           const inst = this.freeLed();
           if (inst === null || inst.seqn > this.highestUsed) break;
+          const knownDecided = inst.seqn <= this.highestUsed - this.alpha;
+          // Far above the lowest undecided instance a no-op holds up nobody
+          // yet, but it takes a slot of the window (alpha instances, shared
+          // by all CALs) that our next write could use, and pushes that
+          // write towards the window's edge, where it waits for everything
+          // below it. Under load that wasted a third of the window. So the
+          // no-op waits until the store is about to need this instance; the
+          // margin gives it about a round trip to be decided first.
+          if (!knownDecided && inst.seqn > this.frontier() + (this.fillAhead ?? 2 * inst.cfg.k)) break;
           this.stats.fills++;
-          inst.propose(NOP_VALUE, this.fastPath && inst.seqn > this.highestUsed - this.alpha, this.timing, now, this.rng, this);
+          inst.propose(NOP_VALUE, this.fastPath && !knownDecided, this.timing, now, this.rng, this);
           this.active.add(inst);
           this.wakeDirty = true;
         }
       }
       if (this.loop.length === 0) return;
+    }
+  }
+
+  /**
+   * The lowest instance not decided here (or not open yet): where the store
+   * waits. Only moves up: it never passes an instance that is not open, and
+   * a decided instance stays decided.
+   */
+  private frontier(): number {
+    if (this.undecided < this.low) this.undecided = this.low;
+    for (;;) {
+      const inst = this.instances.get(this.undecided);
+      if (inst === undefined || inst.value === null) return this.undecided;
+      this.undecided++;
     }
   }
 

@@ -368,17 +368,14 @@ describe('manager: fill', () => {
     net.open(1, 10);
     net.receive(H0, H1, m(Cmd.VOTE, 16, 4, 4, enc('far'))); // someone has applied 6: 1..6 are decided
     // Its own 3 and 6 at once by INVITE (no fast path for a known-decided
-    // instance), its own 9 at once by the fast path (in use above, not known decided).
+    // instance). Its own 9 (in use above, not known decided) waits until it
+    // comes near the lowest undecided instance (here 1).
     const own = net.queue.map((p) => [p.msg.cmd, p.msg.seqn]);
     expect(own).toEqual([
       [Cmd.INVITE, 3],
       [Cmd.INVITE, 3],
       [Cmd.INVITE, 6],
       [Cmd.INVITE, 6],
-      [Cmd.NOMINATE, 9],
-      [Cmd.NOMINATE, 9],
-      [Cmd.VOTE, 9],
-      [Cmd.VOTE, 9],
     ]);
     net.queue = [];
     expect(net.wake.get(H0)).toBe(0); // the others' are due now, run at the next tick
@@ -386,7 +383,32 @@ describe('manager: fill', () => {
     const now = [...new Set(net.queue.filter((p) => p.msg.cmd === Cmd.INVITE).map((p) => p.msg.seqn))];
     expect(now).toEqual([1, 2, 4, 5]);
     // 7, 8, 10 are not known decided (16 - alpha = 6): they wait for the fill delay.
-    expect(net.queue.some((p) => p.msg.seqn > 6 && p.msg.seqn !== 9)).toBe(false);
+    expect(net.queue.some((p) => p.msg.seqn > 6)).toBe(false);
+    net.queue = [];
+    // Once 1 and 2 are decided, 9 is within 2k = 6 of the lowest undecided (3): filled by the fast path.
+    net.receive(H0, H1, m(Cmd.LEARN, 1, 0, 0, enc('x')));
+    expect(net.queue.some((p) => p.msg.seqn === 9)).toBe(false);
+    net.receive(H0, H1, m(Cmd.LEARN, 2, 0, 0, enc('x')));
+    expect(net.queue.filter((p) => p.msg.seqn === 9).map((p) => p.msg.cmd)).toEqual([Cmd.NOMINATE, Cmd.NOMINATE, Cmd.VOTE, Cmd.VOTE]);
+  });
+
+  it('an idle leader leaves its own instance far above the lowest undecided one to a later write', () => {
+    const net = cluster3();
+    // h0 sees seqn 14 (led by h2) in use: of its own 3..12 it fills 3 and 6
+    // (within 2k = 6 of 1) at once, the rest not yet.
+    net.receive(H0, H2, m(Cmd.NOMINATE, 14, 1, 0, enc('w')));
+    const filled = () => [...new Set(net.queue.filter((p) => p.msg.cmd === Cmd.NOMINATE && dec(p.msg.value) === 'nop:').map((p) => p.msg.seqn))];
+    expect(filled()).toEqual([3, 6]);
+    net.queue = [];
+    // A write arriving now takes 9, not a slot above 14.
+    net.propose(H0, 'late');
+    expect(net.queue.filter((p) => p.msg.cmd === Cmd.NOMINATE).map((p) => [p.msg.seqn, dec(p.msg.value)])).toContainEqual([9, 'late']);
+    net.queue = [];
+    // 12 waits at most idleFillMaxMs (20 ms), even if the lowest undecided instance does not move.
+    net.tick(H0, 19);
+    expect(filled()).toEqual([]);
+    net.tick(H0, 20);
+    expect(filled()).toEqual([12]);
   });
 });
 
