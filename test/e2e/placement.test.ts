@@ -214,25 +214,34 @@ describe('placement file', () => {
   });
 });
 
+/**
+ * Start a node with `place` on worker "core", write with 8 writers, kill that
+ * thread, and wait until `names` restarted there and 200 more writes were acknowledged.
+ */
+async function killCoreUnderLoad(file: string, names: string[]): Promise<{ node: Awaited<ReturnType<typeof start>>; w: ReturnType<typeof writers> }> {
+  const node = await start(file, { hooks: true });
+  const c = await dial(node);
+  await writable(c);
+  await c.close();
+
+  const w = writers(node, 8);
+  await until('200 acknowledged writes', async () => w.acked.size >= 200);
+  expect((await crash(node, 'thread=core')).status).toBe(200);
+  await until(`${names.join(' and ')} restarted on a fresh thread`, async () => {
+    const r = await actors(node.debugPort);
+    const restarted = r.actors.filter((a) => names.includes(a.name) && a.restarts >= 1 && a.thread === 'core');
+    return restarted.length === names.length && r.workers?.find((x) => x.name === 'core')?.deaths === 1;
+  });
+  const atCrash = w.acked.size;
+  await until('200 more acknowledged writes after the crash', async () => w.acked.size >= atCrash + 200);
+  await w.stop();
+  return { node, w };
+}
+
 describe('supervision across threads', () => {
   it('the store and proposer thread dies under write load: the node keeps serving, no acknowledged write is lost', async () => {
     const file = placementFile('core.json', { workers: ['core'], place: { store: 'core', proposer: 'core' } });
-    const node = await start(file, { hooks: true });
-    const c = await dial(node);
-    await writable(c);
-    await c.close();
-
-    const w = writers(node, 8);
-    await until('200 acknowledged writes', async () => w.acked.size >= 200);
-    expect((await crash(node, 'thread=core')).status).toBe(200);
-    await until('store and proposer restarted on a fresh thread', async () => {
-      const r = await actors(node.debugPort);
-      const restarted = r.actors.filter((a) => (a.name === 'store' || a.name === 'proposer') && a.restarts >= 1 && a.thread === 'core');
-      return restarted.length === 2 && r.workers?.find((x) => x.name === 'core')?.deaths === 1;
-    });
-    const atCrash = w.acked.size;
-    await until('200 more acknowledged writes after the crash', async () => w.acked.size >= atCrash + 200);
-    await w.stop();
+    const { node, w } = await killCoreUnderLoad(file, ['store', 'proposer']);
 
     expect(w.problems).toEqual([]);
     await checkAcked(node, w.acked);
@@ -245,22 +254,7 @@ describe('supervision across threads', () => {
 
   it('the consensus thread dies under write load: its acceptors come back, the node keeps serving, no acknowledged write is lost', async () => {
     const file = placementFile('consensus.json', { workers: ['core'], place: { consensus: 'core' } });
-    const node = await start(file, { hooks: true });
-    const c = await dial(node);
-    await writable(c);
-    await c.close();
-
-    const w = writers(node, 8);
-    await until('200 acknowledged writes', async () => w.acked.size >= 200);
-    expect((await crash(node, 'thread=core')).status).toBe(200);
-    await until('consensus and proposer restarted on a fresh thread', async () => {
-      const r = await actors(node.debugPort);
-      const restarted = r.actors.filter((a) => (a.name === 'consensus' || a.name === 'proposer') && a.restarts >= 1 && a.thread === 'core');
-      return restarted.length === 2;
-    });
-    const atCrash = w.acked.size;
-    await until('200 more acknowledged writes after the crash', async () => w.acked.size >= atCrash + 200);
-    await w.stop();
+    const { node, w } = await killCoreUnderLoad(file, ['consensus', 'proposer']);
 
     // Writes in flight in the dead thread get an honest "may or may not" error, nothing else.
     expect(w.problems.filter((p) => !/may or may not have been applied/.test(p))).toEqual([]);
