@@ -2,22 +2,8 @@
 // with SIGSTOP, and a 5-CAL cluster.
 import { afterEach, describe, expect, it } from 'vitest';
 import { stopAll } from '../helpers/doozerd-process.js';
-import { addSlots, calIds, startNodes, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
+import { addSlots, calIds, sameStore, startNodes, waitForCals, withClient, writeVia } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
-
-async function writeVia(n: ClusterNode, path: string, body: string): Promise<number> {
-  return withClient(n.proc, (c) => c.set(path, -1, body));
-}
-
-async function sameStore(nodes: ClusterNode[], rev: number): Promise<void> {
-  const dumps = await Promise.all(
-    nodes.map((n) => withClient(n.proc, async (c) => {
-      await c.get('/ctl/name', rev);
-      return (await c.walkAll('/**', rev)).map((e) => `${e.path}@${e.rev}`).join('\n');
-    })),
-  );
-  for (const d of dumps) expect(d).toBe(dumps[0]);
-}
 
 describe('cluster faults', () => {
   afterEach(() => stopAll());

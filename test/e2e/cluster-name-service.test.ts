@@ -5,27 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoozer, startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { freePort } from '../helpers/ports.js';
-import { addSlots, calIds, startNodes, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
+import { addSlots, calIds, sameStore, startNodes, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
 
 async function node(proc: DoozerdProcess): Promise<ClusterNode> {
   return { proc, id: await withClient(proc, (c) => c.self()) };
-}
-
-/** Every node's whole store, once all are at the same rev (pulses move it: retry until they agree). */
-async function sameStore(nodes: ClusterNode[], atLeast: number): Promise<string> {
-  return until('the same store on every node', async () => {
-    const revs = await Promise.all(nodes.map((n) => withClient(n.proc, (c) => c.rev())));
-    const rev = Math.min(...revs);
-    if (rev < atLeast) return undefined;
-    const dumps = await Promise.all(
-      nodes.map((n) => withClient(n.proc, async (c) => {
-        await c.get('/ctl/name', rev);
-        return (await c.walkAll('/**', rev)).map((e) => `${e.path}@${e.rev}=${e.value.toString('hex')}`).join('\n');
-      })),
-    );
-    return dumps.every((d) => d === dumps[0]) ? dumps[0] : undefined;
-  }, 15_000, 100);
 }
 
 describe('the seed: with a doozer name service', () => {
@@ -71,7 +55,7 @@ describe('the seed: with a doozer name service', () => {
       return ls.every((n) => ids.includes(n.id));
     }), 10_000, 100);
     const rev = await withClient(ls[0]!.proc, (c) => c.rev());
-    const dump = await sameStore(ls, rev);
+    const { dump } = await sameStore(ls, rev);
     for (const n of ls) expect(dump).toContain(`/ctl/node/${n.id}/addr`);
     // None of them joined the name service's own cluster.
     const nsNodes = await withClient(ns[0]!.proc, (c) => c.getdirAll('/ctl/node'));

@@ -5,12 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
 import { DoozerError } from '../../src/errors.js';
 import { runDoozer, startDoozerd, stopAll } from '../helpers/doozerd-process.js';
-import { addSlots, calIds, startNodes, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
+import { addSlots, calIds, sameStore, startNodes, waitForCals, withClient, writeVia, type ClusterNode } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
-
-async function writeVia(n: ClusterNode, path: string, body: string | Uint8Array): Promise<number> {
-  return withClient(n.proc, (c) => c.set(path, -1, body));
-}
 
 /** `p`'s outcome if it settles within `ms`, else 'pending' (p keeps running). */
 async function within<T>(p: Promise<T>, ms: number): Promise<{ ok: T } | { err: unknown } | 'pending'> {
@@ -32,22 +28,6 @@ async function answers<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 const code = (e: unknown): string | undefined => (e instanceof DoozerError ? e.code : undefined);
-
-/** Every node's whole store, once all are at the same rev (revs move with pulses: retry until they agree). */
-async function sameStore(nodes: ClusterNode[], atLeast: number, timeoutMs = 15_000): Promise<number> {
-  return until('the same store on every node', async () => {
-    const revs = await Promise.all(nodes.map((n) => withClient(n.proc, (c) => c.rev())));
-    const rev = Math.min(...revs);
-    if (rev < atLeast) return undefined;
-    const dumps = await Promise.all(
-      nodes.map((n) => withClient(n.proc, async (c) => {
-        await c.get('/ctl/name', rev); // waits until this node has applied rev
-        return (await c.walkAll('/**', rev)).map((e) => `${e.path}@${e.rev}=${e.value.toString('hex')}`).join('\n');
-      })),
-    );
-    return dumps.every((d) => d === dumps[0]) ? rev : undefined;
-  }, timeoutMs, 100);
-}
 
 /** Until node `n` has applied `rev`, then its body of `path`. */
 async function readAt(n: ClusterNode, path: string, rev: number, timeoutMs = 10_000): Promise<string> {

@@ -53,3 +53,28 @@ export async function waitForCals(nodes: ClusterNode[], count: number, timeoutMs
     return cals;
   }, timeoutMs, 100);
 }
+
+/** A SET with clobber through node `n`; its rev. */
+export async function writeVia(n: ClusterNode, path: string, body: string | Uint8Array): Promise<number> {
+  return withClient(n.proc, (c) => c.set(path, -1, body));
+}
+
+/**
+ * Every node's whole store, once all have reached at least `atLeast` and agree
+ * at the lowest rev any of them has (pulses keep revs moving: retry until they
+ * agree). Returns that rev and the store dump.
+ */
+export async function sameStore(nodes: ClusterNode[], atLeast: number, timeoutMs = 15_000): Promise<{ rev: number; dump: string }> {
+  return until('the same store on every node', async () => {
+    const revs = await Promise.all(nodes.map((n) => withClient(n.proc, (c) => c.rev())));
+    const rev = Math.min(...revs);
+    if (rev < atLeast) return undefined;
+    const dumps = await Promise.all(
+      nodes.map((n) => withClient(n.proc, async (c) => {
+        await c.get('/ctl/name', rev); // waits until this node has applied rev
+        return (await c.walkAll('/**', rev)).map((e) => `${e.path}@${e.rev}=${e.value.toString('hex')}`).join('\n');
+      })),
+    );
+    return dumps.every((d) => d === dumps[0]) ? { rev, dump: dumps[0]! } : undefined;
+  }, timeoutMs, 100);
+}
