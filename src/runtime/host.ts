@@ -153,14 +153,7 @@ export class ActorHost {
       return;
     }
     if (!cell.actor) return; // between a crash and its restart: it starts afresh anyway
-    for (const t of cell.timers.values()) clearTimeout(t);
-    cell.timers.clear();
-    try {
-      cell.actor?.stopped?.();
-    } catch (e) {
-      cell.log.warn(`error while stopping: ${errText(e)}`);
-    }
-    cell.actor = undefined;
+    this.retire(cell);
     cell.restarts++;
     cell.lastError = reason;
     cell.log.warn(`restarting: ${reason}`);
@@ -173,14 +166,7 @@ export class ActorHost {
     if (!cell || cell.stopped) return;
     cell.stopped = true;
     this.cells.delete(name);
-    for (const t of cell.timers.values()) clearTimeout(t);
-    cell.timers.clear();
-    try {
-      cell.actor?.stopped?.();
-    } catch (e) {
-      cell.log.warn(`error while stopping: ${errText(e)}`);
-    }
-    cell.actor = undefined;
+    this.retire(cell);
     for (const w of cell.exitWatchers) w(name, reason);
     this.opts.hooks?.exited?.(name, reason, cell.spec);
   }
@@ -347,14 +333,7 @@ export class ActorHost {
     const name = cell.spec.name;
     cell.lastError = errText(e);
     cell.log.error(`crashed${msg ? ` handling ${msg.type}` : ' starting'}: ${cell.lastError}`);
-    for (const t of cell.timers.values()) clearTimeout(t);
-    cell.timers.clear();
-    try {
-      cell.actor?.stopped?.();
-    } catch {
-      /* already crashing */
-    }
-    cell.actor = undefined;
+    this.retire(cell);
     if ((cell.spec.restart ?? 'permanent') === 'temporary') {
       this.stop(name, `crashed: ${cell.lastError}`);
       return;
@@ -372,6 +351,18 @@ export class ActorHost {
       cell.log.warn(`restarting (restart ${cell.restarts}, after ${decision.delayMs} ms)`);
       this.start(cell);
     }, decision.delayMs);
+  }
+
+  /** End the current actor instance: its timers, its stopped() hook. The cell (mailbox, durable) stays. */
+  private retire(cell: Cell): void {
+    for (const t of cell.timers.values()) clearTimeout(t);
+    cell.timers.clear();
+    try {
+      cell.actor?.stopped?.();
+    } catch (e) {
+      cell.log.warn(`error while stopping: ${errText(e)}`);
+    }
+    cell.actor = undefined;
   }
 }
 

@@ -17,6 +17,11 @@ export interface CtlCal {
 
 const text = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
 
+/** Whether a change at `path` can change the slots (a slot file, or a node's address or version). */
+export function affectsCals(path: string): boolean {
+  return path.startsWith('/ctl/cal/') || path.startsWith('/ctl/node/');
+}
+
 /** Every /ctl/cal/* slot at `rev` (default current), in byte order, free ones included. */
 export function calSlots(store: Store, rev?: number): CtlCal[] {
   const out: CtlCal[] = [];

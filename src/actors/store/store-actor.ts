@@ -6,7 +6,7 @@ import { DoozerError } from '../../errors.js';
 import { ErrCode, FLAG_SET, type Response } from '../../net/client-codec.js';
 import { compileGlob, type Glob } from './glob.js';
 import { Store, type StoreEvent } from './store.js';
-import { calSlots, type CtlCal } from './ctl.js';
+import { affectsCals, calSlots, type CtlCal } from './ctl.js';
 import type { StoreCalsMessage, ReplyMessage, StoreEventMessage, StoreMessage, StoreSnapshotMessage, StoreStatsMessage } from './messages.js';
 
 export interface StoreActorArgs {
@@ -36,7 +36,6 @@ interface StoreActorState {
 }
 
 const CLEAN_INTERVAL_MS = 1000;
-const ALL = compileGlob('/**');
 
 export function errorResponse(tag: number, e: unknown): ReplyMessage {
   if (e instanceof DoozerError) {
@@ -138,7 +137,7 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
       for (const r of readers) read(r);
     }
     let cals: CtlCal[] | undefined;
-    if (st.calWatchers.size && (ev.path.startsWith('/ctl/cal/') || ev.path.startsWith('/ctl/node/'))) {
+    if (st.calWatchers.size && affectsCals(ev.path)) {
       const now = calSlots(s);
       const key = JSON.stringify(now);
       if (key !== st.lastCals) {
@@ -203,28 +202,27 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
           ctx.send(m.subscriber, { type: 'store-too-late', oldestRev: s.oldestRev });
           return;
         }
+        let key = '';
         if (m.withCals) {
-          let cals = calSlots(s, fromRev);
+          const cals = calSlots(s, fromRev);
           ctx.send(m.subscriber, { type: 'store-cals', rev: fromRev, cals } satisfies StoreCalsMessage);
-          let key = JSON.stringify(cals);
-          for (; from <= s.rev; from++) {
-            const ev = s.firstEvent(ALL, from)!;
-            const msg: StoreEventMessage = { type: 'store-event', event: ev };
-            if (ev.path.startsWith('/ctl/cal/') || ev.path.startsWith('/ctl/node/')) {
-              cals = calSlots(s, from);
-              const k = JSON.stringify(cals);
-              if (k !== key) msg.cals = cals;
-              key = k;
-            }
-            ctx.send(m.subscriber, msg);
+          key = JSON.stringify(cals);
+        }
+        for (; from <= s.rev; from++) {
+          const ev = s.event(from);
+          if (!ev) continue; // a copied snapshot has no events up to its rev
+          const msg: StoreEventMessage = { type: 'store-event', event: ev };
+          if (m.withCals && affectsCals(ev.path)) {
+            const cals = calSlots(s, from);
+            const k = JSON.stringify(cals);
+            if (k !== key) msg.cals = cals;
+            key = k;
           }
-          st.lastCals = JSON.stringify(calSlots(s));
+          ctx.send(m.subscriber, msg);
+        }
+        if (m.withCals) {
+          st.lastCals = key; // the slots as of the current rev
           st.calWatchers.add(m.subscriber);
-        } else {
-          for (; from <= s.rev; from++) {
-            const ev = s.firstEvent(ALL, from);
-            if (ev) ctx.send(m.subscriber, { type: 'store-event', event: ev } satisfies StoreEventMessage);
-          }
         }
         subscribers.add(m.subscriber);
         return;
