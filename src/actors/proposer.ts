@@ -8,7 +8,6 @@ import type { Message } from '../runtime/message.js';
 import { STORE, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
 import { encodeSet, NOP_MUTATION } from './store/mutation.js';
 import { Membership } from './membership.js';
-import { calListOf, type CtlCal } from './store/ctl.js';
 import { CONSENSUS, type CancelledMessage, type ConsensusCancelMessage, type ConsensusProposeMessage, type WrittenMessage } from './consensus.js';
 import type { ProposeMessage, ProposedMessage } from './proposer-messages.js';
 
@@ -42,8 +41,6 @@ interface State {
   /** Recent applied seqns: error (or null). */
   recent: Map<number, { code: string; text: string } | null>;
   started: boolean;
-  /** Ids of the CAL list as last seen. */
-  knownCals: string[];
 }
 
 export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
@@ -59,7 +56,6 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
       bySeqn: new Map(),
       recent: new Map(),
       started: false,
-      knownCals: [],
     };
     ctx.durable.set('state', st);
   }
@@ -83,27 +79,17 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
     ctx.send(CONSENSUS, { type: 'consensus-propose', id, value } satisfies ConsensusProposeMessage);
   }
 
-  /** Once a CAL for the next instance: (seed only: alpha no-ops, then) our writable file. */
+  /**
+   * Once a listed CAL for the next instance: (seed only: alpha no-ops, then)
+   * our writable file. Not while unlisted but still inside our last alpha
+   * instances: that write could never make us writable, and its `becoming`
+   * would block the write after a later win of a slot.
+   */
   function maybeBecomeWritable(): void {
-    if (s.becoming || !s.membership.isCalAt(s.storeRev + 1)) return;
+    if (s.becoming || s.membership.calUntil !== Infinity || !s.membership.isCalAt(s.storeRev + 1)) return;
     s.becoming = true;
     if (args.seed) for (let i = 0; i < args.alpha; i++) submit(NOP_MUTATION, undefined);
     submit(encodeSet(-1, writablePath, Buffer.from('true')), undefined);
-  }
-
-  /**
-   * A node that just won a CAL slot takes part only alpha seqns later; on an
-   * idle cluster that would take alpha pulses. The first established CAL
-   * (lowest id) pushes the window along with alpha no-ops instead.
-   */
-  function hurryNewCals(slots: CtlCal[]): void {
-    const ids = calListOf(slots).map((c) => c.id);
-    const joined = ids.some((id) => !s.knownCals.includes(id));
-    const first = s.knownCals.filter((id) => ids.includes(id)).sort()[0];
-    s.knownCals = ids;
-    if (joined && first === args.nodeId && s.writable) {
-      for (let i = 0; i < args.alpha; i++) submit(NOP_MUTATION, undefined);
-    }
   }
 
   /**
@@ -177,7 +163,6 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
             s.started = true;
             s.storeRev = c.rev;
             s.membership.start(c.rev, c.cals);
-            s.knownCals = calListOf(c.cals).map((x) => x.id);
           }
           maybeBecomeWritable();
           return;
@@ -186,8 +171,10 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
           const e = msg as StoreEventMessage;
           if (e.event.seqn <= s.storeRev) return;
           if (e.cals) {
-            if (s.membership.update(e.event.seqn, e.cals) === 'removed') stopWriting();
-            hurryNewCals(e.cals);
+            const change = s.membership.update(e.event.seqn, e.cals);
+            if (change === 'removed') stopWriting();
+            // A slot won (again): become writable from its first instance, as on a first win.
+            if (change === 'joined') s.becoming = s.writable = false;
           }
           onApplied(e.event.seqn, e.event.path, e.event.flags === 4, e.event.err);
           return;

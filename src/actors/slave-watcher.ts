@@ -2,7 +2,11 @@
 // copying the cluster, and when a /ctl/cal/* slot is empty it tries to lock
 // it with a compare-and-set of its own id at the slot's rev (through a CAL,
 // since a slave cannot propose). The winner becomes a CAL alpha seqns later.
-// A CAL that the cluster removed notices here and goes back to being a slave.
+// The winner then drives the cluster to its first instance itself: NOPs,
+// one after another, through the CAL it follows, until its store has applied
+// the seqn alpha past the lock (spec/cluster.md; an idle original cluster
+// would otherwise move only on pulses). A CAL that the cluster removed
+// notices here and goes back to being a slave.
 import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
 import { Verb } from '../net/client-codec.js';
@@ -22,6 +26,9 @@ export interface SlaveWatcherArgs {
 
 const LOCK_TAG = 1;
 const REGISTER_TAG = 2;
+const NOP_TAG = 3;
+/** NOPs failing in a row before the winner stops driving (the cluster then moves on its own writes and pulses). */
+const NOP_FAILURES = 20;
 
 export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): Actor {
   const membership = new Membership(args.nodeId, args.alpha);
@@ -34,6 +41,10 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
   /** Slot file revs already tried: a lost or won race is not run twice. */
   const tried = new Set<string>();
   let following = false;
+  /** Drive NOPs until the store has applied this seqn (0: not driving). */
+  let driveTo = 0;
+  let nopInFlight = false;
+  let nopFailures = 0;
   ctx.send(STORE, { type: 'subscribe', subscriber: ctx.self, fromRev: -1, withCals: true });
 
   const calAddrs = (): string[] => calListOf(slots).filter((c) => c.id !== args.nodeId && c.addr).map((c) => c.addr);
@@ -60,12 +71,33 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
     });
   }
 
+  /** One NOP at a time through the CAL we follow, while the store is short of driveTo. */
+  function drive(): void {
+    if (nopInFlight || storeRev >= driveTo) return;
+    nopInFlight = true;
+    follower({ type: 'upstream-call', req: { verb: Verb.NOP }, replyTo: ctx.self, tag: NOP_TAG });
+  }
+
+  function onNopReply(r: ReplyMessage): void {
+    nopInFlight = false;
+    if (r.response.errCode === undefined) {
+      nopFailures = 0;
+      return;
+    }
+    if (++nopFailures >= NOP_FAILURES) {
+      ctx.log.warn(`stopped driving the cluster to seqn ${driveTo} with NOPs: ${nopFailures} failed in a row (error ${r.response.errCode} ${r.response.errDetail ?? ''})`);
+      driveTo = 0;
+    }
+  }
+
   function onSlots(rev: number, next: CtlCal[]): void {
     slots = next;
     const change = membership.update(rev, slots);
     if (change === 'joined') {
       ctx.log.info(`won a CAL slot at rev ${rev}: a CAL from seqn ${membership.calFrom}`);
       follower({ type: 'follow-until', until: membership.calFrom });
+      driveTo = membership.calFrom;
+      nopFailures = 0;
     } else if (change === 'removed') {
       ctx.log.warn(`this node was removed from the CALs at rev ${rev} (silent longer than -timeout?); continuing as a slave`);
       for (const f of args.nodeFiles) {
@@ -77,6 +109,7 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
       membership.calFrom = Infinity;
       membership.calUntil = Infinity;
       following = false;
+      driveTo = 0;
     }
     follower({ type: 'follow-cals', cals: calAddrs() });
   }
@@ -90,6 +123,7 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
       follow();
     }
     tryLock();
+    drive();
   }
 
   return {
@@ -112,6 +146,10 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
         }
         case 'reply': {
           const r = msg as ReplyMessage;
+          if (r.tag === NOP_TAG) {
+            onNopReply(r);
+            break;
+          }
           if (r.tag !== LOCK_TAG) return;
           const slot = locking;
           locking = undefined;

@@ -5,17 +5,24 @@
 // misreading it) followed by length-delimited Msgs.
 import protobuf from 'protobufjs';
 import { MsgType, int64ToNumber } from './proto-schema.js';
-import type { PaxosMsg } from '../actors/paxos/types.js';
+import { Cmd, type PaxosMsg } from '../actors/paxos/types.js';
 import { MAX_DATAGRAM_BYTES } from '../actors/limits.js';
 
 export const BATCH_MARKER = 0x00;
 const EMPTY = new Uint8Array(0);
 
+/**
+ * Field presence as original nodes send it (captured from the original):
+ * an RSVP always carries vrnd and value, even "no vote yet" (vrnd 0, empty
+ * value); an original coordinator ignores an RSVP without them, so our
+ * acceptors could never help an original CAL reach a quorum. Elsewhere a
+ * zero round or empty value is left out.
+ */
 function toWire(m: PaxosMsg): Record<string, unknown> {
   const w: Record<string, unknown> = { cmd: m.cmd, seqn: m.seqn };
   if (m.crnd) w.crnd = m.crnd;
-  if (m.vrnd) w.vrnd = m.vrnd;
-  if (m.value.length) w.value = m.value;
+  if (m.vrnd || m.cmd === Cmd.RSVP) w.vrnd = m.vrnd;
+  if (m.value.length || m.cmd === Cmd.RSVP) w.value = m.value;
   return w;
 }
 

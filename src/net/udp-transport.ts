@@ -9,6 +9,7 @@ import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
 import type { PaxosMsg, Send } from '../actors/paxos/types.js';
 import { decodeDatagram, encodeMsg, packBatches } from './peer-codec.js';
+import { peerEndpoint } from '../actors/store/ctl.js';
 
 const log = logger('udp');
 
@@ -87,19 +88,32 @@ export async function startPeerTransport(opts: PeerTransportOptions): Promise<Pe
     opts.system.send(opts.deliverTo, { type: 'peer-in', from, msgs, at } satisfies PeerInMessage);
   });
 
-  const parse = (addr: string): { host: string; port: number } => {
-    const i = addr.lastIndexOf(':');
-    return { host: addr.slice(0, i), port: Number(addr.slice(i + 1)) };
+  /** Addresses already reported as unusable (one log line each, not one per datagram). */
+  const badAddrs = new Set<string>();
+  const refuse = (to: string, why: string): void => {
+    if (badAddrs.has(to) || badAddrs.size > 1000) return;
+    badAddrs.add(to);
+    log.warn(`not sending consensus datagrams to ${JSON.stringify(to)}: ${why}; check /ctl/cal/* and /ctl/node/*/addr`);
   };
 
   const flush = (): void => {
     flushScheduled = false;
     for (const [to, msgs] of queued) {
-      const { host, port } = parse(to);
+      // Addresses come from /ctl, which any client can write: a bad one is
+      // skipped, it must never throw out of here (that would stop the node).
+      const peer = peerEndpoint(to);
+      if (!peer) {
+        refuse(to, 'not a host:port address');
+        continue;
+      }
       const dgrams = ours.has(to) && msgs.length > 1 ? packBatches(msgs) : msgs;
       for (const d of dgrams) {
         counts.datagramsOut++;
-        socket.send(d, port, host, (e) => e && log.debug(`send to ${to}: ${e.message}`));
+        try {
+          socket.send(d, peer.port, peer.host, (e) => e && log.debug(`send to ${to}: ${e.message}`));
+        } catch (e) {
+          refuse(to, (e as Error).message);
+        }
       }
     }
     queued.clear();

@@ -42,7 +42,53 @@ export function calSlots(store: Store, rev?: number): CtlCal[] {
   return out;
 }
 
-/** The CAL list of spec/consensus.md: non-empty slots, sorted by id in byte order. */
+/** A peer's consensus address split for a socket; see peerEndpoint. */
+export interface PeerEndpoint {
+  host: string;
+  port: number;
+}
+
+const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$/;
+const IPV6 = /^[0-9A-Fa-f:.]+$/;
+
+/**
+ * `host:port` as a node writes it to /ctl/node/<id>/addr (spec/cluster.md,
+ * `-l`), split for a UDP send; undefined for anything a socket would refuse
+ * (empty, no port, port outside 1-65535, characters no host name has). Any
+ * client can write /ctl, so every address read from the store goes through here.
+ */
+export function peerEndpoint(addr: string): PeerEndpoint | undefined {
+  const i = addr.lastIndexOf(':');
+  if (i <= 0 || addr.length > 300) return undefined;
+  const portText = addr.slice(i + 1);
+  if (!/^[0-9]{1,5}$/.test(portText)) return undefined;
+  const port = Number(portText);
+  if (port < 1 || port > 65535) return undefined;
+  let host = addr.slice(0, i);
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  if (!HOSTNAME.test(host) && !(host.includes(':') && IPV6.test(host))) return undefined;
+  return { host, port };
+}
+
+/**
+ * The CAL list of spec/consensus.md: non-empty slots, sorted by id in byte
+ * order. Slots that name no reachable node (no or a malformed
+ * /ctl/node/<id>/addr, as any client can write) are left out, and so is a
+ * second slot naming an id or address already listed: such entries could
+ * never vote, so counting them would only raise the quorum until liveness
+ * empties their slot (-timeout). Leaving them out is safe next to original
+ * nodes that count them: their quorum is then larger than ours, and a
+ * majority of our list and one of theirs still share a node.
+ */
 export function calListOf(slots: readonly CtlCal[]): CtlCal[] {
-  return slots.filter((c) => c.id !== '').sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const ids = new Set<string>();
+  const addrs = new Set<string>();
+  const out: CtlCal[] = [];
+  for (const c of [...slots].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
+    if (c.id === '' || ids.has(c.id) || addrs.has(c.addr) || !peerEndpoint(c.addr)) continue;
+    ids.add(c.id);
+    addrs.add(c.addr);
+    out.push(c);
+  }
+  return out;
 }
