@@ -64,17 +64,32 @@ export async function writeVia(n: ClusterNode, path: string, body: string | Uint
  * at the lowest rev any of them has (pulses keep revs moving: retry until they
  * agree). Returns that rev and the store dump.
  */
-export async function sameStore(nodes: ClusterNode[], atLeast: number, timeoutMs = 15_000): Promise<{ rev: number; dump: string }> {
-  return until('the same store on every node', async () => {
+export async function sameStore(
+  nodes: ClusterNode[],
+  atLeast: number,
+  timeoutMs = 15_000,
+  ignore: (path: string) => boolean = () => false,
+): Promise<{ rev: number; dump: string }> {
+  // What the last try saw, for the failure message.
+  let seen = 'no answer yet';
+  return until(() => `the same store on every node (last try: ${seen})`, async () => {
     const revs = await Promise.all(nodes.map((n) => withClient(n.proc, (c) => c.rev())));
     const rev = Math.min(...revs);
+    seen = `revs ${revs.join(', ')}`;
     if (rev < atLeast) return undefined;
     const dumps = await Promise.all(
       nodes.map((n) => withClient(n.proc, async (c) => {
         await c.get('/ctl/name', rev); // waits until this node has applied rev
-        return (await c.walkAll('/**', rev)).map((e) => `${e.path}@${e.rev}=${e.value.toString('hex')}`).join('\n');
+        return (await c.walkAll('/**', rev)).filter((e) => !ignore(e.path)).map((e) => `${e.path}@${e.rev}=${e.value.toString('hex')}`).join('\n');
       })),
     );
-    return dumps.every((d) => d === dumps[0]) ? { rev, dump: dumps[0]! } : undefined;
+    if (dumps.every((d) => d === dumps[0])) return { rev, dump: dumps[0]! };
+    const first = new Set(dumps[0]!.split('\n'));
+    seen = nodes.slice(1).map((n, i) => {
+      const mine = new Set(dumps[i + 1]!.split('\n'));
+      const diff = [...first].filter((l) => !mine.has(l)).map((l) => `-${l}`).concat([...mine].filter((l) => !first.has(l)).map((l) => `+${l}`));
+      return diff.length ? `${n.proc.addr} vs ${nodes[0]!.proc.addr} at rev ${rev}: ${diff.slice(0, 6).join(' ')}` : '';
+    }).filter(Boolean).join('; ');
+    return undefined;
   }, timeoutMs, 100);
 }
