@@ -293,11 +293,47 @@ export class Client {
     return toEvent(await this.request(req));
   }
 
-  /** Every file matching a glob, in walk order, read at one rev (default: now). */
+  /**
+   * Every file matching a glob, in walk order, read at one rev. With `rev`
+   * given, a rev the node's history dropped meanwhile throws TOO_LATE; without
+   * it, see walkSnapshot (retried at a later rev).
+   */
   async walkAll(glob: string, rev?: number): Promise<WalkEntry[]> {
-    const at = rev ?? (await this.rev());
-    const out: WalkEntry[] = [];
-    let window = 16;
+    if (rev === undefined) return (await this.walkSnapshot(glob)).entries;
+    return this.walkAt(glob, rev, 16);
+  }
+
+  /**
+   * Every file matching `glob` as of one rev, and that rev: a consistent copy
+   * even of a busy cluster. Walks the current store; if the node's history
+   * (-hist) drops that rev before the walk is done, walks again, in one
+   * pipelined burst sized from what the last try saw, at a slightly later
+   * rev (2, 4, 8, ... ahead), which the node answers the moment its store
+   * gets there (a future rev waits, spec/protocol.md).
+   * Throws DoozerError TOO_LATE after `tries` attempts (default 12), with a
+   * detail saying to raise -hist.
+   */
+  async walkSnapshot(glob: string, opts: { tries?: number } = {}): Promise<{ rev: number; entries: WalkEntry[] }> {
+    const tries = opts.tries ?? 12;
+    let burst = 16;
+    for (let attempt = 1; ; attempt++) {
+      const now = await this.rev();
+      const at = attempt === 1 ? now : now + Math.min(2 ** (attempt - 1), 256);
+      const seen: WalkEntry[] = [];
+      try {
+        return { rev: at, entries: await this.walkAt(glob, at, burst, seen) };
+      } catch (e) {
+        if (!(e instanceof DoozerError && e.code === 'TOO_LATE')) throw e;
+        if (attempt >= tries) {
+          throw new DoozerError('TOO_LATE', `could not copy ${glob} at one rev in ${tries} tries: the node's history (-hist) is shorter than a copy takes under this write load; raise -hist on the CALs`);
+        }
+        burst = Math.min(Math.max(burst, 2 * seen.length + 16), 4096);
+      }
+    }
+  }
+
+  /** walkAll at `rev`, `window` WALKs in flight at first; entries so far go to `out`. */
+  private async walkAt(glob: string, at: number, window: number, out: WalkEntry[] = []): Promise<WalkEntry[]> {
     for (;;) {
       const base = out.length;
       const batch = await Promise.allSettled(
@@ -312,7 +348,7 @@ export class Client {
         if (e instanceof DoozerError && e.code === 'RANGE') return out;
         throw e;
       }
-      window = Math.min(window * 2, 256);
+      window = Math.min(window * 2, 4096);
     }
   }
 

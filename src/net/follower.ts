@@ -171,11 +171,10 @@ export class Follower {
     if (this.client !== c) return;
     this.client = undefined; // stop using this connection's stale WAITs
     try {
-      const rev = await c.rev();
-      const snapshot = await copySnapshot(c, rev);
-      log.warn(`fell behind the history of ${c.address}: loaded a fresh snapshot at rev ${rev}`);
+      const snapshot = await copySnapshot(c);
+      log.warn(`fell behind the history of ${c.address}: loaded a fresh snapshot at rev ${snapshot.rev}`);
       this.opts.system.send(STORE, { type: 'load-snapshot', snapshot });
-      this.nextAsk = this.nextNeeded = rev + 1;
+      this.nextAsk = this.nextNeeded = snapshot.rev + 1;
       this.received.clear();
     } catch (e) {
       log.warn(`re-snapshot from ${c.address} failed: ${(e as Error).message}`);

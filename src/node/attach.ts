@@ -2,7 +2,6 @@
 // find a CAL of our cluster, register our node files there, and copy its
 // store at some rev r. The caller then follows every change from r+1.
 import { Client } from '../client/client.js';
-import { DoozerError } from '../errors.js';
 import { logger } from '../log.js';
 import { nodeFiles } from './boot.js';
 import { isCalOf } from './cluster-view.js';
@@ -44,10 +43,14 @@ export async function findCal(addrs: string[], cluster: string, deadlineMs: numb
   throw new AttachError(`no CAL of cluster "${cluster}" answered at ${addrs.join(', ')} (${why}); check -a and -c`);
 }
 
-/** Every file of the store at `rev`. Throws TOO_LATE if rev left the history meanwhile. */
-export async function copySnapshot(c: Client, rev: number): Promise<Snapshot> {
-  const files = (await c.walkAll('/**', rev)).map((e) => ({ path: e.path, body: new Uint8Array(e.value), rev: e.rev }));
-  return { rev, files };
+/**
+ * Every file of the store at one rev (Client.walkSnapshot: retried at a later
+ * rev while the CAL's history is shorter than the copy takes). Throws
+ * DoozerError TOO_LATE, saying to raise -hist, when it never manages.
+ */
+export async function copySnapshot(c: Client): Promise<Snapshot> {
+  const { rev, entries } = await c.walkSnapshot('/**');
+  return { rev, files: entries.map((e) => ({ path: e.path, body: new Uint8Array(e.value), rev: e.rev })) };
 }
 
 /**
@@ -60,19 +63,7 @@ export async function copySnapshot(c: Client, rev: number): Promise<Snapshot> {
 export async function registerAndCopy(c: Client, nodeId: string, addr: string): Promise<Snapshot> {
   for (const f of nodeFiles(nodeId, addr)) await c.set(f.path, -1, f.body);
   await removeStaleHolders(c, nodeId, addr);
-  for (let attempt = 1; ; attempt++) {
-    const rev = await c.rev();
-    try {
-      return await copySnapshot(c, rev);
-    } catch (e) {
-      // History moved past rev while we copied: take a fresh snapshot.
-      if (e instanceof DoozerError && e.code === 'TOO_LATE' && attempt < 20) {
-        log.info(`snapshot at rev ${rev} fell out of history while copying; retrying (attempt ${attempt + 1})`);
-        continue;
-      }
-      throw e;
-    }
-  }
+  return copySnapshot(c);
 }
 
 async function removeStaleHolders(c: Client, nodeId: string, addr: string): Promise<void> {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Membership } from '../../../src/actors/membership.js';
-import type { CtlCal } from '../../../src/actors/store/ctl.js';
+import { calListOf, peerEndpoint, type CtlCal } from '../../../src/actors/store/ctl.js';
 
 const slot = (slot: string, id: string): CtlCal => ({ slot, id, rev: 1, addr: id ? `${id}:1` : '', ours: true });
 
@@ -31,5 +31,48 @@ describe('membership (CAL from d + alpha)', () => {
     expect(m.update(31, [slot('0', 'A'), slot('1', '')])).toBeUndefined();
     expect(m.update(90, [slot('0', 'A'), slot('1', 'B')])).toBe('joined');
     expect(m.isCalAt(140)).toBe(true);
+  });
+});
+
+describe('CAL list from slots any client can write (issue 8: /ctl writes)', () => {
+  const at = (s: string, id: string, addr: string): CtlCal => ({ slot: s, id, rev: 1, addr, ours: true });
+
+  it('skips slots naming no node, a malformed address, or an id or address listed already', () => {
+    const slots = [
+      at('0', 'A', '127.0.0.1:8046'),
+      at('1', 'NOSUCHNODE', ''),
+      at('2', 'B', 'garbage'),
+      at('3', 'C', '127.0.0.1:0'),
+      at('4', 'D', '127.0.0.1:99999'),
+      at('5', 'A', '127.0.0.1:8046'),
+      at('6', 'E', '127.0.0.1:8046'),
+      at('7', '\u0000\u00ff', '127.0.0.1:8047'.replace('8047', 'x')),
+      at('8', 'F', '[::1]:8048'),
+      at('9', 'G', 'host-1.example:8049'),
+    ];
+    expect(calListOf(slots).map((c) => c.id)).toEqual(['A', 'F', 'G']);
+  });
+
+  it('peerEndpoint accepts host:port only', () => {
+    expect(peerEndpoint('127.0.0.1:8046')).toEqual({ host: '127.0.0.1', port: 8046 });
+    expect(peerEndpoint('[::1]:1')).toEqual({ host: '::1', port: 1 });
+    for (const bad of ['', ':8046', '127.0.0.1', '127.0.0.1:', '127.0.0.1:0', '127.0.0.1:65536', 'a b:1', 'a:1:x', 'NOSUCHNODE', '127.0.0.1:+80']) {
+      expect(peerEndpoint(bad), bad).toBeUndefined();
+    }
+  });
+
+  it('slots that list no CAL keep the previous list: the last CAL stays one', () => {
+    const m = new Membership('A', 50);
+    m.start(10, [at('0', 'A', '127.0.0.1:8046')]);
+    expect(m.update(20, [at('0', 'NOSUCHNODE', '')])).toBeUndefined();
+    expect(m.update(21, [])).toBeUndefined();
+    expect(m.isCalAt(500)).toBe(true);
+  });
+
+  it('a bogus slot next to real ones does not make this node a member or unlist it', () => {
+    const m = new Membership('B', 50);
+    m.start(10, [at('0', 'A', '127.0.0.1:8046'), at('1', 'B', '127.0.0.1:8047')]);
+    expect(m.update(20, [at('0', 'A', '127.0.0.1:8046'), at('1', 'B', '127.0.0.1:8047'), at('2', 'NOSUCHNODE', '')])).toBeUndefined();
+    expect(m.update(30, [at('0', 'A', '127.0.0.1:8046'), at('1', 'B', 'garbage')])).toBe('removed');
   });
 });

@@ -49,3 +49,20 @@ describe('consensus datagrams', () => {
     expect(() => decodeDatagram(Buffer.from([0xff, 0xff, 0xff]))).toThrow();
   });
 });
+
+describe('field presence as the original sends it (captured from the original doozerd)', () => {
+  const hex = (m: Parameters<typeof encodeMsg>[0]): string => Buffer.from(encodeMsg(m)).toString('hex');
+  const EMPTY = new Uint8Array(0);
+
+  it('RSVP without a vote still carries vrnd 0 and an empty value (an original coordinator ignores it otherwise)', () => {
+    // Captured: the original's RSVP(seqn 121, crnd 3) with no vote.
+    expect(hex({ cmd: Cmd.RSVP, seqn: 121, crnd: 3, vrnd: 0, value: EMPTY })).toBe('08021079180320002a00');
+  });
+
+  it('INVITE, NOMINATE and LEARN carry the fields the original sends', () => {
+    expect(hex({ cmd: Cmd.INVITE, seqn: 121, crnd: 3, vrnd: 0, value: EMPTY })).toBe('080110791803');
+    const v = Buffer.from('nop:');
+    expect(hex({ cmd: Cmd.NOMINATE, seqn: 121, crnd: 3, vrnd: 0, value: v })).toBe('0803107918032a046e6f703a');
+    expect(hex({ cmd: Cmd.LEARN, seqn: 121, crnd: 0, vrnd: 0, value: v })).toBe('080710792a046e6f703a');
+  });
+});
