@@ -15,7 +15,9 @@ export async function readCals(c: Client, rev?: number): Promise<RemoteCal[]> {
   for (const e of entries) {
     const id = e.value.toString('utf8');
     if (!id) continue;
-    const addr = (await c.get(`/ctl/node/${id}/addr`, rev)).value.toString('utf8');
+    // A slot any client wrote may name no node, or not even a valid path component.
+    const addr = await c.get(`/ctl/node/${id}/addr`, rev).then((f) => f.value.toString('utf8'), () => '');
+    if (!addr) continue;
     cals.push({ slot: e.path.slice('/ctl/cal/'.length), id, addr });
   }
   return cals;

@@ -22,6 +22,7 @@
 import { Manager } from '../actors/paxos/manager.js';
 import { bytesEqual, Cmd, type Cal, type Learned, type PaxosMsg, type Written } from '../actors/paxos/types.js';
 import { Store, type StoreFile } from '../actors/store/store.js';
+import { calListOf, calSlots } from '../actors/store/ctl.js';
 import { SimNetwork, type NetConditions, type NetStats } from './network.js';
 import { Prng } from './prng.js';
 import { Scheduler } from './scheduler.js';
@@ -38,6 +39,8 @@ export interface SimOptions {
   faults?: boolean;
   /** Remove a CAL and put it back during chaos (default: from the seed). */
   churn?: boolean;
+  /** Client writes of garbage into /ctl during chaos: slots naming no node, binary ids, malformed addresses (default: from the seed). */
+  ctlGarbage?: boolean;
   /** After healing, how long (virtual ms) the cluster gets to converge. */
   healBoundMs?: number;
   alpha?: number;
@@ -370,6 +373,7 @@ export class SimCluster {
     const healBound = o.healBoundMs ?? 30000;
     const churned = churn ? this.nodes[n - 1]! : null;
     this.writers = this.nodes.filter((x) => x !== churned);
+    const garbage = o.ctlGarbage ?? rng.chance(0.3);
 
     const scenario: string[] = [`cals=${n}`, `writes=${nWrites}`, `chaos=${chaosMs.toFixed(0)}ms`];
     if (faults) {
@@ -417,6 +421,17 @@ export class SimCluster {
     for (let i = 0; i < nWrites; i++) {
       const at = rng.chance(0.3) ? rng.range(0, 50) : rng.range(0, chaosMs);
       this.sched.at(at, () => this.clientWrite());
+    }
+    if (garbage) {
+      // What any client can write into /ctl (issue 8): none of it may crash a
+      // node or stop the cluster (it must not even count towards a quorum).
+      scenario.push('ctl-garbage');
+      for (const m of CTL_GARBAGE) {
+        this.sched.at(rng.range(0, chaosMs), () => {
+          const w = this.writers.find((x) => !x.paused) ?? this.writers[0]!;
+          this.write(w, m, m.slice(3, m.indexOf('=')), true);
+        });
+      }
     }
     if (churned !== null) {
       const t1 = rng.range(0, chaosMs * 0.6);
@@ -554,19 +569,21 @@ export class SimCluster {
   }
 }
 
+/** The CAL list a node computes from its store: the same function the real actors use. */
 function readCals(store: Store): Cal[] {
-  const st = store.stat('/ctl/cal');
-  const out: Cal[] = [];
-  for (let i = 0; i < st.len; i++) {
-    const name = store.getdir('/ctl/cal', i);
-    const body = store.get(`/ctl/cal/${name}`).body;
-    if (body.length === 0) continue;
-    const id = dec.decode(body);
-    const addr = dec.decode(store.get(`/ctl/node/${id}/addr`).body);
-    out.push({ id, addr });
-  }
-  return out;
+  return calListOf(calSlots(store)).map((c) => ({ id: c.id, addr: c.addr }));
 }
+
+/** Client writes into /ctl that name no usable node (mutations, rev -1). */
+const CTL_GARBAGE = [
+  '-1:/ctl/cal/90=NOSUCHNODE',
+  '-1:/ctl/cal/91=\u0000\u00ff:/x',
+  '-1:/ctl/node/FAKE1/addr=garbage',
+  '-1:/ctl/cal/92=FAKE1',
+  '-1:/ctl/node/FAKE2/addr=127.0.0.1:0',
+  '-1:/ctl/cal/93=FAKE2',
+  `-1:/ctl/cal/94=${'Y'.repeat(500)}`,
+];
 
 function filesKey(files: StoreFile[]): string {
   return files.map((f) => `${f.path}@${f.rev}=${dec.decode(f.body)}`).join('\n');

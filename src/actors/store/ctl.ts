@@ -1,6 +1,7 @@
 // Reading the cluster's own files (/ctl, spec/cluster.md) out of a store.
 import { VERSION_PREFIX } from '../../version.js';
 import type { Store } from './store.js';
+import { isValidPath } from './path.js';
 
 export interface CtlCal {
   /** Slot name: the file /ctl/cal/<slot>. */
@@ -35,8 +36,11 @@ export function calSlots(store: Store, rev?: number): CtlCal[] {
     }
     const f = store.get(`/ctl/cal/${slot}`, rev);
     const id = text(f.body);
-    const addr = id ? text(store.get(`/ctl/node/${id}/addr`, rev).body) : '';
-    const ours = id ? text(store.get(`/ctl/node/${id}/version`, rev).body).startsWith(VERSION_PREFIX) : false;
+    // Any client can write a slot: an id that cannot be a path component
+    // (binary, '/', ...) names no node; it must not make the read throw.
+    const known = id !== '' && isValidPath(`/ctl/node/${id}`) && !id.includes('/');
+    const addr = known ? text(store.get(`/ctl/node/${id}/addr`, rev).body) : '';
+    const ours = known ? text(store.get(`/ctl/node/${id}/version`, rev).body).startsWith(VERSION_PREFIX) : false;
     out.push({ slot, rev: f.rev, id, addr, ours });
   }
   return out;
