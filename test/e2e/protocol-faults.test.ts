@@ -10,6 +10,7 @@ import { RawClient } from '../helpers/raw-client.js';
 import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { skipWithoutRef, startOriginalDoozerd } from '../helpers/ref-bin.js';
 import { until } from '../helpers/until.js';
+import { addSlots, startNodes, waitForCals } from '../helpers/cluster.js';
 
 const bytes = (s: string): Buffer => Buffer.from(s);
 
@@ -213,6 +214,28 @@ describe('a tag reused while its request is pending (issue 14.1)', () => {
     expect(k.received.filter((x) => x.tag === 5)).toHaveLength(0);
     k.close();
   });
+});
+
+describe('a tag reused while its write cannot reach quorum (issue 14.1)', () => {
+  afterAll(() => stopAll());
+
+  it('the write keeps waiting, the new request and later ones are served', async () => {
+    const nodes = await startNodes(1);
+    await addSlots(nodes[0]!.proc, [1]);
+    await waitForCals(nodes, 2);
+    await nodes[1]!.proc.stop(); // 1 of 2 CALs left: no quorum
+    const k = await RawClient.connect(nodes[0]!.proc.port);
+    k.send({ tag: 0, verb: Verb.SET, path: '/no/quorum', rev: -1, value: bytes('x') });
+    // The client's timeout passes (nothing comes back for the SET), then it reuses tag 0.
+    const before = k.received.length;
+    const g = await k.call({ tag: 0, verb: Verb.GET, path: '/ctl/name' });
+    expect(Buffer.from(g.value!).toString()).toBe('local');
+    expect(k.received.length).toBe(before + 1);
+    expect((await k.call({ tag: 0, verb: Verb.REV })).rev).toBeGreaterThan(0);
+    expect((await k.call({ tag: 1, verb: Verb.GET, path: '/no/quorum' })).rev).toBe(0);
+    expect(k.received.filter((r) => r.tag === 0)).toHaveLength(2);
+    k.close();
+  }, 60_000);
 });
 
 describe('ACCESS without a value', () => {
