@@ -29,7 +29,9 @@ export function frame(payload: Uint8Array): Buffer {
  * FrameError as soon as a length above `maxFrame` is seen.
  */
 export class FrameReader {
+  /** Received bytes not yet returned as frames: chunks[0] from `off` on, then the others whole. */
   private chunks: Buffer[] = [];
+  private off = 0;
   private buffered = 0;
   /** Length of the frame being received, once its prefix is known. */
   private need = -1;
@@ -45,38 +47,62 @@ export class FrameReader {
     if (chunk.length === 0) return [];
     this.chunks.push(chunk);
     this.buffered += chunk.length;
+    if (this.need < 0) {
+      if (this.buffered < 4) return [];
+      this.need = this.checked(this.peekLength());
+    }
+    if (this.buffered < 4 + this.need) return [];
+    if (this.chunks.length > 1) {
+      // The frame spans chunks: join them once, now that all its bytes are here.
+      if (this.off) this.chunks[0] = this.chunks[0]!.subarray(this.off);
+      this.chunks = [Buffer.concat(this.chunks, this.buffered)];
+      this.off = 0;
+    }
+    // Every whole frame in the (now single) chunk: views, no copies.
+    const buf = this.chunks[0]!;
     const frames: Buffer[] = [];
-    for (;;) {
-      if (this.need < 0) {
-        if (this.buffered < 4) break;
-        const n = this.peekLength();
-        if (n > this.maxFrame) {
-          throw new FrameError(
-            `frame length ${n} bytes is above the maximum of ${this.maxFrame} bytes: not a doozer request (or a corrupt stream)`,
-          );
-        }
-        this.need = n;
+    let off = this.off;
+    let need = this.need;
+    try {
+      for (;;) {
+        frames.push(buf.subarray(off + 4, off + 4 + need));
+        off += 4 + need;
+        need = -1;
+        if (buf.length - off < 4) break;
+        need = this.checked(buf.readUInt32BE(off));
+        if (buf.length - off < 4 + need) break;
       }
-      if (this.buffered < 4 + this.need) break;
-      const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks, this.buffered);
-      frames.push(all.subarray(4, 4 + this.need));
-      const rest = all.subarray(4 + this.need);
-      this.chunks = rest.length ? [rest] : [];
-      this.buffered = rest.length;
-      this.need = -1;
+    } finally {
+      this.need = need;
+      this.buffered = buf.length - off;
+      this.off = off;
+      if (this.buffered === 0) {
+        this.chunks = [];
+        this.off = 0;
+      }
     }
     return frames;
+  }
+
+  /** `n` if it can be a frame's length; FrameError otherwise. */
+  private checked(n: number): number {
+    if (n > this.maxFrame) {
+      throw new FrameError(
+        `frame length ${n} bytes is above the maximum of ${this.maxFrame} bytes: not a doozer frame (or a corrupt stream)`,
+      );
+    }
+    return n;
   }
 
   /** The big-endian length in the first 4 buffered bytes (which may span chunks). */
   private peekLength(): number {
     const first = this.chunks[0]!;
-    if (first.length >= 4) return first.readUInt32BE(0);
+    if (first.length - this.off >= 4) return first.readUInt32BE(this.off);
     let n = 0;
     let got = 0;
-    for (const c of this.chunks) {
-      for (let i = 0; i < c.length && got < 4; i++, got++) n = n * 256 + c[i]!;
-      if (got === 4) break;
+    for (let c = 0; got < 4; c++) {
+      const b = this.chunks[c]!;
+      for (let i = c === 0 ? this.off : 0; i < b.length && got < 4; i++, got++) n = n * 256 + b[i]!;
     }
     return n;
   }

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrameError, FrameReader, frame, MAX_FRAME_BYTES } from '../../../src/net/framing.js';
 
@@ -62,5 +63,26 @@ describe('framing', () => {
     head.writeUInt32BE(MAX_FRAME_BYTES);
     expect(r.push(Buffer.concat([head, Buffer.from('abc')]))).toEqual([]);
     expect(r.pendingBytes).toBe(7);
+  });
+
+  it('gives back the frames sent, however the bytes are cut into chunks (property)', () => {
+    const payloads = fc.array(fc.uint8Array({ maxLength: 40 }), { maxLength: 12 });
+    const cuts = fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 20 });
+    fc.assert(
+      fc.property(payloads, cuts, (ps, cs) => {
+        const bytes = Buffer.concat(ps.map((p) => frame(p)));
+        const at = [...new Set(cs.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
+        const r = new FrameReader();
+        const out: Buffer[] = [];
+        let prev = 0;
+        for (const c of [...at, bytes.length]) {
+          out.push(...r.push(bytes.subarray(prev, c)));
+          prev = c;
+        }
+        expect(out.map((f) => [...f])).toEqual(ps.map((p) => [...p]));
+        expect(r.pendingBytes).toBe(0);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });
