@@ -57,6 +57,11 @@ const WRITE_VERBS = new Set<number>([Verb.SET, Verb.DEL, Verb.NOP]);
 const STORE_VERBS = new Set<number>([...READ_VERBS, Verb.REV]);
 const OVERLOADED = 'node overloaded: retry later';
 
+/**
+ * The session actor of one client connection: takes `request` messages
+ * (decoded frames), answers each with one `response` (or one
+ * `request-dropped` when a later request reuses its tag) to `args.conn`.
+ */
 export function createClientSession(ctx: ActorContext, args: ClientSessionArgs): Actor {
   const policy = accessPolicy(args.rwSecret, args.roSecret);
   let access: Access = policy.initial;
