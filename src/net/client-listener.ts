@@ -1,16 +1,22 @@
 // Accepts client TCP (or TLS) connections. Each connection gets a
 // client-session actor; this file only moves bytes: frames in, decoded
 // requests to the session, responses from the session back out.
+//
+// A connection is closed (one warning line, every other connection keeps
+// being served) only for bytes that cannot be doozer requests: a length above
+// MAX_FRAME_BYTES (2 MiB) or with the top bit set, or a frame that does not
+// decode. A well-formed request the node cannot serve (a value too large for
+// consensus, say) gets an error answer instead (docs/protocol.md).
 import net from 'node:net';
 import tls from 'node:tls';
 import { logger } from '../log.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
-import { decodeRequest, encodeResponse, errName, Verb, verbName } from './client-codec.js';
+import { decodeRequest, encodeResponse, ErrCode, errName, Verb, verbName, type Response } from './client-codec.js';
 import { metrics } from './http/metrics.js';
 import { STORE } from '../actors/store/messages.js';
 import { FrameError, FrameReader, frame } from './framing.js';
-import type { ClientSessionArgs, SendResponseMessage } from '../actors/client-session.js';
+import type { ClientRequestMessage, ClientSessionArgs, SessionToConnMessage } from '../actors/client-session.js';
 
 const log = logger('clients');
 
@@ -67,17 +73,23 @@ export async function listenForClients(opts: ClientListenerOptions): Promise<Cli
       socket.destroy();
     };
 
+    /** Queue one response frame; responses of one actor drain leave in one write (one syscall, not one per response). */
+    const send = (response: Response): void => {
+      outgoing.push(frame(encodeResponse(response)));
+      if (outgoing.length === 1) queueMicrotask(writeOut);
+    };
+
     const unregister = opts.system.registerEndpoint(conn, (msg: Message) => {
       if (closed) return;
-      const m = msg as SendResponseMessage;
+      const m = msg as SessionToConnMessage;
       if (m.verb !== Verb.WAIT) inFlight--;
-      metrics.requests.inc({
-        verb: (m.verb !== undefined && verbName(m.verb)) || 'UNKNOWN',
-        code: m.response.errCode === undefined ? 'OK' : (errName(m.response.errCode) ?? 'OTHER'),
-      });
-      // Responses of one actor drain leave in one write (one syscall, not one per response).
-      outgoing.push(frame(encodeResponse(m.response)));
-      if (outgoing.length === 1) queueMicrotask(writeOut);
+      if (m.type === 'response') {
+        metrics.requests.inc({
+          verb: (m.verb !== undefined && verbName(m.verb)) || 'UNKNOWN',
+          code: m.response.errCode === undefined ? 'OK' : (errName(m.response.errCode) ?? 'OTHER'),
+        });
+        send(m.response);
+      }
       if (paused && inFlight <= RESUME_AT) {
         paused = false;
         socket.resume();
@@ -103,7 +115,11 @@ export async function listenForClients(opts: ClientListenerOptions): Promise<Cli
           return close(`undecodable request (${f.length} bytes): ${(e as Error).message}`);
         }
         if (req.verb !== Verb.WAIT) inFlight++;
-        opts.system.send(session, { type: 'request', req });
+        if (!opts.system.send(session, { type: 'request', req } satisfies ClientRequestMessage)) {
+          // The session's mailbox is full: answer here rather than never.
+          if (req.verb !== Verb.WAIT) inFlight--;
+          send({ ...(req.tag !== undefined ? { tag: req.tag } : {}), errCode: ErrCode.OTHER, errDetail: 'node overloaded: retry later' });
+        }
       }
       if (!paused && inFlight >= PAUSE_AT) {
         paused = true;

@@ -12,6 +12,7 @@ import type { NodeOptions } from './flags.js';
 import { newNodeId } from './node-id.js';
 import { startReplica, type Replica } from './replica.js';
 import { startWebView, type WebServer } from '../net/http/server.js';
+import { noClientCanWrite } from '../actors/access.js';
 
 const log = logger('node');
 
@@ -44,9 +45,18 @@ export async function startNode(opts: NodeOptions, env: NodeEnv): Promise<Runnin
   log.info(`placement: ${describePlacement(placement)}`);
   // --- end actor runtime ---
 
+  if (noClientCanWrite(env.rwSecret, env.roSecret)) {
+    log.warn(
+      'DOOZER_ROSECRET is set but DOOZER_RWSECRET is not: no client can write, and no node can attach to this one ' +
+        '(attaching writes through the client protocol); set DOOZER_RWSECRET as well to allow writes',
+    );
+  }
+  // The node's own clients (attach, follower, name service) present the
+  // read-write secret, else the read-only one (docs/protocol.md "Secrets").
+  const internalSecret = env.rwSecret || env.roSecret;
   let replica: Replica;
   try {
-    replica = await startReplica({ system: host, opts, nodeId: id, addr, ...(env.rwSecret ? { secret: env.rwSecret } : {}) });
+    replica = await startReplica({ system: host, opts, nodeId: id, addr, ...(internalSecret ? { secret: internalSecret } : {}) });
   } catch (e) {
     await host.stopAll();
     throw e;

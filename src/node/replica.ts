@@ -12,7 +12,8 @@ import { Follower } from '../net/follower.js';
 import { startPeerTransport, type PeerTransport } from '../net/udp-transport.js';
 import type { NodeOptions } from './flags.js';
 import { ALPHA, nodeFiles, seedMutations } from './boot.js';
-import { findCal, registerAndCopy, type Snapshot } from './attach.js';
+import { AttachError, findCal, registerAndCopy, type Snapshot } from './attach.js';
+import { DoozerError } from '../errors.js';
 import { bootThroughNameService, registerWhenCal, type NameServiceBoot } from './name-service.js';
 
 const log = logger('node');
@@ -70,6 +71,14 @@ async function attach(addrs: string[], r: ReplicaOptions): Promise<Snapshot> {
     const snap = await registerAndCopy(c, r.nodeId, r.addr);
     log.info(`attached to ${c.address}: copied ${snap.files.length} files at rev ${snap.rev}`);
     return snap;
+  } catch (e) {
+    if (e instanceof DoozerError && e.detail === 'permission denied') {
+      throw new AttachError(
+        `${c.address} refused to let this node register (permission denied): attaching writes through the client protocol, ` +
+          'so it needs the cluster\'s read-write secret in DOOZER_RWSECRET',
+      );
+    }
+    throw e;
   } finally {
     await c.close();
   }

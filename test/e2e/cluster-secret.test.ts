@@ -1,30 +1,60 @@
-// A cluster whose nodes require a secret: nodes attach and follow with the
-// read-write secret; clients without it are refused.
+// Clusters whose nodes require a secret: nodes attach, follow and lock CAL
+// slots with the read-write secret (their own clients present it); clients
+// without it are refused what spec/protocol.md's "Secrets" table refuses.
+// With only the read-only secret set nothing can write, so no node can attach.
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
 import { DoozerError } from '../../src/errors.js';
 import { startDoozerd, stopAll } from '../helpers/doozerd-process.js';
 import { until } from '../helpers/until.js';
 
-const env = { DOOZER_RWSECRET: 'cluster-s3cret' };
+const RW = 'cluster-s3cret';
+const RO = 'cluster-r3ad';
 
-describe('a cluster with DOOZER_RWSECRET', () => {
+describe('a cluster with secrets', () => {
   afterAll(() => stopAll());
 
-  it('attaches, takes a CAL slot and replicates; a client without the secret gets permission denied', async () => {
-    const seed = await startDoozerd({ env });
-    const slave = await startDoozerd({ env, args: ['-a', seed.addr] });
-    const c = await Client.dial(seed.addr, { secret: env.DOOZER_RWSECRET });
-    await until('seed writable', () => c.set('/probe', -1, 'x').catch(() => undefined));
-    await c.set('/ctl/cal/1', 0, '');
-    const s = await Client.dial(slave.addr, { secret: env.DOOZER_RWSECRET });
-    const rev = await until('slave is a writable CAL', () => s.set('/from-slave', -1, 'yes').catch(() => undefined), 20_000);
-    expect((await c.get('/from-slave', rev)).value.toString()).toBe('yes');
+  for (const [name, env] of [
+    ['DOOZER_RWSECRET', { DOOZER_RWSECRET: RW }],
+    ['DOOZER_RWSECRET and DOOZER_ROSECRET', { DOOZER_RWSECRET: RW, DOOZER_ROSECRET: RO }],
+  ] as const) {
+    it(`${name}: attaches, takes a CAL slot and replicates; a client without the rw secret cannot write`, async () => {
+      const seed = await startDoozerd({ env });
+      const slave = await startDoozerd({ env, args: ['-a', seed.addr] });
+      const c = await Client.dial(seed.addr, { secret: RW });
+      await until('seed writable', () => c.set('/probe', -1, 'x').catch(() => undefined));
+      await c.set('/ctl/cal/1', 0, '');
+      const s = await Client.dial(slave.addr, { secret: RW });
+      const rev = await until('slave is a writable CAL', () => s.set('/from-slave', -1, 'yes').catch(() => undefined), 20_000);
+      expect((await c.get('/from-slave', rev)).value.toString()).toBe('yes');
 
-    const anon = await Client.dial(slave.addr);
-    const err = await anon.get('/from-slave').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(DoozerError);
-    expect((err as DoozerError).detail).toBe('permission denied');
-    await Promise.all([c.close(), s.close(), anon.close()]);
+      // With only the rw secret set a connection without it may read; with both it may not.
+      const anon = await Client.dial(slave.addr);
+      if ('DOOZER_ROSECRET' in env) {
+        const err = await anon.get('/from-slave').catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(DoozerError);
+        expect((err as DoozerError).detail).toBe('permission denied');
+      } else {
+        expect((await anon.get('/from-slave')).value.toString()).toBe('yes');
+      }
+      const err = await anon.set('/anon', -1, 'no').catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DoozerError);
+      expect((err as DoozerError).detail).toBe('permission denied');
+      await Promise.all([c.close(), s.close(), anon.close()]);
+    }, 60_000);
+  }
+
+  it('DOOZER_ROSECRET only: the seed warns that nothing can write; a node cannot attach and says why', async () => {
+    const env = { DOOZER_ROSECRET: RO };
+    const seed = await startDoozerd({ env });
+    await until('the warning', () => /no client can write, and no node can attach/.test(seed.stderr()));
+    const other = await startDoozerd({ env, args: ['-a', seed.addr], waitReady: false });
+    const st = await other.exited;
+    expect(st.code, other.describe()).not.toBe(0);
+    expect(other.stderr()).toMatch(/refused to let this node register \(permission denied\).*DOOZER_RWSECRET/);
+    // The seed still serves readers with the ro secret.
+    const r = await Client.dial(seed.addr, { secret: RO });
+    expect((await r.get('/ctl/name')).value.toString()).toBe('local');
+    await r.close();
   }, 60_000);
 });

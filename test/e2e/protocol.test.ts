@@ -237,13 +237,6 @@ describe('client protocol against a real node', () => {
     expect(g.errCode).toBeUndefined();
   });
 
-  it('TAG_IN_USE while a tag is pending', async () => {
-    const t = tag();
-    c.send({ tag: t, verb: Verb.WAIT, path: '/t/never/**', rev: 1_000_000 });
-    const dup = await c.call({ tag: t, verb: Verb.GET, path: '/ctl/name' });
-    expect(dup.errCode).toBe(ErrCode.TAG_IN_USE);
-  });
-
   it('answers 1000 pipelined requests on one connection', async () => {
     const p = await RawClient.connect(node.port);
     const tags = Array.from({ length: 1000 }, (_, i) => i + 1);

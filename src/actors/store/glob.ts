@@ -3,6 +3,10 @@
 // component) and `**` (zero or more characters across components).
 // Everything else matches itself, literally: `/a/**/b` needs `/a/`, anything,
 // then `/b`, so it matches `/a/x/b` and `/a/x/y/b` but not `/a/b`.
+// A valid pattern has the shape of a path (spec/store.md "Tree") whose names
+// may also hold `?` and `*`: `/`, or `/name` repeated, no empty name, no
+// trailing `/`. The original answers `a`, ``, `/a/`, `//` and `/a b` alike:
+// `OTHER` with `invalid glob pattern: <pattern>`.
 import { DoozerError } from '../../errors.js';
 
 export interface Glob {
@@ -17,7 +21,17 @@ export interface Glob {
   mayMatchBelow(dir: string): boolean;
 }
 
-const PATTERN_RE = /^[A-Za-z0-9.\-/?*]*$/;
+const PATTERN_RE = /^(?:\/|(?:\/[A-Za-z0-9.\-?*]+)+)$/;
+
+/** True when `pattern` is a valid glob (see the top of this file); WALK and WAIT refuse the others. */
+export function isValidGlob(pattern: string): boolean {
+  return PATTERN_RE.test(pattern);
+}
+
+/** The error a WALK or WAIT with an invalid pattern answers (spec/protocol.md "Globs"). */
+export function invalidGlobError(pattern: string): DoozerError {
+  return new DoozerError('OTHER', `invalid glob pattern: ${pattern}`);
+}
 
 function componentSource(part: string): string {
   let re = '';
@@ -88,10 +102,11 @@ class CompiledGlob implements Glob {
 const CACHE_MAX = 512;
 const cache = new Map<string, Glob>();
 
+/** Compiles (or finds in a small cache) a valid pattern. Throws `invalidGlobError` for an invalid one. */
 export function compileGlob(pattern: string): Glob {
   let g = cache.get(pattern);
   if (g) return g;
-  if (!PATTERN_RE.test(pattern)) throw new DoozerError('OTHER', `invalid glob pattern: ${pattern}`);
+  if (!isValidGlob(pattern)) throw invalidGlobError(pattern);
   g = new CompiledGlob(pattern);
   if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);
   cache.set(pattern, g);

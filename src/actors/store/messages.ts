@@ -15,8 +15,8 @@ export type StoreMessage =
   | { type: 'rev'; replyTo: string; tag: number }
   /** WAIT: first change at or after rev matching glob. */
   | { type: 'wait'; glob: string; rev: number; replyTo: string; tag: number }
-  /** Forget every pending wait/read of `owner` (its session ended). */
-  | { type: 'cancel'; owner: string }
+  /** Forget every pending wait/read of `owner` (its session ended), or with `tag` only that one (superseded). */
+  | { type: 'cancel'; owner: string; tag?: number }
   /** Refuse a DEL that would hit the replicated quirk (store.md), else pass it to `forwardTo`. */
   | { type: 'check-del'; path: string; forwardTo: string; forward: { type: string } & Record<string, unknown>; replyTo: string; tag: number }
   /** Stream every event with seqn > fromRev to `subscriber` as `store-event`s (fromRev < oldest: `store-too-late`).

@@ -178,19 +178,21 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
         }
         return;
       }
-      case 'cancel':
-        st.waits = st.waits.filter((w) => w.replyTo !== m.owner);
+      case 'cancel': {
+        const drop = (r: { replyTo: string; tag: number }): boolean => r.replyTo === m.owner && (m.tag === undefined || r.tag === m.tag);
+        st.waits = st.waits.filter((w) => !drop(w));
         for (const [rev, list] of futureReads) {
-          const kept = list.filter((r) => r.replyTo !== m.owner);
+          const kept = list.filter((r) => !drop(r));
           if (kept.length) futureReads.set(rev, kept);
           else futureReads.delete(rev);
         }
-        subscribers.delete(m.owner);
+        if (m.tag === undefined) subscribers.delete(m.owner);
         return;
+      }
       case 'check-del':
         try {
           s.checkDelete(m.path);
-          ctx.send(m.forwardTo, m.forward);
+          if (!ctx.send(m.forwardTo, m.forward)) throw new DoozerError('OTHER', 'node overloaded: retry later');
         } catch (e) {
           reply(m.replyTo, errorResponse(m.tag, e));
         }
