@@ -12,12 +12,15 @@ import type { NodeOptions } from './flags.js';
 import { newNodeId } from './node-id.js';
 import { startReplica, type Replica } from './replica.js';
 import { startWebView, type WebServer } from '../net/http/server.js';
+import { startupLine } from './startup-line.js';
 
 const log = logger('node');
 
 export interface RunningNode {
   id: string;
   addr: string;
+  /** What the node serves, its role and placement, in one line (src/node/startup-line.ts). */
+  startupLine: string;
   close(): Promise<void>;
 }
 
@@ -98,9 +101,26 @@ export async function startNode(opts: NodeOptions, env: NodeEnv): Promise<Runnin
   }
   // --- end actor debug endpoint ---
 
+  const secret = Boolean(env.rwSecret || env.roSecret);
+  const line = startupLine({
+    nodeId: id,
+    addr,
+    tls: tlsFiles !== undefined,
+    secret,
+    web: web ? { host: opts.web!.host, port: web.port } : opts.web ? 'secret' : 'disabled',
+    ...(debug ? { debug: { host: opts.debug!.host, port: debug.port } } : {}),
+    cluster: opts.cluster,
+    how: replica.how,
+    ...(replica.via !== undefined ? { via: replica.via } : {}),
+    ...(replica.nameService && opts.bootUri ? { nameService: opts.bootUri } : {}),
+    placement: describePlacement(placement),
+    ...(opts.placement ? { placementFile: opts.placement } : {}),
+  });
+
   return {
     id,
     addr,
+    startupLine: line,
     async close() {
       await debug?.close();
       await web?.close();

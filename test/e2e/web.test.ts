@@ -202,6 +202,9 @@ describe('web view off', () => {
   it('-w false: no web server', async () => {
     const p = await startDoozerd({ web: false });
     expect(p.exitStatus()).toBeUndefined();
-    expect(p.stderr()).not.toContain('web view');
+    // Only the start-up line, which says so.
+    const line = await until('start-up line', () => p.stderr().split('\n').find((l) => l.startsWith('doozerd: node ')));
+    expect(line).toContain('no web view (-w false)');
+    expect(p.stderr()).toBe(`${line}\n`);
   });
 });
