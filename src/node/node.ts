@@ -13,6 +13,7 @@ import { newNodeId } from './node-id.js';
 import { startReplica, type Replica } from './replica.js';
 import { startWebView, type WebServer } from '../net/http/server.js';
 import { startupLine } from './startup-line.js';
+import { startMetricsSources } from '../net/http/metrics-sources.js';
 
 const log = logger('node');
 
@@ -73,7 +74,7 @@ export async function startNode(opts: NodeOptions, env: NodeEnv): Promise<Runnin
   log.info(`node ${id} serving clients on ${addr} (cluster ${opts.cluster})`);
   let web: WebServer | undefined;
   try {
-    web = await startWebView({ web: opts.web, secretSet: Boolean(env.rwSecret || env.roSecret), system: host, nodeId: id, clientConnections: () => clients.connections() });
+    web = await startWebView({ web: opts.web, secretSet: Boolean(env.rwSecret || env.roSecret), system: host, nodeId: id, clientConnections: () => clients.connections(), pulseMs: opts.pulseSec * 1000 });
   } catch (e) {
     await clients.close();
     await replica.close();
@@ -84,7 +85,10 @@ export async function startNode(opts: NodeOptions, env: NodeEnv): Promise<Runnin
   const actorsSource = { system: host, threads: () => host.threads, threadStats: () => host.threadStats() };
   if (web) addActorRoutes(web, actorsSource);
   let debug: DebugServer | undefined;
+  let stopMetrics: (() => void) | undefined;
   if (opts.debug) {
+    // /metrics on -debug: the web view feeds it; without one, feed it here.
+    if (!web) stopMetrics = startMetricsSources({ system: host, clientConnections: () => clients.connections() });
     try {
       debug = await startDebugServer({
         host: opts.debug.host,
@@ -93,8 +97,10 @@ export async function startNode(opts: NodeOptions, env: NodeEnv): Promise<Runnin
         ...(debugHooks ? { hooks: { crashThread: (t: string) => host.crashThread(t), crashActor: (a: string) => host.crashActor(a) } } : {}),
       });
     } catch (e) {
+      stopMetrics?.();
       await web?.close();
       await clients.close();
+      await replica.close();
       await host.stopAll();
       throw e;
     }
@@ -123,6 +129,7 @@ export async function startNode(opts: NodeOptions, env: NodeEnv): Promise<Runnin
     startupLine: line,
     async close() {
       await debug?.close();
+      stopMetrics?.();
       await web?.close();
       await clients.close();
       await replica.close();
