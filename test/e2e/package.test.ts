@@ -64,6 +64,13 @@ describe('the npm package', () => {
     const typesNode = JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules/@types/node/package.json'), 'utf8')) as { version: string };
     const install = await run('npm', ['install', ...NPM_FLAGS, join(work, tarball!), `@types/node@${typesNode.version}`], app);
     expect(install.code, show(install)).toBe(0);
+    // The README's npm 11 step: after it, installs print no install-script warning.
+    const deny = await run('npm', ['deny-scripts', 'protobufjs', 'doozerd-ts'], app);
+    expect(deny.code, show(deny)).toBe(0);
+    rmSync(join(app, 'node_modules'), { recursive: true }); // a fresh install (it warned before the deny)
+    const again = await run('npm', ['install', ...NPM_FLAGS], app);
+    expect(again.code, show(again)).toBe(0);
+    expect(again.stderr + again.stdout, show(again)).not.toMatch(/npm warn/i);
 
     const port = await freePort();
     uri = `doozer:?ca=127.0.0.1:${port}`;
