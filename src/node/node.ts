@@ -1,5 +1,6 @@
-// One doozerd node: starts the actors, the client listener and (later) the
-// peer transport and web view, and stops them all on shutdown.
+// One doozerd node: starts the actor runtime, the replica (store, consensus,
+// peer transport), the client listener, the web view and the debug server,
+// reports what it serves in one line, and stops them all on shutdown.
 import { readFileSync } from 'node:fs';
 import { logger } from '../log.js';
 import { startActorSystem } from '../runtime/threaded-system.js';
