@@ -22,7 +22,11 @@ export const REV_CLOBBER = -1;
 export const REV_DIR = -2;
 
 export interface DialOptions extends ConnectOptions {
-  /** Name-service URI used to resolve `cn=` (the CLI passes -b / $DOOZER_BOOT_URI). */
+  /**
+   * Name-service URI (`doozer:?ca=host:port...`) used to resolve `cn=`: the
+   * nodes of cluster cn are the bodies of /ctl/ns/<cn>/* there. (The doozer
+   * CLI passes -b or $DOOZER_BOOT_URI here.)
+   */
   boot?: string;
   /** Secret to present with ACCESS; overrides the URI's `sk`. */
   secret?: string;
@@ -119,7 +123,7 @@ export class Client {
         addrs.push(...(await Client.lookupCluster(uri.cn, opts.boot, opts)));
       } else if (addrs.length === 0) {
         throw new UriError(
-          `cannot resolve cn=${uri.cn}: no name service given (pass a boot URI: -b or DOOZER_BOOT_URI), or add ca=host:port`,
+          `cannot resolve cn=${uri.cn}: no name service to look it up in; pass its URI as the boot option, e.g. Client.dial(${JSON.stringify(target)}, { boot: 'doozer:?ca=127.0.0.1:8046' }), or add ca=host:port to the URI`,
         );
       }
     }

@@ -9,6 +9,7 @@ import { decodeResponse, encodeRequest, errName, verbName } from '../net/client-
 import type { Request, Response } from '../net/client-codec.js';
 import { FrameError, FrameReader, frame } from '../net/framing.js';
 import { DoozerError } from '../errors.js';
+import { explainError, type FailedRequest } from './error-text.js';
 import { formatAddress } from './uri.js';
 import type { Address } from './uri.js';
 
@@ -72,14 +73,27 @@ function describe(req: Request): string {
   return req.path === undefined ? verb : `${verb} ${req.path}`;
 }
 
-/** Maps an error response to a DoozerError with the protocol's code name. */
-export function responseError(r: Response): DoozerError {
+/**
+ * Maps an error response to a DoozerError with the protocol's code name.
+ * With the request and the node's address, the message also says what the
+ * request was about and what to do (src/client/error-text.ts).
+ */
+export function responseError(r: Response, req?: Omit<Request, 'tag'>, address?: string): DoozerError {
   const code = r.errCode!;
   const name = errName(code);
   if (name === undefined) {
     return new DoozerError('OTHER', `unknown error code ${code}${r.errDetail ? `: ${r.errDetail}` : ''}`);
   }
-  return new DoozerError(name, r.errDetail);
+  if (!req) return new DoozerError(name, r.errDetail);
+  const verb = req.verb === undefined ? 'request' : (verbName(req.verb) ?? `verb ${req.verb}`);
+  const failed: FailedRequest = { verb, address: address ?? '?' };
+  if (req.path !== undefined) failed.path = req.path;
+  if (req.rev !== undefined) failed.rev = req.rev;
+  if (req.offset !== undefined) failed.offset = req.offset;
+  return new DoozerError(name, r.errDetail, {
+    ...(req.path !== undefined ? { path: req.path } : {}),
+    message: `${name}: ${explainError(name, failed, r.errDetail)}`,
+  });
 }
 
 export class Connection {
@@ -185,7 +199,7 @@ export class Connection {
   /** Like send, but an error response rejects with DoozerError. */
   async call(req: Omit<Request, 'tag'>, opts: RequestOptions = {}): Promise<Response> {
     const r = await this.send(req, opts);
-    if (r.errCode !== undefined) throw responseError(r);
+    if (r.errCode !== undefined) throw responseError(r, req, this.address);
     return r;
   }
 

@@ -13,3 +13,5 @@ export type { ConnectOptions, RequestOptions } from './connection.js';
 export { DEFAULT_PORT, formatAddress, isDoozerUri, parseAddress, parseTarget, parseUri, UriError } from './uri.js';
 export type { Address, DoozerUri } from './uri.js';
 export { DoozerError } from '../errors.js';
+export type { DoozerErrorContext } from '../errors.js';
+export type { ErrName } from '../net/client-codec.js';

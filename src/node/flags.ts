@@ -40,7 +40,7 @@ export const usage = `Usage: doozerd [flags]
   -tlscert file  TLS certificate for client connections (with -tlskey)
   -tlskey file   TLS key for client connections (with -tlscert)
   -placement f   actor placement config file (default $DOOZERD_PLACEMENT)
-  -debug addr    extra address serving only the debug endpoint /$actors
+  -debug addr    extra address serving only /$actors, /$actors.html and /metrics
   -v             print the version and exit
 
 Environment: DOOZER_RWSECRET, DOOZER_ROSECRET (client secrets),

@@ -34,6 +34,8 @@ export async function main(argv: string[]): Promise<void> {
         process.exit(1);
       },
     });
+    // The one line a user sees by default; DOOZERD_LOG=error hides it too.
+    if (log.enabled('warn')) process.stderr.write(`${node.startupLine}\n`);
     const shutdown = (sig: string): void => {
       log.info(`${sig}: shutting down`);
       node.close().finally(() => process.exit(0));

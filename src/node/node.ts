@@ -1,5 +1,6 @@
-// One doozerd node: starts the actors, the client listener and (later) the
-// peer transport and web view, and stops them all on shutdown.
+// One doozerd node: starts the actor runtime, the replica (store, consensus,
+// peer transport), the client listener, the web view and the debug server,
+// reports what it serves in one line, and stops them all on shutdown.
 import { readFileSync } from 'node:fs';
 import { logger } from '../log.js';
 import { startActorSystem } from '../runtime/threaded-system.js';
@@ -13,12 +14,16 @@ import { newNodeId } from './node-id.js';
 import { startReplica, type Replica } from './replica.js';
 import { startWebView, type WebServer } from '../net/http/server.js';
 import { noClientCanWrite } from '../actors/access.js';
+import { startupLine } from './startup-line.js';
+import { startMetricsSources } from '../net/http/metrics-sources.js';
 
 const log = logger('node');
 
 export interface RunningNode {
   id: string;
   addr: string;
+  /** What the node serves, its role and placement, in one line (src/node/startup-line.ts). */
+  startupLine: string;
   close(): Promise<void>;
 }
 
@@ -80,7 +85,7 @@ export async function startNode(opts: NodeOptions, env: NodeEnv): Promise<Runnin
   log.info(`node ${id} serving clients on ${addr} (cluster ${opts.cluster})`);
   let web: WebServer | undefined;
   try {
-    web = await startWebView({ web: opts.web, secretSet: Boolean(env.rwSecret || env.roSecret), system: host, nodeId: id, clientConnections: () => clients.connections() });
+    web = await startWebView({ web: opts.web, secretSet: Boolean(env.rwSecret || env.roSecret), system: host, nodeId: id, clientConnections: () => clients.connections(), pulseMs: opts.pulseSec * 1000 });
   } catch (e) {
     await clients.close();
     await replica.close();
@@ -91,7 +96,10 @@ export async function startNode(opts: NodeOptions, env: NodeEnv): Promise<Runnin
   const actorsSource = { system: host, threads: () => host.threads, threadStats: () => host.threadStats() };
   if (web) addActorRoutes(web, actorsSource);
   let debug: DebugServer | undefined;
+  let stopMetrics: (() => void) | undefined;
   if (opts.debug) {
+    // /metrics on -debug: the web view feeds it; without one, feed it here.
+    if (!web) stopMetrics = startMetricsSources({ system: host, clientConnections: () => clients.connections() });
     try {
       debug = await startDebugServer({
         host: opts.debug.host,
@@ -100,19 +108,39 @@ export async function startNode(opts: NodeOptions, env: NodeEnv): Promise<Runnin
         ...(debugHooks ? { hooks: { crashThread: (t: string) => host.crashThread(t), crashActor: (a: string) => host.crashActor(a) } } : {}),
       });
     } catch (e) {
+      stopMetrics?.();
       await web?.close();
       await clients.close();
+      await replica.close();
       await host.stopAll();
       throw e;
     }
   }
   // --- end actor debug endpoint ---
 
+  const secret = Boolean(env.rwSecret || env.roSecret);
+  const line = startupLine({
+    nodeId: id,
+    addr,
+    tls: tlsFiles !== undefined,
+    secret,
+    web: web ? { host: opts.web!.host, port: web.port } : opts.web ? 'secret' : 'disabled',
+    ...(debug ? { debug: { host: opts.debug!.host, port: debug.port } } : {}),
+    cluster: opts.cluster,
+    how: replica.how,
+    ...(replica.via !== undefined ? { via: replica.via } : {}),
+    ...(replica.nameService && opts.bootUri ? { nameService: opts.bootUri } : {}),
+    placement: describePlacement(placement),
+    ...(opts.placement ? { placementFile: opts.placement } : {}),
+  });
+
   return {
     id,
     addr,
+    startupLine: line,
     async close() {
       await debug?.close();
+      stopMetrics?.();
       await web?.close();
       await clients.close();
       await replica.close();

@@ -24,6 +24,10 @@ const ATTACH_DEADLINE_MS = 1500;
 export interface Replica {
   /** 'seed': started a new cluster; 'attached': joined one as a slave. */
   how: 'seed' | 'attached';
+  /** Attached: the address of the CAL we attached through. */
+  via?: string;
+  /** True if the node found its cluster (or the right to seed it) through the name service (-b). */
+  nameService?: boolean;
   close(): Promise<void>;
 }
 
@@ -39,9 +43,10 @@ export interface ReplicaOptions {
 export async function startReplica(r: ReplicaOptions): Promise<Replica> {
   const { opts, nodeId, addr } = r;
   let snapshot: Snapshot | undefined;
+  let via: string | undefined;
   if (opts.attach.length > 0) {
     try {
-      snapshot = await attach(opts.attach, r);
+      ({ snapshot, via } = await attach(opts.attach, r));
     } catch (e) {
       if (!opts.bootUri) throw e;
       log.info(`attach via -a failed (${(e as Error).message}); trying the name service`);
@@ -50,10 +55,12 @@ export async function startReplica(r: ReplicaOptions): Promise<Replica> {
   let nameService: NameServiceBoot | undefined;
   if (!snapshot && opts.bootUri) {
     nameService = await bootThroughNameService({ uri: opts.bootUri, cluster: opts.cluster, nodeId, addr, ...(r.secret ? { secret: r.secret } : {}) });
-    if (nameService.attachTo) snapshot = await attach(nameService.attachTo, r);
+    if (nameService.attachTo) ({ snapshot, via } = await attach(nameService.attachTo, r));
   }
   const replica = await run(r, snapshot);
+  if (via !== undefined) replica.via = via;
   if (nameService) {
+    replica.nameService = true;
     // A CAL of a cluster booted through a name service registers itself there.
     const stop = registerWhenCal({ system: r.system, uri: opts.bootUri!, cluster: opts.cluster, nodeId, addr, ...(r.secret ? { secret: r.secret } : {}) });
     const close = replica.close;
@@ -65,12 +72,12 @@ export async function startReplica(r: ReplicaOptions): Promise<Replica> {
   return replica;
 }
 
-async function attach(addrs: string[], r: ReplicaOptions): Promise<Snapshot> {
+async function attach(addrs: string[], r: ReplicaOptions): Promise<{ snapshot: Snapshot; via: string }> {
   const c = await findCal(addrs, r.opts.cluster, ATTACH_DEADLINE_MS, r.secret);
   try {
     const snap = await registerAndCopy(c, r.nodeId, r.addr);
     log.info(`attached to ${c.address}: copied ${snap.files.length} files at rev ${snap.rev}`);
-    return snap;
+    return { snapshot: snap, via: c.address };
   } catch (e) {
     if (e instanceof DoozerError && e.detail === 'permission denied') {
       throw new AttachError(

@@ -15,13 +15,14 @@
 //   {t:'del', rev, p}        file p deleted at rev
 //   {t:'rev', rev}           revs up to rev changed nothing under the page's path
 //   {t:'status', status}     the status strip changed
-import { MAX_DEPTH_CLASS } from '../net/http/page.js';
+import { MAX_DEPTH_CLASS, STALE_TITLE } from '../net/http/page.js';
 
 // Written without backticks or "${" so it can live in this template string.
 export const APP_JS = String.raw`(function () {
   'use strict';
   var HEX_SHOWN = 512;
   var MAX_DEPTH = ${MAX_DEPTH_CLASS};
+  var STALE_TITLE = ${JSON.stringify(STALE_TITLE)};
   var prefix = document.body.getAttribute('data-prefix') || '/';
   var $ = function (id) { return document.getElementById(id); };
   var rowsEl = $('rows'), revEl = $('rev'), connEl = $('conn'), emptyEl = $('empty');
@@ -160,11 +161,18 @@ export const APP_JS = String.raw`(function () {
     ul.textContent = '';
     if (!s.cals.length) ul.appendChild(el('li', 'muted', 'none'));
     s.cals.forEach(function (c) {
-      var li = el('li', c.id && c.id === nodeId ? 'self' : null, c.slot + ': ');
+      var cls = [c.id && c.id === nodeId ? 'self' : '', c.stale ? 'stale' : ''].filter(Boolean).join(' ');
+      var li = el('li', cls || null, c.slot + ': ');
       if (!c.id) li.appendChild(el('span', 'muted', 'free'));
       else {
+        li.setAttribute('data-cal', c.id);
         li.appendChild(el('code', null, c.id));
         li.appendChild(document.createTextNode(' ' + c.addr + (c.applied ? ' \u00b7 applied ' + c.applied : '')));
+        if (c.stale) {
+          li.appendChild(document.createTextNode(' '));
+          var mark = li.appendChild(el('span', 'stale-mark', 'stale'));
+          mark.title = STALE_TITLE;
+        }
       }
       ul.appendChild(li);
     });
@@ -264,6 +272,8 @@ code, pre, .rev, .hex { font-family: ui-monospace, SFMono-Regular, Menlo, Consol
 #strip nav { margin-left: auto; display: flex; gap: 12px; }
 #strip ul { display: inline-flex; flex-wrap: wrap; gap: 4px 16px; list-style: none; margin: 0; padding: 0 0 0 8px; }
 #strip li.self code { font-weight: 700; }
+#strip li.stale { color: #8a1c1c; }
+.stale-mark { padding: 0 6px; border-radius: 8px; font-size: 12px; background: #f9d6d5; color: #8a1c1c; }
 .role { padding: 0 6px; border-radius: 8px; background: #e3e8ee; font-size: 12px; }
 .conn { padding: 0 8px; border-radius: 8px; font-size: 12px; background: #e3e8ee; }
 .conn::before { content: "\\25CF  "; }

@@ -97,3 +97,55 @@ describe.skipIf(!haveChromium)('/$actors.html in headless chromium', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe.skipIf(!haveChromium)('/$actors.html with every actor on the main thread', () => {
+  let node: DoozerdProcess;
+  let webPort: number;
+  let debugPort: number;
+  let browser: Browser | undefined;
+
+  beforeAll(async () => {
+    webPort = await freePort('127.0.0.1', { udp: false });
+    debugPort = await freePort('127.0.0.1', { udp: false });
+    node = await startDoozerd({ web: `127.0.0.1:${webPort}`, args: ['-debug', `127.0.0.1:${debugPort}`] });
+    await waitForPort(webPort);
+    browser = await launchChromium({ width: 1100, height: 600 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await stopAll();
+  });
+
+  /** The rows of the worker-thread table, as text. */
+  const workerRows = (page: Page): Promise<string[]> =>
+    page.$$eval('#workers tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
+
+  it('says "none" for the empty worker table, before and after the page redraws it', async () => {
+    const page = browser!.page;
+    await page.goto(`http://127.0.0.1:${webPort}/$actors.html`);
+    expect(await workerRows(page)).toEqual(['none: every actor runs on the main thread (see -placement)']);
+    const updates = Number(await page.getAttribute('body', 'data-updates'));
+    await page.waitForFunction((n) => Number(document.body.getAttribute('data-updates')) > n, updates, { timeout: 5000 });
+    expect(await workerRows(page)).toEqual(['none: every actor runs on the main thread (see -placement)']);
+    expect(await page.textContent('#status')).toBe('');
+  });
+
+  it('links back to the tree', async () => {
+    const page = browser!.page;
+    await page.goto(`http://127.0.0.1:${webPort}/$actors.html`);
+    await page.click('a#tree-link');
+    await page.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 });
+    expect(new URL(page.url()).pathname).toBe('/');
+    expect(await page.$('tr[data-key="/ctl/cal/0"]')).not.toBeNull();
+    expect(node.exitStatus()).toBeUndefined();
+  });
+
+  it('on the -debug server, links only to what that server has (/metrics)', async () => {
+    const page = browser!.page;
+    await page.goto(`http://127.0.0.1:${debugPort}/$actors.html`);
+    expect(await page.$$eval('nav a', (as) => as.map((a) => a.getAttribute('href')))).toEqual(['/metrics']);
+    await page.click('nav a');
+    expect(await page.textContent('body')).toMatch(/^# HELP /);
+  });
+});

@@ -204,7 +204,7 @@ describe('placement file', () => {
       const html = await (await fetch(`http://127.0.0.1:${port}/$actors.html`)).text();
       expect(html).toContain('<tr data-actor="store" data-thread="core">');
     }
-    // The -debug server serves those two routes and nothing else (the crash hook is off).
+    // The -debug server serves those two routes and /metrics, nothing else (the crash hook is off).
     expect((await fetch(`http://127.0.0.1:${node.debugPort}/`)).status).toBe(404);
     expect((await fetch(`http://127.0.0.1:${node.debugPort}/ready`)).status).toBe(404);
     expect((await crash(node, 'thread=core')).status).toBe(404);

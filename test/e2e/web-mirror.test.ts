@@ -1,5 +1,6 @@
 // The web view's store mirror against a scripted store (no process): snapshot
 // then events, and a fresh snapshot when the stream has a gap or stops.
+import { AppliedFreshness, STALE_PULSES } from '../../src/net/http/cal-freshness.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Message } from '../../src/runtime/message.js';
 import type { ActorSystem } from '../../src/runtime/system.js';
@@ -139,11 +140,34 @@ describe('view model', () => {
       nodeId: 'BBBB',
       role: 'CAL',
       cals: [
-        { slot: '0', id: 'AAAA', addr: '10.0.0.1:8046', applied: '99' },
-        { slot: '1', id: 'BBBB', addr: '10.0.0.2:8046', applied: '' },
-        { slot: '10', id: '', addr: '', applied: '' },
+        { slot: '0', id: 'AAAA', addr: '10.0.0.1:8046', applied: '99', stale: false },
+        { slot: '1', id: 'BBBB', addr: '10.0.0.2:8046', applied: '', stale: false },
+        { slot: '10', id: '', addr: '', applied: '', stale: false },
       ],
     });
     expect(statusView(files, 'CCCC').role).toBe('slave');
+  });
+
+  it('marks a CAL stale when its applied rev has not moved for 3 pulses', () => {
+    const f = (s: string): { body: Uint8Array; rev: number } => ({ body: b(s), rev: 1 });
+    let now = 0;
+    const fresh = new AppliedFreshness(STALE_PULSES * 1000, () => now);
+    const files = new Map([
+      ['/ctl/cal/0', f('AAAA')],
+      ['/ctl/cal/1', f('BBBB')],
+      ['/ctl/node/AAAA/applied', f('10')],
+      ['/ctl/node/BBBB/applied', f('10')],
+    ]);
+    const stale = (): boolean[] => statusView(files, 'AAAA', fresh).cals.map((c) => c.stale);
+    expect(stale()).toEqual([false, false]);
+    now = 2999;
+    files.set('/ctl/node/AAAA/applied', f('13'));
+    expect(stale()).toEqual([false, false]);
+    now = 3000;
+    expect(stale()).toEqual([false, true]); // BBBB: still 10 after 3 pulses
+    files.set('/ctl/node/BBBB/applied', f('14'));
+    expect(stale()).toEqual([false, false]); // moving again
+    now = 5999;
+    expect(stale()).toEqual([true, false]); // AAAA: 13 since t=2999; BBBB: 14 since t=3000
   });
 });

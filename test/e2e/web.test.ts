@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startDoozerd, stopAll } from '../helpers/doozerd-process.js';
-import { canConnect, freePort } from '../helpers/ports.js';
+import { canConnect, freePort, waitForPort } from '../helpers/ports.js';
+import { Client } from '../../src/client/client.js';
 import { ErrCode, Verb } from '../../src/net/client-codec.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { nodeId, setFile, startWebNode, type WebNode } from '../browser/web-helpers.js';
@@ -199,9 +200,35 @@ describe('web view off', () => {
     expect(p.exitStatus()).toBeUndefined();
   });
 
+  it('with a secret, /metrics is still served on -debug ADDR (for scrapers), with live numbers', async () => {
+    const webPort = await freePort('127.0.0.1', { udp: false });
+    const debugPort = await freePort('127.0.0.1', { udp: false });
+    const p = await startDoozerd({ web: `127.0.0.1:${webPort}`, args: ['-debug', `127.0.0.1:${debugPort}`], env: { DOOZER_RWSECRET: 'sekrit' } });
+    await waitForPort(debugPort);
+    const c = await Client.dial(p.addr, { secret: 'sekrit' });
+    const rev = await c.set('/scraped', -1, 'x');
+    await c.close();
+    const gauge = (text: string, name: string): number => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    const text = await until('/metrics on -debug with the store rev', async () => {
+      const res = await fetch(`http://127.0.0.1:${debugPort}/metrics`);
+      if (res.status !== 200) throw new Error(`HTTP ${res.status}`);
+      const t = await res.text();
+      return gauge(t, 'doozerd_store_rev') >= rev ? t : undefined;
+    });
+    expect(text).toMatch(/^doozerd_client_requests_total\{verb="SET",code="OK"\} 1$/m);
+    expect(gauge(text, 'doozerd_revs_applied_total')).toBeGreaterThan(0);
+    expect(text).toMatch(/^doozerd_mailbox_depth\{actor="store",kind="store",thread="main"\} \d+$/m);
+    expect(text).toMatch(/^nodejs_eventloop_lag_seconds /m);
+    // The web view itself stays off.
+    expect(await canConnect(webPort)).toBe(false);
+  });
+
   it('-w false: no web server', async () => {
     const p = await startDoozerd({ web: false });
     expect(p.exitStatus()).toBeUndefined();
-    expect(p.stderr()).not.toContain('web view');
+    // Only the start-up line, which says so.
+    const line = await until('start-up line', () => p.stderr().split('\n').find((l) => l.startsWith('doozerd: node ')));
+    expect(line).toContain('no web view (-w false)');
+    expect(p.stderr()).toBe(`${line}\n`);
   });
 });

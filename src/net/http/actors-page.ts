@@ -14,11 +14,13 @@ import type { AddressInfo } from 'node:net';
 import { logger } from '../../log.js';
 import type { ActorStats } from '../../runtime/stats.js';
 import type { ActorSystem } from '../../runtime/system.js';
+import { renderMetrics } from './metrics.js';
 
 const log = logger('debug');
 
 export const ACTORS_JSON_PATH = '/$actors';
 export const ACTORS_HTML_PATH = '/$actors.html';
+export const METRICS_PATH = '/metrics';
 const DEFAULT_PEEK = 5;
 const MAX_PEEK = 50;
 const REFRESH_MS = 1000;
@@ -60,6 +62,9 @@ function peekParam(url: URL): number {
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 const COLUMNS = ['name', 'kind', 'thread', 'depth', 'high-water', 'processed', 'per s', 'restarts', 'last error', 'queued (first few)'];
+const WORKER_COLUMNS = ['thread', 'state', 'actors', 'deaths', 'batches out', 'entries out', 'batches in', 'entries in'];
+/** The worker table's only row when every actor runs on the main thread. */
+const NO_WORKERS = 'none: every actor runs on the main thread (see -placement)';
 
 function row(a: ActorStats): string[] {
   return [
@@ -105,6 +110,15 @@ const SCRIPT = `
     document.getElementById('threads').textContent = r.threads.join(', ');
     var wb = document.getElementById('workers');
     var wout = document.createDocumentFragment();
+    if (!(r.workers || []).length) {
+      var none = document.createElement('tr');
+      var ntd = document.createElement('td');
+      ntd.colSpan = ${WORKER_COLUMNS.length};
+      ntd.className = 'none';
+      ntd.textContent = ${JSON.stringify(NO_WORKERS)};
+      none.appendChild(ntd);
+      wout.appendChild(none);
+    }
     (r.workers || []).forEach(function (w) {
       var tr = document.createElement('tr');
       tr.setAttribute('data-thread', w.name);
@@ -145,17 +159,25 @@ td.c3, td.c4, td.c5, td.c6, td.c7 { text-align: right; font-variant-numeric: tab
 td.c9 { font-family: ui-monospace, monospace; font-size: 12px; color: #555; }
 tr.err td.c8 { color: #b00; }
 #status { color: #b00; }
+td.none { color: #777; font-style: italic; }
+nav { float: right; }
+nav a { margin-left: 1em; }
 `;
 
-const WORKER_COLUMNS = ['thread', 'state', 'actors', 'deaths', 'batches out', 'entries out', 'batches in', 'entries in'];
+/** Where the page is served: the web port (links back to the tree) or -debug ADDR (only this page and /metrics). */
+export type ActorsPageHost = 'web' | 'debug';
 
-export function renderActorsPage(r: ActorsReport): string {
-  const workerRows = ((r.workers ?? []) as Record<string, unknown>[])
-    .map((w) => {
-      const cells = [w.name, w.state, w.actors, w.deaths, w.batchesOut, w.entriesOut, w.batchesIn, w.entriesIn].map((c) => `<td>${esc(String(c))}</td>`).join('');
-      return `<tr data-thread="${esc(String(w.name))}">${cells}</tr>`;
-    })
-    .join('\n');
+export function renderActorsPage(r: ActorsReport, host: ActorsPageHost = 'web'): string {
+  const workers = (r.workers ?? []) as Record<string, unknown>[];
+  const workerRows = workers.length
+    ? workers
+        .map((w) => {
+          const cells = [w.name, w.state, w.actors, w.deaths, w.batchesOut, w.entriesOut, w.batchesIn, w.entriesIn].map((c) => `<td>${esc(String(c))}</td>`).join('');
+          return `<tr data-thread="${esc(String(w.name))}">${cells}</tr>`;
+        })
+        .join('\n')
+    : `<tr><td colspan="${WORKER_COLUMNS.length}" class="none">${esc(NO_WORKERS)}</td></tr>`;
+  const nav = host === 'web' ? '<a href="/" id="tree-link">tree</a><a href="/metrics">metrics</a>' : '<a href="/metrics">metrics</a>';
   const rows = r.actors
     .map((a) => {
       const tds = row(a)
@@ -172,6 +194,7 @@ export function renderActorsPage(r: ActorsReport): string {
 <style>${STYLE}</style>
 </head>
 <body data-updates="0">
+<nav>${nav}</nav>
 <h1>Actors</h1>
 <p>Threads: <span id="threads">${esc(r.threads.join(', '))}</span> · <span id="count">${r.actors.length}</span> actors · updated <span id="updated">${esc(r.time)}</span> (every ${REFRESH_MS / 1000} s) <span id="status"></span></p>
 <p>Depth: messages queued now; high-water: the most ever queued; per s: messages handled in the last second. JSON: <a href="${ACTORS_JSON_PATH}">${ACTORS_JSON_PATH}</a></p>
@@ -215,10 +238,10 @@ export function actorsJsonHandler(src: ActorsSource) {
 }
 
 /** Handler for GET /$actors.html. */
-export function actorsHtmlHandler(src: ActorsSource) {
+export function actorsHtmlHandler(src: ActorsSource, host: ActorsPageHost = 'web') {
   return async (_req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const report = await actorsReport(src, 3);
-    send(res, 200, 'text/html; charset=utf-8', renderActorsPage(report), { 'Content-Security-Policy': PAGE_CSP, 'Referrer-Policy': 'no-referrer' });
+    send(res, 200, 'text/html; charset=utf-8', renderActorsPage(report, host), { 'Content-Security-Policy': PAGE_CSP, 'Referrer-Policy': 'no-referrer' });
   };
 }
 
@@ -244,13 +267,16 @@ export interface DebugServer {
 }
 
 /**
- * The -debug ADDR server: only /$actors and /$actors.html. With `hooks`
+ * The -debug ADDR server: only /$actors, /$actors.html and /metrics (the
+ * same Prometheus text as the web view's; still served when a client secret
+ * turns the web view off, for scrapers of secured clusters). With `hooks`
  * (DOOZERD_DEBUG_HOOKS=1, for tests) also POST /$actors/crash?thread=NAME or
  * ?actor=NAME, which makes a worker thread die or an actor throw.
  */
 export async function startDebugServer(opts: { host: string; port: number; source: ActorsSource; hooks?: DebugHooks }): Promise<DebugServer> {
   const json = actorsJsonHandler(opts.source);
-  const html = actorsHtmlHandler(opts.source);
+  const html = actorsHtmlHandler(opts.source, 'debug');
+  const served = [ACTORS_JSON_PATH, ACTORS_HTML_PATH, METRICS_PATH];
   const server = http.createServer((req, res) => {
     const handle = async (): Promise<void> => {
       const url = new URL(req.url ?? '/', 'http://doozerd.invalid');
@@ -267,11 +293,15 @@ export async function startDebugServer(opts: { host: string; port: number; sourc
           return send(res, 400, 'text/plain; charset=utf-8', `${(e as Error).message}\n`);
         }
       }
-      if (url.pathname !== ACTORS_JSON_PATH && url.pathname !== ACTORS_HTML_PATH) {
-        return send(res, 404, 'text/plain; charset=utf-8', `not here: this server serves only ${ACTORS_JSON_PATH} and ${ACTORS_HTML_PATH}\n`);
+      if (!served.includes(url.pathname)) {
+        return send(res, 404, 'text/plain; charset=utf-8', `not here: this server serves only ${served.join(', ')}\n`);
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         return send(res, 405, 'text/plain; charset=utf-8', 'only GET and HEAD here\n', { Allow: 'GET, HEAD' });
+      }
+      if (url.pathname === METRICS_PATH) {
+        const m = await renderMetrics();
+        return send(res, 200, m.contentType, m.body);
       }
       return url.pathname === ACTORS_JSON_PATH ? json(req, res, url) : html(req, res);
     };

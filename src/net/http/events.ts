@@ -10,6 +10,7 @@ import { logger } from '../../log.js';
 import type { StoreEvent } from '../../actors/store/store.js';
 import type { StoreMirror } from './mirror.js';
 import { affectsStatus, filesUnder, statusView, under, viewBody, type StatusView } from './view-model.js';
+import { AppliedFreshness, STALE_PULSES } from './cal-freshness.js';
 
 const log = logger('web');
 
@@ -41,12 +42,17 @@ export class LiveEvents {
   private flushScheduled = false;
   private readonly stopListening: () => void;
   private readonly pinger: NodeJS.Timeout;
+  private readonly freshness: AppliedFreshness;
+  private readonly staleCheck: NodeJS.Timeout;
 
+  /** `pulseMs`: the node's -pulse; a CAL whose applied rev has not moved for STALE_PULSES of them is shown stale. */
   constructor(
     private readonly mirror: StoreMirror,
     private readonly nodeId: string,
+    pulseMs = 1000,
   ) {
-    this.status = statusView(mirror.files, nodeId);
+    this.freshness = new AppliedFreshness(STALE_PULSES * pulseMs);
+    this.status = statusView(mirror.files, nodeId, this.freshness);
     this.statusJson = JSON.stringify(this.status);
     this.stopListening = mirror.listen({
       reset: () => {
@@ -66,6 +72,13 @@ export class LiveEvents {
       }
     }, PING_MS);
     this.pinger.unref();
+    // Staleness comes from no events at all, so look again every pulse.
+    this.staleCheck = setInterval(() => {
+      if (!this.refreshStatus()) return;
+      for (const p of this.pages) if (!p.waiting) p.queue.push({ t: 'status', status: this.status });
+      this.scheduleFlush();
+    }, Math.max(100, pulseMs));
+    this.staleCheck.unref();
   }
 
   get count(): number {
@@ -96,6 +109,7 @@ export class LiveEvents {
   close(): void {
     this.stopListening();
     clearInterval(this.pinger);
+    clearInterval(this.staleCheck);
     for (const p of this.pages) p.ws.terminate();
     this.pages.clear();
     this.wss.close();
@@ -131,7 +145,7 @@ export class LiveEvents {
 
   /** Recompute the status strip; true if it changed. */
   private refreshStatus(): boolean {
-    const s = statusView(this.mirror.files, this.nodeId);
+    const s = statusView(this.mirror.files, this.nodeId, this.freshness);
     const json = JSON.stringify(s);
     if (json === this.statusJson) return false;
     this.status = s;

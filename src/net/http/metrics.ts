@@ -14,7 +14,7 @@
 //
 // Gauges that read the live node (mailbox depths, store rev, history, WAITs,
 // connections) are filled at scrape time from the sources the web server
-// registers with `setMetricsSources`.
+// registers with `setMetricsSources` (src/net/http/metrics-sources.ts).
 import type { ConsensusCountsMessage } from '../../actors/consensus.js';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ActorStats } from '../../runtime/stats.js';
@@ -36,31 +36,31 @@ export const metrics = {
     help: 'Client connections accepted since start',
     registers: [registry],
   }),
-  /** Store revisions applied on this node (counted by the web view as events arrive). */
+  /** Store revisions applied on this node (counted by the store mirror of /metrics as events arrive). */
   revsApplied: new Counter({
     name: 'doozerd_revs_applied_total',
-    help: 'Store revisions (seqns) applied on this node since the web view started',
+    help: 'Store revisions (seqns) applied on this node since /metrics started watching the store',
     registers: [registry],
   }),
-  /** Mutations proposed by this node. For the consensus code to increment. */
+  /** Mutations proposed by this node. Counted by the consensus actor (countConsensus). */
   proposals: new Counter({
     name: 'doozerd_proposals_total',
     help: 'Mutations this node proposed',
     registers: [registry],
   }),
-  /** Paxos rounds this node started as coordinator. For the consensus code to increment. */
+  /** Paxos rounds this node started as coordinator. Counted by the consensus actor (countConsensus). */
   consensusRounds: new Counter({
     name: 'doozerd_consensus_rounds_total',
     help: 'Consensus rounds started by this node',
     registers: [registry],
   }),
-  /** Rounds restarted with a higher ballot (conflict or timeout). For the consensus code to increment. */
+  /** Rounds restarted with a higher ballot (conflict or timeout). Counted by the consensus actor (countConsensus). */
   consensusRetries: new Counter({
     name: 'doozerd_consensus_retries_total',
     help: 'Consensus rounds retried (conflict or timeout)',
     registers: [registry],
   }),
-  /** Idle instances filled with a no-op. For the consensus code to increment. */
+  /** Idle instances filled with a no-op. Counted by the consensus actor (countConsensus). */
   fills: new Counter({
     name: 'doozerd_fills_total',
     help: 'Idle consensus instances filled with a no-op',
@@ -82,7 +82,7 @@ export interface StoreStats {
   subscribers: number;
 }
 
-/** Where the scrape-time gauges read from; set by the web server. */
+/** Where the scrape-time gauges read from; set by startMetricsSources (metrics-sources.ts). */
 export interface MetricsSources {
   /** Actor stats of the node (mailboxes). */
   actorStats(): ActorStats[] | Promise<ActorStats[]>;
@@ -178,7 +178,7 @@ actorGauge('doozerd_actor_restarts', 'Times an actor was restarted after a crash
 
 let processMetrics = false;
 
-/** Node.js process metrics (nodejs_eventloop_lag_seconds, heap, GC, ...); started by the web server. */
+/** Node.js process metrics (nodejs_eventloop_lag_seconds, heap, GC, ...); started with the metric sources. */
 export function enableProcessMetrics(): void {
   if (processMetrics) return;
   processMetrics = true;

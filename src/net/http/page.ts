@@ -3,6 +3,7 @@
 // /$web/app.js. Every store byte goes through escapeHtml; the page's CSP
 // forbids inline script anyway.
 import type { RowView, StatusView, ViewBody } from './view-model.js';
+import { STALE_PULSES } from './cal-freshness.js';
 
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -33,14 +34,18 @@ function rowHtml(r: RowView): string {
   );
 }
 
+/** The tooltip of a stale CAL's mark (the same text in src/web/assets.ts). */
+export const STALE_TITLE = `its applied rev has not moved for ${STALE_PULSES} pulses: paused, cut off, or dead?`;
+
 function calsHtml(s: StatusView): string {
   if (!s.cals.length) return '<li class="muted">none</li>';
   return s.cals
     .map((c) => {
       if (!c.id) return `<li>${escapeHtml(c.slot)}: <span class="muted">free</span></li>`;
-      const self = c.id === s.nodeId ? ' class="self"' : '';
+      const cls = [c.id === s.nodeId ? 'self' : '', c.stale ? 'stale' : ''].filter(Boolean).join(' ');
       const applied = c.applied ? ` · applied ${escapeHtml(c.applied)}` : '';
-      return `<li${self}>${escapeHtml(c.slot)}: <code>${escapeHtml(c.id)}</code> ${escapeHtml(c.addr)}${applied}</li>`;
+      const stale = c.stale ? ` <span class="stale-mark" title="${STALE_TITLE}">stale</span>` : '';
+      return `<li${cls ? ` class="${cls}"` : ''} data-cal="${escapeHtml(c.id)}">${escapeHtml(c.slot)}: <code>${escapeHtml(c.id)}</code> ${escapeHtml(c.addr)}${applied}${stale}</li>`;
     })
     .join('');
 }

@@ -26,8 +26,8 @@ import type { ActorSystem } from '../../runtime/system.js';
 import { isValidPath } from '../../actors/store/path.js';
 import { APP_JS, STYLE_CSS } from '../../web/assets.js';
 import { LiveEvents } from './events.js';
-import { countConsensus, enableProcessMetrics, metrics, renderMetrics, setMetricsSources } from './metrics.js';
-import { METRICS_ENDPOINT, type ConsensusCountsMessage } from '../../actors/consensus.js';
+import { metrics, renderMetrics } from './metrics.js';
+import { startMetricsSources } from './metrics-sources.js';
 import { StoreMirror } from './mirror.js';
 import { renderTreePage } from './page.js';
 import { filesUnder, treeRows, under } from './view-model.js';
@@ -44,6 +44,8 @@ export interface WebServerOptions {
   nodeId: string;
   /** Open client connections, for /metrics. */
   clientConnections?: () => number;
+  /** The node's -pulse in ms (default 1000): a CAL whose applied rev is still after 3 of them is shown stale. */
+  pulseMs?: number;
 }
 
 export interface WebServer {
@@ -75,6 +77,7 @@ export async function startWebView(opts: {
   system: ActorSystem;
   nodeId: string;
   clientConnections?: () => number;
+  pulseMs?: number;
 }): Promise<WebServer | undefined> {
   if (!opts.web) return undefined;
   if (opts.secretSet) {
@@ -89,15 +92,13 @@ export async function startWebView(opts: {
 export async function startWebServer(opts: WebServerOptions): Promise<WebServer> {
   const routes = new Map<string, RouteHandler>();
   const mirror = new StoreMirror(opts.system);
-  const events = new LiveEvents(mirror, opts.nodeId);
-  enableProcessMetrics();
-  const unsetSources = setMetricsSources({
-    actorStats: () => opts.system.stats(0),
-    clientConnections: () => opts.clientConnections?.() ?? 0,
+  const events = new LiveEvents(mirror, opts.nodeId, opts.pulseMs);
+  const stopMetrics = startMetricsSources({
+    system: opts.system,
+    mirror,
     webClients: () => events.count,
-    storeStats: () => mirror.storeStats(),
+    ...(opts.clientConnections ? { clientConnections: opts.clientConnections } : {}),
   });
-  const unregisterCounts = opts.system.registerEndpoint(METRICS_ENDPOINT, (m) => countConsensus(m as ConsensusCountsMessage));
 
   const count = (res: ServerResponse, route: string): void => {
     res.once('finish', () => metrics.httpRequests.inc({ route, status: String(res.statusCode) }));
@@ -234,8 +235,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     });
   } catch (e) {
     events.close();
-    unsetSources();
-    unregisterCounts();
+    stopMetrics();
     const err = e as NodeJS.ErrnoException;
     const where = `${opts.host || '*'}:${opts.port}`;
     if (err.code === 'EADDRINUSE') {
@@ -259,9 +259,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       new Promise<void>((resolve) => {
         events.close();
         mirror.stop();
-        unsetSources();
-        unregisterCounts();
-    unregisterCounts();
+        stopMetrics();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

@@ -2,6 +2,7 @@
 // strip, the rows of the tree under a path. Used by the HTML page (first
 // render) and the live stream (JSON to the page's script).
 import type { MirrorFile } from './mirror.js';
+import type { AppliedFreshness } from './cal-freshness.js';
 
 /** A body as the page shows it: UTF-8 text, or hex with its length. */
 export type ViewBody = { s: string } | { x: string; n: number };
@@ -26,6 +27,8 @@ export interface CalView {
   id: string;
   addr: string;
   applied: string;
+  /** Its `applied` has not moved for STALE_PULSES pulses (src/net/http/cal-freshness.ts). */
+  stale: boolean;
 }
 
 export interface StatusView {
@@ -46,19 +49,23 @@ function slotOrder(a: string, b: string): number {
   return na !== nb ? na - nb : a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function statusView(files: ReadonlyMap<string, MirrorFile>, nodeId: string): StatusView {
+/** The status strip. With `freshness`, CALs whose `applied` stopped moving are marked stale. */
+export function statusView(files: ReadonlyMap<string, MirrorFile>, nodeId: string, freshness?: AppliedFreshness): StatusView {
   const cals: CalView[] = [];
   for (const [path, f] of files) {
     const m = CAL_RE.exec(path);
     if (!m) continue;
     const id = text(f).trim();
+    const applied = id ? text(files.get(`/ctl/node/${id}/applied`)) : '';
     cals.push({
       slot: m[1]!,
       id,
       addr: id ? text(files.get(`/ctl/node/${id}/addr`)) : '',
-      applied: id ? text(files.get(`/ctl/node/${id}/applied`)) : '',
+      applied,
+      stale: id !== '' && freshness !== undefined && freshness.isStale(id, applied),
     });
   }
+  freshness?.keepOnly(new Set(cals.map((c) => c.id).filter(Boolean)));
   cals.sort((a, b) => slotOrder(a.slot, b.slot));
   return {
     cluster: text(files.get('/ctl/name')),

@@ -84,10 +84,27 @@ describe('Connection', () => {
     }
     const other = (await c.get('/127').catch((x: unknown) => x)) as DoozerError;
     expect(other.detail).toBe('permission denied');
-    expect(other.message).toBe('OTHER: permission denied');
+    expect(other.message).toMatch(/^OTHER: GET \/127: permission denied by 127\.0\.0\.1:\d+: it needs a secret .*Client\.dial\(uri, \{ secret \}\)/);
     const unknown = (await c.get('/55').catch((x: unknown) => x)) as DoozerError;
     expect(unknown.code).toBe('OTHER');
     expect(unknown.detail).toMatch(/unknown error code 55/);
+  });
+
+  it('says in the message the code, the path and what to do; keeps code, detail and path', async () => {
+    const s = await serve((req, conn) => {
+      const code = req.verb === Verb.SET ? ErrCode.REV_MISMATCH : req.path === '/a b' ? ErrCode.BAD_PATH : ErrCode.READONLY;
+      conn.reply({ tag: req.tag, errCode: code });
+    });
+    const c = await dial(s);
+    const bad = (await c.get('/a b').catch((x: unknown) => x)) as DoozerError;
+    expect(bad.code).toBe('BAD_PATH');
+    expect(bad.path).toBe('/a b');
+    expect(bad.message).toBe(`BAD_PATH: "/a b" is not a valid path: a path is / or /name/name..., names made of letters, digits, '.' and '-'`);
+    const mismatch = (await c.set('/cfg', 3, 'x').catch((x: unknown) => x)) as DoozerError;
+    expect(mismatch.code).toBe('REV_MISMATCH');
+    expect(mismatch.message).toMatch(/^REV_MISMATCH: SET \/cfg with rev 3: the file has changed since that rev; .*rev -1/);
+    const ro = (await c.del('/x', -1).catch((x: unknown) => x)) as DoozerError;
+    expect(ro.message).toMatch(/^READONLY: DEL \/x: 127\.0\.0\.1:\d+ is read-only .*send writes to a CAL/);
   });
 
   it('rejects every pending request with a clear ConnectionError when the connection is lost', async () => {
@@ -217,6 +234,6 @@ describe('Client.dial', () => {
   it('gives clear errors for bad targets', async () => {
     await expect(Client.dial('http://x')).rejects.toThrow(/not a doozer URI/);
     await expect(Client.dial('doozer:?sk=x')).rejects.toThrow(/no address.*add ca=/);
-    await expect(Client.dial('doozer:?cn=ls')).rejects.toThrow(/cannot resolve cn=ls.*-b or DOOZER_BOOT_URI/);
+    await expect(Client.dial('doozer:?cn=ls')).rejects.toThrow(/cannot resolve cn=ls: .*as the boot option, e\.g\. Client\.dial\("doozer:\?cn=ls", \{ boot: /);
   });
 });
