@@ -52,7 +52,7 @@ export async function readBody(io: CliIO, example: string): Promise<Buffer> {
     }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    throw new CliError(`cannot read the body from stdin: ${err.code ? `${err.code}: ` : ''}${err.message}; ${hint}`);
+    throw new CliError(`cannot read the body from stdin: ${err.code && !err.message.startsWith(err.code) ? `${err.code}: ` : ''}${err.message}; ${hint}`);
   }
   return Buffer.concat(chunks);
 }
