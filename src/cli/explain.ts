@@ -106,6 +106,10 @@ function explainConnection(e: ConnectionError, info: ExplainInfo): string {
     if (info.rev !== undefined && info.currentRev !== undefined && info.currentRev < info.rev) {
       return `rev ${info.rev} is ahead of this node's store (at rev ${info.currentRev}); waited ${t} for it to get there. Use a rev <= ${info.currentRev} (doozer rev prints it), or a longer -t`;
     }
+    if (info.writes) {
+      const check = info.args[0] ? ` (check: doozer stat ${info.args[0]})` : '';
+      return `${e.message} (-t): the node may be stopped, overloaded, or waiting for a quorum of CALs; the write may still happen later${check}; try again, another node with -a, or a longer -t (-t 0: wait forever)`;
+    }
     return `${e.message} (-t): the node may be stopped, overloaded or cut off from the cluster; try again, another node with -a, or a longer -t (-t 0: wait forever)`;
   }
   if (/^cannot connect/.test(e.message)) {

@@ -164,6 +164,7 @@ export class Client {
       `cannot connect to any of ${errors.length} addresses: ${list}`,
       addrs.map(formatAddress).join(','),
       errors[errors.length - 1]?.errno,
+      errors[errors.length - 1]?.info,
     );
   }
 

@@ -21,8 +21,9 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 export interface ConnectionErrorInfo {
   /** The connection was (or was being) made over TLS. */
   tls?: boolean;
-  /** The server closed the connection without ever sending a byte, after we
-   * sent a request: typical of a TLS server reached without TLS. */
+  /** The server closed the connection without ever sending a byte, soon
+   * (within 2 s) after our first request: typical of a TLS server reached
+   * without TLS. */
   neverAnswered?: boolean;
 }
 
@@ -131,7 +132,7 @@ export class Connection {
   private readonly requestTimeoutMs: number;
   private readonly tls: boolean;
   private received = 0;
-  private sent = 0;
+  private firstSentAt: number | undefined;
 
   /** Wraps an already-connected socket. Prefer Connection.connect. */
   constructor(
@@ -196,7 +197,8 @@ export class Connection {
   }
 
   private info(): ConnectionErrorInfo {
-    return { tls: this.tls, neverAnswered: this.sent > 0 && this.received === 0 };
+    const soon = this.firstSentAt !== undefined && Date.now() - this.firstSentAt < 2000;
+    return { tls: this.tls, neverAnswered: soon && this.received === 0 };
   }
 
   /** Bytes received from the server so far. */
@@ -249,7 +251,7 @@ export class Connection {
       }
       if (cleanups.length) p.cleanup = () => cleanups.forEach((f) => f());
       this.pending.set(tag, p);
-      this.sent++;
+      this.firstSentAt ??= Date.now();
       this.socket.write(frame(encodeRequest({ ...req, tag })));
     });
   }

@@ -149,6 +149,8 @@ describe('explain names the protocol code of every server error', () => {
   it('timeouts, TLS and closed connections say what is likely and what to do', () => {
     const t = explain(new RequestTimeoutError('h:1', 'GET /x', 1000), { command: 'get', args: ['/x'], rev: 500, currentRev: 20, timeoutText: '1s' });
     expect(t.message).toMatch(/rev 500 is ahead of this node's store \(at rev 20\); waited 1s \(-t\)/);
+    const w = explain(new RequestTimeoutError('h:1', 'SET /x', 1000), { command: 'set', args: ['/x', '0'], writes: true, timeoutText: '1s' });
+    expect(w.message).toMatch(/waiting for a quorum of CALs; the write may still happen later \(check: doozer stat \/x\)/);
     const closed = new ConnectionError('connection to h:1 closed by the server', 'h:1', undefined, { neverAnswered: true });
     expect(explain(closed, { command: 'rev', args: [] }).message).toMatch(/probably uses TLS .*-tls/);
     const cert = new ConnectionError('cannot connect to h:1: self-signed certificate', 'h:1', 'DEPTH_ZERO_SELF_SIGNED_CERT', { tls: true });
