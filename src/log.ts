@@ -3,7 +3,37 @@
 export type Level = 'error' | 'warn' | 'info' | 'debug';
 const order: Record<Level, number> = { error: 0, warn: 1, info: 2, debug: 3 };
 
-let threshold: number = order[(process.env.DOOZERD_LOG as Level) ?? 'warn'] ?? order.warn;
+/** The values DOOZERD_LOG accepts, least to most verbose. */
+export const LOG_LEVELS: readonly Level[] = ['error', 'warn', 'info', 'debug'];
+
+/**
+ * Reads a DOOZERD_LOG value: unset or empty means the default (warn); case
+ * is ignored. Throws Error naming the allowed values for anything else.
+ */
+export function parseLogLevel(text: string | undefined): Level {
+  if (text === undefined || text.trim() === '') return 'warn';
+  const v = text.trim().toLowerCase();
+  if ((LOG_LEVELS as readonly string[]).includes(v)) return v as Level;
+  throw new Error(`DOOZERD_LOG=${text} is not a log level: use one of ${LOG_LEVELS.join(', ')} (default warn)`);
+}
+
+/** The problem with $DOOZERD_LOG, or undefined when it is fine (for startup checks). */
+export function logLevelProblem(env: Record<string, string | undefined> = process.env): string | undefined {
+  try {
+    parseLogLevel(env.DOOZERD_LOG);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
+}
+
+let threshold: number = order[(() => {
+  try {
+    return parseLogLevel(process.env.DOOZERD_LOG);
+  } catch {
+    return 'warn'; // The entry points refuse to start with a bad value (logLevelProblem).
+  }
+})()];
 
 export function setLogLevel(level: Level): void {
   threshold = order[level];

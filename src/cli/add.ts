@@ -9,6 +9,7 @@ export const add: Command = {
   summary: 'create the file (set <path> 0); print its rev',
   minArgs: 1,
   maxArgs: 1,
+  writes: true,
   async run(ctx) {
     const path = ctx.args[0]!;
     const body = await ctx.readStdin();
@@ -18,7 +19,7 @@ export const add: Command = {
       rev = await c.set(path, 0, body);
     } catch (e) {
       if (e instanceof DoozerError && e.code === 'REV_MISMATCH') {
-        throw new CliError(`add ${path}: ${path} already exists; use "doozer set ${path} <rev>" to overwrite it`, 1);
+        throw new CliError(`add ${path}: REV_MISMATCH: ${path} already exists; use "doozer set ${path} <rev>" to overwrite it`, 1);
       }
       throw e;
     }

@@ -8,14 +8,17 @@ export interface CliIO {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream;
   env: Record<string, string | undefined>;
+  /** The file descriptor behind `stdin`, when it is a real one (0 for the
+   * process): lets the body reader refuse a closed stdin or a directory. */
+  stdinFd?: number;
 }
 
 export interface Context {
   /** Positional arguments after the command name (count already checked). */
   args: string[];
-  /** -r: rev for reads, or the first rev for wait/watch. */
+  /** -r: rev for reads, or the first rev for wait/watch (undefined: now / the next change). */
   rev?: number;
-  /** -t: wait timeout in ms (undefined: no timeout). */
+  /** wait's -t in ms (undefined: wait forever). */
   timeoutMs?: number;
   /** The -t text as given, for messages. */
   timeoutText?: string;
@@ -25,7 +28,8 @@ export interface Context {
   out(data: string | Uint8Array): Promise<void>;
   /** Writes one line to stderr. */
   warn(line: string): void;
-  /** Reads stdin to its end. */
+  /** Reads the body from stdin to its end; throws CliError (exit 2) when
+   * stdin cannot be read (closed, a directory, a read error). */
   readStdin(): Promise<Buffer>;
   /** Aborted when the command should stop (stdout closed, signal). */
   signal: AbortSignal;
@@ -40,16 +44,24 @@ export interface Command {
   /** Positional argument count. */
   minArgs: number;
   maxArgs: number;
-  /** Command-only flags it accepts after its name (global flags are always accepted). */
-  flags?: string[];
+  /** Writes (needs a writable node and, with secrets, the read-write one). */
+  writes?: boolean;
   run(ctx: Context): Promise<void>;
 }
 
-/** A command-line mistake: exit 127 with the usage text. */
+/** A wrong number of arguments, an unknown or missing command: exit 127. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
+  }
+}
+
+/** A flag or argument that does not parse (bad -r, unknown flag, rev "abc"): exit 2, like the original. */
+export class ArgError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ArgError';
   }
 }
 
@@ -64,10 +76,15 @@ export class CliError extends Error {
   }
 }
 
-/** Parses a decimal int64-ish rev (may be negative). */
+/**
+ * Parses a rev the way the original does (Go's ParseInt): decimal, optional
+ * sign (`+5`, `-1`, `007`). Throws ArgError (exit 2) otherwise.
+ */
 export function parseRev(text: string, what = 'rev'): number {
-  if (!/^-?\d+$/.test(text)) throw new UsageError(`${what} must be an integer, got ${JSON.stringify(text)}`);
+  if (!/^[+-]?\d+$/.test(text)) {
+    throw new ArgError(`${what} ${JSON.stringify(text)} is not a number (a rev is an integer such as 42, 0 or -1)`);
+  }
   const n = Number(text);
-  if (!Number.isSafeInteger(n)) throw new UsageError(`${what} ${text} is out of range`);
+  if (!Number.isSafeInteger(n)) throw new ArgError(`${what} ${text} is out of range`);
   return n;
 }

@@ -8,6 +8,7 @@ export const del: Command = {
   summary: 'delete a file if its rev is <= <rev>',
   minArgs: 2,
   maxArgs: 2,
+  writes: true,
   async run(ctx) {
     const [path, revText] = ctx.args as [string, string];
     const rev = parseRev(revText);

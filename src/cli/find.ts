@@ -1,5 +1,4 @@
 import { REV_DIR, REV_MISSING } from '../client/client.js';
-import { CliError } from './context.js';
 import type { Command } from './context.js';
 
 function parentDirs(file: string, root: string): string[] {
@@ -17,7 +16,8 @@ function parentDirs(file: string, root: string): string[] {
  * find <path>: every directory and file path under <path> (itself
  * included), one a line, depth-first with entries in byte order, all read at
  * one rev. Files come from one WALK of <path>/**; directories are implicit,
- * so each one is printed just before its first file.
+ * so each one is printed just before its first file. A missing <path>: NOENT
+ * on stderr and exit 0, as the original.
  */
 export const find: Command = {
   name: 'find',
@@ -31,7 +31,11 @@ export const find: Command = {
     const c = await ctx.client();
     const rev = ctx.rev ?? (await c.rev());
     const st = await c.stat(root, rev);
-    if (st.rev === REV_MISSING) throw new CliError(`find ${root}: no such file or directory`);
+    if (st.rev === REV_MISSING) {
+      // Like the original: a message on stderr, exit 0.
+      ctx.warn(`doozer: find ${root}: NOENT: no such file or directory`);
+      return;
+    }
     await ctx.out(`${root}\n`);
     if (st.rev !== REV_DIR) return;
     const files = await c.walkAll(root === '/' ? '/**' : `${root}/**`, rev);

@@ -7,6 +7,7 @@ export const nop: Command = {
   summary: 'run one consensus round that changes nothing',
   minArgs: 0,
   maxArgs: 0,
+  writes: true,
   async run(ctx) {
     const c = await ctx.client();
     await c.nop();

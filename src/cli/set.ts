@@ -8,6 +8,7 @@ export const set: Command = {
   summary: 'write stdin as the body; print the new rev',
   minArgs: 2,
   maxArgs: 2,
+  writes: true,
   async run(ctx) {
     const [path, revText] = ctx.args as [string, string];
     const rev = parseRev(revText);

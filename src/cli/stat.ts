@@ -15,7 +15,7 @@ export const stat: Command = {
     const st = await c.stat(path, ctx.rev);
     if (st.rev === REV_MISSING) {
       const at = ctx.rev === undefined ? '' : ` at rev ${ctx.rev}`;
-      throw new CliError(`stat ${path}: no such file or directory${at}`);
+      throw new CliError(`stat ${path}: NOENT: no such file or directory${at}`);
     }
     await ctx.out(st.rev === REV_DIR ? `d ${st.len}\n` : `${st.rev} ${st.len}\n`);
   },

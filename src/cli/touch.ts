@@ -11,6 +11,7 @@ export const touch: Command = {
   summary: 'rewrite a file with its own body',
   minArgs: 1,
   maxArgs: 1,
+  writes: true,
   async run(ctx) {
     const path = ctx.args[0]!;
     const c = await ctx.client();

@@ -13,7 +13,6 @@ export const wait: Command = {
   summary: 'print the next change to a matching file',
   minArgs: 1,
   maxArgs: 1,
-  flags: ['t'],
   async run(ctx) {
     const glob = ctx.args[0]!;
     const c = await ctx.client();

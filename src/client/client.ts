@@ -13,8 +13,9 @@ import type { Request, Response } from '../net/client-codec.js';
 import { DoozerError } from '../errors.js';
 import { AbortedError, Connection, ConnectionError } from './connection.js';
 import type { ConnectOptions, RequestOptions } from './connection.js';
+import { readFileSync } from 'node:fs';
 import { formatAddress, parseAddress, parseTarget, UriError } from './uri.js';
-import type { Address } from './uri.js';
+import type { Address, DoozerUri } from './uri.js';
 
 /** Special revisions (spec/protocol.md). */
 export const REV_MISSING = 0;
@@ -130,7 +131,7 @@ export class Client {
     if (addrs.length === 0) {
       throw new UriError(`no address in ${JSON.stringify(target)}: add ca=host[:port], e.g. doozer:?ca=127.0.0.1:8046`);
     }
-    const conn = await Client.connectAny(addrs, opts);
+    const conn = await Client.connectAny(addrs, { ...opts, tls: opts.tls ?? uriTls(uri) });
     const client = new Client(conn);
     const secret = opts.secret ?? uri.sk;
     if (secret !== undefined) {
@@ -167,6 +168,7 @@ export class Client {
       `cannot connect to any of ${errors.length} addresses: ${list}`,
       addrs.map(formatAddress).join(','),
       errors[errors.length - 1]?.errno,
+      errors[errors.length - 1]?.info,
     );
   }
 
@@ -363,7 +365,8 @@ export class Client {
    */
   async wait(glob: string, rev: number, opts: RequestOptions = {}): Promise<WaitEvent> {
     checkInt('rev', rev);
-    return toEvent(await this.request({ verb: Verb.WAIT, path: glob, rev }, opts));
+    // A WAIT may rightly take forever: no request timeout unless asked for.
+    return toEvent(await this.request({ verb: Verb.WAIT, path: glob, rev }, { ...opts, timeoutMs: opts.timeoutMs ?? 0 }));
   }
 
   /**
@@ -384,6 +387,21 @@ export class Client {
   /** Closes the connection; pending requests reject with ConnectionError. */
   close(): Promise<void> {
     return this.connection.close();
+  }
+}
+
+/**
+ * The TLS option a URI asks for: undefined (plain), true (TLS, system CAs),
+ * or { ca } with the PEM file of `tlsca=`. Throws UriError when that file
+ * cannot be read.
+ */
+export function uriTls(uri: DoozerUri): ConnectOptions['tls'] {
+  if (!uri.tls) return undefined;
+  if (uri.tlsca === undefined) return true;
+  try {
+    return { ca: readFileSync(uri.tlsca) };
+  } catch (e) {
+    throw new UriError(`cannot read the TLS CA file tlsca=${uri.tlsca}: ${(e as Error).message}`);
   }
 }
 

@@ -18,6 +18,16 @@ import type { Address } from './uri.js';
 export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5000;
 
+/** What else is known about a failed connection, for explaining it. */
+export interface ConnectionErrorInfo {
+  /** The connection was (or was being) made over TLS. */
+  tls?: boolean;
+  /** The server closed the connection without ever sending a byte, soon
+   * (within 2 s) after our first request: typical of a TLS server reached
+   * without TLS. */
+  neverAnswered?: boolean;
+}
+
 /** The connection could not be made, or was lost, or was closed by us. */
 export class ConnectionError extends Error {
   constructor(
@@ -26,10 +36,35 @@ export class ConnectionError extends Error {
     readonly address: string,
     /** Underlying errno code (ECONNREFUSED, ETIMEDOUT, ...), when there is one. */
     readonly errno?: string,
+    readonly info: ConnectionErrorInfo = {},
   ) {
     super(message);
     this.name = 'ConnectionError';
   }
+}
+
+/**
+ * A request got no answer within its timeout (ConnectOptions.requestTimeoutMs
+ * or RequestOptions.timeoutMs). The connection stays open; the request's tag
+ * stays reserved in case the answer comes later (it is then dropped).
+ */
+export class RequestTimeoutError extends ConnectionError {
+  constructor(
+    address: string,
+    /** The request, e.g. "GET /x". */
+    readonly what: string,
+    /** The timeout that expired, in ms. */
+    readonly timeoutMs: number,
+    info: ConnectionErrorInfo = {},
+  ) {
+    super(`no answer from ${address} to ${what} within ${formatMs(timeoutMs)}`, address, 'ETIMEDOUT', info);
+    this.name = 'RequestTimeoutError';
+  }
+}
+
+/** 1500 -> "1.5s", 250 -> "250ms". */
+export function formatMs(ms: number): string {
+  return ms >= 1000 ? `${+(ms / 1000).toFixed(3)}s` : `${+ms.toFixed(3)}ms`;
 }
 
 /** A pending request abandoned through its AbortSignal. */
@@ -43,8 +78,12 @@ export class AbortedError extends Error {
 export interface ConnectOptions {
   /** Use TLS; an object is passed to tls.connect (ca, servername, rejectUnauthorized...). */
   tls?: boolean | tls.ConnectionOptions;
-  /** Give up connecting after this many ms (default 5000). */
+  /** Give up connecting (TCP and TLS handshake) after this many ms (default 5000). */
   connectTimeoutMs?: number;
+  /** Reject a request with RequestTimeoutError when no answer comes within
+   * this many ms (default: none; a request may override it). Client.wait is
+   * exempt unless given its own timeout. */
+  requestTimeoutMs?: number;
   /** Close the connection if a response frame is larger (default 16 MiB). */
   maxResponseBytes?: number;
 }
@@ -54,6 +93,8 @@ export interface RequestOptions {
    * may still answer later; that answer is dropped and its tag is only
    * reused afterwards. */
   signal?: AbortSignal;
+  /** Timeout for this request in ms; 0 = none; default: the connection's requestTimeoutMs. */
+  timeoutMs?: number;
 }
 
 interface Pending {
@@ -102,24 +143,30 @@ export class Connection {
   private readonly reader: FrameReader;
   private nextTag = 0;
   private closedError: ConnectionError | undefined;
+  private readonly requestTimeoutMs: number;
+  private readonly tls: boolean;
+  private received = 0;
+  private firstSentAt: number | undefined;
 
   /** Wraps an already-connected socket. Prefer Connection.connect. */
   constructor(
     private readonly socket: net.Socket,
     address: string,
-    opts: { maxResponseBytes?: number } = {},
+    opts: { maxResponseBytes?: number; requestTimeoutMs?: number; tls?: unknown } = {},
   ) {
     this.address = address;
+    this.requestTimeoutMs = opts.requestTimeoutMs ?? 0;
+    this.tls = Boolean(opts.tls);
     this.reader = new FrameReader(opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES);
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (err: NodeJS.ErrnoException) => {
       this.fail(
-        new ConnectionError(`connection to ${this.address} failed: ${err.message}`, this.address, err.code),
+        new ConnectionError(`connection to ${this.address} failed: ${err.message}`, this.address, err.code, this.info()),
       );
     });
     socket.on('close', () => {
-      this.fail(new ConnectionError(`connection to ${this.address} closed by the server`, this.address));
+      this.fail(new ConnectionError(`connection to ${this.address} closed by the server`, this.address, undefined, this.info()));
     });
   }
 
@@ -141,15 +188,18 @@ export class Connection {
       }
       const timer = setTimeout(() => {
         socket.destroy();
+        const step = opts.tls ? ' (TCP connect and TLS handshake)' : '';
         reject(
-          new ConnectionError(`cannot connect to ${address}: timed out after ${timeoutMs} ms`, address, 'ETIMEDOUT'),
+          new ConnectionError(`cannot connect to ${address}: timed out after ${formatMs(timeoutMs)}${step}`, address, 'ETIMEDOUT', {
+            tls: Boolean(opts.tls),
+          }),
         );
       }, timeoutMs);
       const onError = (err: NodeJS.ErrnoException): void => {
         clearTimeout(timer);
         socket.destroy();
         const reason = err.code === 'ECONNREFUSED' ? 'connection refused' : err.message;
-        reject(new ConnectionError(`cannot connect to ${address}: ${reason}`, address, err.code));
+        reject(new ConnectionError(`cannot connect to ${address}: ${reason}`, address, err.code, { tls: Boolean(opts.tls) }));
       };
       socket.once('error', onError);
       socket.once(readyEvent, () => {
@@ -158,6 +208,16 @@ export class Connection {
         resolve(new Connection(socket, address, opts));
       });
     });
+  }
+
+  private info(): ConnectionErrorInfo {
+    const soon = this.firstSentAt !== undefined && Date.now() - this.firstSentAt < 2000;
+    return { tls: this.tls, neverAnswered: soon && this.received === 0 };
+  }
+
+  /** Bytes received from the server so far. */
+  get bytesReceived(): number {
+    return this.received;
   }
 
   /** Number of requests sent and not yet answered (abandoned ones included). */
@@ -180,18 +240,32 @@ export class Connection {
     if (signal?.aborted) return Promise.reject(new AbortedError(`${describe(req)} aborted`));
     const tag = this.allocTag();
     const what = describe(req);
+    const timeoutMs = opts.timeoutMs ?? this.requestTimeoutMs;
     return new Promise<Response>((resolve, reject) => {
       const p: Pending = { what, resolve, reject, abandoned: false };
+      const cleanups: Array<() => void> = [];
       if (signal) {
         const onAbort = (): void => {
           if (p.abandoned) return;
           p.abandoned = true;
+          p.cleanup?.();
           reject(new AbortedError(`${what} aborted`));
         };
         signal.addEventListener('abort', onAbort, { once: true });
-        p.cleanup = () => signal.removeEventListener('abort', onAbort);
+        cleanups.push(() => signal.removeEventListener('abort', onAbort));
       }
+      if (timeoutMs > 0) {
+        const timer = setTimeout(() => {
+          if (p.abandoned) return;
+          p.abandoned = true;
+          p.cleanup?.();
+          reject(new RequestTimeoutError(this.address, what, timeoutMs, this.info()));
+        }, timeoutMs);
+        cleanups.push(() => clearTimeout(timer));
+      }
+      if (cleanups.length) p.cleanup = () => cleanups.forEach((f) => f());
       this.pending.set(tag, p);
+      this.firstSentAt ??= Date.now();
       this.socket.write(frame(encodeRequest({ ...req, tag })));
     });
   }
@@ -223,12 +297,13 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
+    this.received += chunk.length;
     let frames: Buffer[];
     try {
       frames = this.reader.push(chunk);
     } catch (e) {
       const msg = e instanceof FrameError ? e.message : String(e);
-      this.fail(new ConnectionError(`protocol error from ${this.address}: ${msg}`, this.address, 'EPROTO'));
+      this.fail(new ConnectionError(`protocol error from ${this.address}: ${msg}`, this.address, 'EPROTO', this.info()));
       return;
     }
     for (const f of frames) {
@@ -260,7 +335,7 @@ export class Connection {
       p.cleanup?.();
       if (p.abandoned) continue;
       p.abandoned = true;
-      const e = new ConnectionError(`${err.message} (while waiting for ${p.what})`, err.address, err.errno);
+      const e = new ConnectionError(`${err.message} (while waiting for ${p.what})`, err.address, err.errno, err.info);
       p.reject(e);
     }
     this.socket.destroy();

@@ -1,16 +1,18 @@
 // Public entry point of the doozer client library.
-export { Client, REV_CLOBBER, REV_DIR, REV_MISSING } from './client.js';
+export { Client, REV_CLOBBER, REV_DIR, REV_MISSING, uriTls } from './client.js';
 export type { DialOptions, GetResult, StatResult, WaitEvent, WalkEntry, Watch, WatchOptions } from './client.js';
 export {
   AbortedError,
   Connection,
   ConnectionError,
+  RequestTimeoutError,
+  formatMs,
   DEFAULT_CONNECT_TIMEOUT_MS,
   DEFAULT_MAX_RESPONSE_BYTES,
   responseError,
 } from './connection.js';
-export type { ConnectOptions, RequestOptions } from './connection.js';
-export { DEFAULT_PORT, formatAddress, isDoozerUri, parseAddress, parseTarget, parseUri, UriError } from './uri.js';
+export type { ConnectOptions, ConnectionErrorInfo, RequestOptions } from './connection.js';
+export { DEFAULT_PORT, formatAddress, isDoozerUri, parseAddress, parseTarget, parseUri, URI_FORM, UriError } from './uri.js';
 export type { Address, DoozerUri } from './uri.js';
 export { DoozerError } from '../errors.js';
 export type { DoozerErrorContext } from '../errors.js';

@@ -2,6 +2,8 @@
 //   doozer:?ca=host[:port]&ca=...&cn=name&sk=secret&un=name
 // Parameters may come in any order; `ca` may repeat. A parameter without a
 // name (the seed's `...&127.0.0.1:8048`) is ignored, as are unknown names.
+// Our additions (ignored by other clients): `tls=1` connects over TLS,
+// `tlsca=FILE` trusts the CA certificate(s) in FILE (PEM) and implies tls.
 
 export const DEFAULT_PORT = 8046;
 
@@ -19,7 +21,19 @@ export interface DoozerUri {
   sk?: string;
   /** Unique cluster name (`un`), informational. */
   un?: string;
+  /** Connect over TLS (`tls=1`, or implied by `tlsca`). */
+  tls?: boolean;
+  /** PEM file with the CA certificate(s) to trust for TLS (`tlsca`). */
+  tlsca?: string;
 }
+
+/** The form of a doozer URI, for messages. */
+export const URI_FORM = 'doozer:?ca=host:port (e.g. doozer:?ca=127.0.0.1:8046&ca=127.0.0.1:8047)';
+
+// A host name (RFC 1123 labels, '_' tolerated) or an IPv4 address; IPv6 is
+// checked separately.
+const HOST_RE = /^[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?(\.[A-Za-z0-9_]([A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?$/;
+const IPV6_RE = /^[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?$/;
 
 export class UriError extends Error {
   constructor(message: string) {
@@ -65,6 +79,12 @@ export function parseAddress(text: string, defaultPort = DEFAULT_PORT): Address 
     }
   }
   if (host === '') throw new UriError(`bad address ${JSON.stringify(text)}: missing host (expected host[:port])`);
+  const v6 = host.includes(':');
+  if (v6 ? !IPV6_RE.test(host) : !HOST_RE.test(host)) {
+    throw new UriError(
+      `bad address ${JSON.stringify(text)}: ${JSON.stringify(host)} is not a host name or IP address (expected host[:port], e.g. 127.0.0.1:8046)`,
+    );
+  }
   let port = defaultPort;
   if (portText !== undefined) {
     if (!/^\d{1,5}$/.test(portText) || Number(portText) < 1 || Number(portText) > 65535) {
@@ -95,7 +115,7 @@ export function parseUri(text: string): DoozerUri {
   if (!m || m[1]!.toLowerCase() !== 'doozer') {
     const scheme = m ? `${m[1]}:` : 'no scheme';
     throw new UriError(
-      `not a doozer URI: ${JSON.stringify(text)} (${scheme}); expected doozer:?ca=host[:port]&ca=...&sk=secret`,
+      `not a doozer URI: ${JSON.stringify(text)} (${scheme}); expected ${URI_FORM}`,
     );
   }
   let rest = m[2]!;
@@ -129,11 +149,25 @@ export function parseUri(text: string): DoozerUri {
       case 'un':
         out.un = value;
         break;
+      case 'tls':
+        out.tls = parseBool(value, text);
+        break;
+      case 'tlsca':
+        if (value === '') throw new UriError(`bad doozer URI ${JSON.stringify(text)}: tlsca= needs a file name`);
+        out.tlsca = value;
+        out.tls = true;
+        break;
       default:
         break; // Unknown parameters are ignored, like nameless ones.
     }
   }
   return out;
+}
+
+function parseBool(value: string, text: string): boolean {
+  if (/^(1|t|true|yes|on|)$/i.test(value)) return true;
+  if (/^(0|f|false|no|off)$/i.test(value)) return false;
+  throw new UriError(`bad doozer URI ${JSON.stringify(text)}: tls=${value}: use tls=1 or tls=0`);
 }
 
 /**

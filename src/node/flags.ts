@@ -41,10 +41,10 @@ export const usage = `Usage: doozerd [flags]
   -tlskey file   TLS key for client connections (with -tlscert)
   -placement f   actor placement config file (default $DOOZERD_PLACEMENT)
   -debug addr    extra address serving only /$actors, /$actors.html and /metrics
-  -v             print the version and exit
+  -v, -version   print the version and exit
 
 Environment: DOOZER_RWSECRET, DOOZER_ROSECRET (client secrets),
-DOOZERD_LOG=info|debug (more log lines; default warn).
+DOOZERD_LOG=error|warn|info|debug (log level; default warn).
 `;
 
 type Kind = 'string' | 'repeat' | 'number' | 'int' | 'bool';
@@ -52,7 +52,7 @@ const spec: Record<string, Kind> = {
   l: 'string', a: 'repeat', b: 'string', c: 'string', w: 'string',
   timeout: 'number', pulse: 'number', fill: 'number', hist: 'int',
   tlscert: 'string', tlskey: 'string', placement: 'string', debug: 'string',
-  v: 'bool', h: 'bool', help: 'bool',
+  v: 'bool', version: 'bool', h: 'bool', help: 'bool',
 };
 
 export function parseHostPort(s: string, what: string, defaultHost = ''): { host: string; port: number } {
@@ -146,7 +146,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     placement: placementFile,
     placementConfig,
     debug: debug === undefined ? undefined : parseHostPort(debug, '-debug', ''),
-    showVersion: bool('v'),
+    showVersion: bool('v') || bool('version'),
     showHelp: bool('h') || bool('help'),
   };
 }

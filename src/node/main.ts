@@ -1,5 +1,5 @@
 // `doozerd` entry point: flags, start, signals, exit codes.
-import { logger } from '../log.js';
+import { logger, logLevelProblem } from '../log.js';
 import { FlagError, parseFlags, usage } from './flags.js';
 import { startNode } from './node.js';
 import { VERSION } from '../version.js';
@@ -16,6 +16,11 @@ export async function main(argv: string[]): Promise<void> {
       process.exit(2);
     }
     throw e;
+  }
+  const badLog = logLevelProblem(process.env);
+  if (badLog) {
+    process.stderr.write(`doozerd: ${badLog}\n`);
+    process.exit(2);
   }
   if (opts.showHelp) {
     process.stdout.write(usage);

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AbortedError, Connection, ConnectionError } from '../../../src/client/connection.js';
+import { AbortedError, Connection, ConnectionError, RequestTimeoutError } from '../../../src/client/connection.js';
 import { Client } from '../../../src/client/client.js';
 import { DoozerError } from '../../../src/errors.js';
 import { ErrCode, Verb } from '../../../src/net/client-codec.js';
@@ -235,5 +235,32 @@ describe('Client.dial', () => {
     await expect(Client.dial('http://x')).rejects.toThrow(/not a doozer URI/);
     await expect(Client.dial('doozer:?sk=x')).rejects.toThrow(/no address.*add ca=/);
     await expect(Client.dial('doozer:?cn=ls')).rejects.toThrow(/cannot resolve cn=ls: .*as the boot option, e\.g\. Client\.dial\("doozer:\?cn=ls", \{ boot: /);
+  });
+});
+
+describe('request timeouts', () => {
+  it('requestTimeoutMs rejects an unanswered request with RequestTimeoutError; WAIT is exempt; a late answer is dropped', async () => {
+    const held: Array<[Request, FakeConn]> = [];
+    const s = await serve((req, conn) => held.push([req, conn]));
+    const c = await dial(s, { requestTimeoutMs: 100 });
+    const t0 = Date.now();
+    await expect(c.rev()).rejects.toThrow(RequestTimeoutError);
+    await expect(c.get('/x')).rejects.toThrow(/no answer from 127\.0\.0\.1:\d+ to GET \/x within 100ms/);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    let waitDone = false;
+    const w = c.wait('/**', 1).then(() => (waitDone = true));
+    await until(() => held.some(([r]) => r.verb === Verb.WAIT));
+    await new Promise((r) => setTimeout(r, 250)); // longer than the request timeout: the WAIT must still be pending
+    expect(waitDone).toBe(false);
+    // Late answers to the timed-out requests are dropped; the WAIT still gets its own.
+    for (const [r, conn] of held) conn.reply({ tag: r.tag, rev: 7, path: '/a', flags: 4 });
+    await w;
+    expect(c.connection.closed).toBe(false);
+    // A per-request timeout of 0 means none.
+    const p = c.connection.send({ verb: Verb.REV }, { timeoutMs: 0 });
+    await until(() => held.length >= 4);
+    const [r, conn] = held[held.length - 1]!;
+    conn.reply({ tag: r.tag, rev: 9 });
+    expect((await p).rev).toBe(9);
   });
 });

@@ -65,3 +65,24 @@ describe('parseTarget', () => {
     expect(() => parseAddress('[::1')).toThrow(/missing \]/);
   });
 });
+
+describe('host names and TLS parameters', () => {
+  it('refuses hosts that are not host names or IP addresses', () => {
+    for (const bad of ['?ca=127.0.0.1', 'a b', 'x/y', 'host=1', '-lead', 'a..b']) {
+      expect(() => parseAddress(bad), bad).toThrow(/is not a host name or IP address/);
+    }
+    for (const good of ['localhost', 'db-1.example.com', '10.0.0.1', '::1', '[fe80::1%eth0]:8046', 'under_score']) {
+      expect(() => parseAddress(good), good).not.toThrow();
+    }
+  });
+  it('the seed URI with a nameless parameter still parses to two addresses', () => {
+    expect(parseUri('doozer:?ca=127.0.0.1:8046&ca=127.0.0.1:8047&127.0.0.1:8048').addrs).toHaveLength(2);
+  });
+  it('tls=1 and tlsca=FILE (which implies tls)', () => {
+    expect(parseUri('doozer:?ca=a&tls=1')).toMatchObject({ tls: true });
+    expect(parseUri('doozer:?ca=a&tls=false').tls).toBe(false);
+    expect(parseUri('doozer:?ca=a&tlsca=/etc/ca.pem')).toMatchObject({ tls: true, tlsca: '/etc/ca.pem' });
+    expect(parseUri('doozer:?ca=a').tls).toBeUndefined();
+    expect(() => parseUri('doozer:?ca=a&tls=maybe')).toThrow(/use tls=1 or tls=0/);
+  });
+});
