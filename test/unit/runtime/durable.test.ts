@@ -105,7 +105,7 @@ describe('durable state written through to the main thread', () => {
   it('data classes (Membership) keep their prototype', () => {
     const { map, sync, moved } = pair();
     const m = new Membership('me', 50);
-    m.start(10, [{ slot: '1', id: 'me' } as never]);
+    m.start(10, [{ slot: '1', id: 'me', rev: 1, addr: '127.0.0.1:8046', ours: true }]);
     map.set('state', { membership: m });
     sync();
     const copy = (moved().get('state') as { membership: Membership }).membership;
