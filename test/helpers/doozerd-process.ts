@@ -243,8 +243,13 @@ export interface RunOptions {
 /** Runs `node bin/doozer args...` to completion. */
 export function runDoozer(args: readonly string[], opts: RunOptions = {}): Promise<CliResult> {
   ensureBuilt();
+  return runCommand(process.execPath, [DOOZER_BIN, ...args], opts);
+}
+
+/** Runs `file args...` to completion (stdin from opts.input, no DOOZER_URI/DOOZER_BOOT_URI unless given). */
+export function runCommand(file: string, args: readonly string[], opts: RunOptions = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [DOOZER_BIN, ...args], {
+    const child = spawn(file, [...args], {
       cwd: REPO_ROOT,
       env: { ...process.env, DOOZER_URI: undefined, DOOZER_BOOT_URI: undefined, ...opts.env },
       stdio: ['pipe', 'pipe', 'pipe'],

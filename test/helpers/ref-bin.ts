@@ -8,8 +8,7 @@
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { spawn } from 'node:child_process';
-import { REPO_ROOT, startProcess, type CliResult, type DoozerdOptions, type DoozerdProcess, type RunOptions } from './doozerd-process.js';
+import { REPO_ROOT, runCommand, startProcess, type CliResult, type DoozerdOptions, type DoozerdProcess, type RunOptions } from './doozerd-process.js';
 import { freePort } from './ports.js';
 
 /** The directory holding the original `doozerd` and `doozer`, or undefined when absent. */
@@ -62,29 +61,7 @@ export async function startOriginalDoozerd(opts: DoozerdOptions = {}): Promise<D
 
 /** Runs the original `doozer` CLI to completion (same result shape as runDoozer). */
 export function runOriginalDoozer(args: readonly string[], opts: RunOptions = {}): Promise<CliResult> {
-  const bin = join(requireRef(), 'doozer');
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(bin, [...args], {
-      env: { ...process.env, DOOZER_URI: undefined, DOOZER_BOOT_URI: undefined, ...opts.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(opts.input ?? '');
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
-    child.once('error', (e) => {
-      clearTimeout(timer);
-      reject(e);
-    });
-    child.once('close', (code, signal) => {
-      clearTimeout(timer);
-      const o = Buffer.concat(out);
-      resolvePromise({ code, signal, out: o, stdout: o.toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-  });
+  return runCommand(join(requireRef(), 'doozer'), args, opts);
 }
 
 function sh(s: string): string {
