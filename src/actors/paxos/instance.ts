@@ -6,7 +6,7 @@ import { Acceptor } from './acceptor.js';
 import type { CalConfig } from './cals.js';
 import { Coordinator, type CoordinatorTiming } from './coordinator.js';
 import { Learner } from './learner.js';
-import { Cmd, msg, type PaxosMsg, type Rng } from './types.js';
+import { Cmd, LOCAL_SOURCE, msg, type PaxosMsg, type Rng } from './types.js';
 
 export interface Outbox {
   /** Send to every CAL of the instance, this node included. */
@@ -96,6 +96,9 @@ export class Instance {
         if (this.learner.vote(idx, m.vrnd > 0 ? m.vrnd : m.crnd, m.value) !== null) this.decided(true, out);
         return;
       case Cmd.LEARN:
+        // Only from a CAL of this instance (or this node itself, a decision
+        // known from the store): anybody else could inject any value.
+        if (idx < 0 && from !== LOCAL_SOURCE) return;
         if (this.learner.learn(m.value) !== null) this.decided(false, out);
         return;
       default:

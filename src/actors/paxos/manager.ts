@@ -36,6 +36,7 @@ import { Instance, type Outbox } from './instance.js';
 import {
   bytesEqual,
   Cmd,
+  LOCAL_SOURCE,
   msg,
   NOP_VALUE,
   type Cal,
@@ -311,7 +312,7 @@ export class Manager implements Outbox {
         this.learned(inst, false);
       }
     } else if (seqn >= this.low) {
-      this.hold(this.self.addr, msg(Cmd.LEARN, seqn, 0, 0, value));
+      this.hold(LOCAL_SOURCE, msg(Cmd.LEARN, seqn, 0, 0, value));
     }
     this.settle();
   }

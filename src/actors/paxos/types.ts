@@ -58,6 +58,13 @@ export interface Written {
 export type Rng = () => number;
 
 /** The no-op mutation. */
+/**
+ * The `from` of a message this node makes for itself (a decision known from
+ * the store, held until its instance opens). Never a datagram's source: those
+ * are always host:port.
+ */
+export const LOCAL_SOURCE = '';
+
 export const NOP_VALUE: Uint8Array = new TextEncoder().encode('nop:');
 
 export const EMPTY: Uint8Array = new Uint8Array(0);

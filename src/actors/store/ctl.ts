@@ -23,6 +23,13 @@ export function affectsCals(path: string): boolean {
   return path.startsWith('/ctl/cal/') || path.startsWith('/ctl/node/');
 }
 
+const EMPTY = new Uint8Array(0);
+
+/** The file at `path` (valid path) as of `rev`; undefined for a directory. Missing: empty body, rev 0. */
+function fileAt(store: Store, path: string, rev?: number): { body: Uint8Array; rev: number } | undefined {
+  return store.stat(path, rev).rev === -2 ? undefined : store.get(path, rev);
+}
+
 /** Every /ctl/cal/* slot at `rev` (default current), in byte order, free ones included. */
 export function calSlots(store: Store, rev?: number): CtlCal[] {
   const out: CtlCal[] = [];
@@ -34,14 +41,17 @@ export function calSlots(store: Store, rev?: number): CtlCal[] {
     } catch {
       break;
     }
-    const f = store.get(`/ctl/cal/${slot}`, rev);
+    // Any client can write /ctl: a slot may be a directory, name no node or
+    // not even a valid path component, a node's addr may be a directory.
+    // None of it may make this read throw (the store applies it on every
+    // slot change): such entries read as naming no node.
+    const f = fileAt(store, `/ctl/cal/${slot}`, rev);
+    if (!f) continue;
     const id = text(f.body);
-    // Any client can write a slot: an id that cannot be a path component
-    // (binary, '/', ...) names no node; it must not make the read throw.
-    const known = id !== '' && isValidPath(`/ctl/node/${id}`) && !id.includes('/');
-    const addr = known ? text(store.get(`/ctl/node/${id}/addr`, rev).body) : '';
-    const ours = known ? text(store.get(`/ctl/node/${id}/version`, rev).body).startsWith(VERSION_PREFIX) : false;
-    out.push({ slot, rev: f.rev, id, addr, ours });
+    const known = id !== '' && !id.includes('/') && isValidPath(`/ctl/node/${id}`);
+    const addr = known ? text(fileAt(store, `/ctl/node/${id}/addr`, rev)?.body ?? EMPTY) : '';
+    const version = known ? text(fileAt(store, `/ctl/node/${id}/version`, rev)?.body ?? EMPTY) : '';
+    out.push({ slot, rev: f.rev, id, addr, ours: version.startsWith(VERSION_PREFIX) });
   }
   return out;
 }

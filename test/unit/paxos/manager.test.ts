@@ -470,3 +470,22 @@ describe('manager: debug view', () => {
     expect(net.node(H0).inspect().instances.find((i) => i.seqn === 3)).toMatchObject({ learned: true, value: 'w' });
   });
 });
+
+describe('manager: who may tell a node a decision', () => {
+  it('a LEARN from an address that is no CAL of the instance is ignored; one from a CAL is learned', () => {
+    const net = cluster3();
+    net.receive(H0, 'evil:1', m(Cmd.LEARN, 2, 0, 0, enc('-1:/forged=1')));
+    net.receive(H0, '10.9.9.9:8046', m(Cmd.LEARN, 25, 0, 0, enc('-1:/forged-held=1'))); // not open yet: held, then ignored
+    net.open(21, 30);
+    expect(net.values(H0)).toEqual(new Map());
+    net.receive(H0, H1, m(Cmd.LEARN, 2, 0, 0, enc('-1:/real=1')));
+    expect(net.values(H0)).toEqual(new Map([[2, '-1:/real=1']]));
+  });
+
+  it('a decision known from the store (decided()) is learned even before its instance opens', () => {
+    const net = cluster3();
+    net.node(H0).decided(25, enc('-1:/from-store=1'), net.now);
+    net.open(21, 30);
+    expect(net.values(H0).get(25)).toBe('-1:/from-store=1');
+  });
+});
