@@ -5,6 +5,7 @@
 // it follows dies it follows another one. It also carries the requests a
 // non-CAL node must make through a CAL (locking a CAL slot).
 import { Client } from '../client/client.js';
+import type { PeerDial } from '../node/peer-dial.js';
 import { DoozerError } from '../errors.js';
 import { logger } from '../log.js';
 import type { ActorSystem } from '../runtime/system.js';
@@ -40,7 +41,8 @@ export function mutationFromChange(path: string, flags: number, value: Uint8Arra
 
 export interface FollowerOptions {
   system: ActorSystem;
-  secret?: string;
+  /** Secret and TLS for dialing CALs (src/node/peer-dial.ts). */
+  dial?: PeerDial;
 }
 
 export class Follower {
@@ -118,7 +120,7 @@ export class Follower {
     if (this.client || this.connecting || this.closed || this.cals.length === 0) return;
     this.connecting = true;
     const addr = this.cals[this.calIndex++ % this.cals.length]!;
-    Client.dial(addr, { connectTimeoutMs: 1000, ...(this.opts.secret ? { secret: this.opts.secret } : {}) })
+    Client.dial(addr, { connectTimeoutMs: 1000, ...this.opts.dial })
       .then((c) => {
         this.connecting = false;
         if (this.closed) return void c.close();

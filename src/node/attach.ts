@@ -2,6 +2,7 @@
 // find a CAL of our cluster, register our node files there, and copy its
 // store at some rev r. The caller then follows every change from r+1.
 import { Client } from '../client/client.js';
+import type { PeerDial } from './peer-dial.js';
 import { logger } from '../log.js';
 import { nodeFiles } from './boot.js';
 import { isCalOf } from './cluster-view.js';
@@ -21,15 +22,15 @@ export interface Attached {
 
 export class AttachError extends Error {}
 
-/** Dial each address until one is a CAL of `cluster`; within `deadlineMs` overall. `secret`: sent with ACCESS first. */
-export async function findCal(addrs: string[], cluster: string, deadlineMs: number, secret?: string): Promise<Client> {
+/** Dial each address until one is a CAL of `cluster`; within `deadlineMs` overall. `dial`: secret (sent with ACCESS first) and TLS. */
+export async function findCal(addrs: string[], cluster: string, deadlineMs: number, dial: PeerDial = {}): Promise<Client> {
   const deadline = Date.now() + deadlineMs;
   const reasons = new Map<string, string>();
   do {
     for (const addr of addrs) {
       let c: Client | undefined;
       try {
-        c = await Client.dial(addr, { connectTimeoutMs: Math.max(200, Math.min(1000, deadline - Date.now())), ...(secret ? { secret } : {}) });
+        c = await Client.dial(addr, { connectTimeoutMs: Math.max(200, Math.min(1000, deadline - Date.now())), ...dial });
         if (await isCalOf(c, cluster)) return c;
         reasons.set(addr, `not a CAL of cluster "${cluster}"`);
       } catch (e) {

@@ -16,6 +16,8 @@ export interface NodeOptions {
   hist: number;
   tlsCert: string | undefined;
   tlsKey: string | undefined;
+  /** CA file trusted when this TLS node dials other nodes (default: its own -tlscert). */
+  tlsCa: string | undefined;
   placement: string | undefined;
   /** The placement file, read and checked (the default placement without one). */
   placementConfig?: Placement;
@@ -39,6 +41,8 @@ export const usage = `Usage: doozerd [flags]
   -hist n        revisions of history kept (default 2000)
   -tlscert file  TLS certificate for client connections (with -tlskey)
   -tlskey file   TLS key for client connections (with -tlscert)
+  -tlsca file    with -tlscert: CA trusted when attaching to and following other
+                 TLS nodes (default: the -tlscert certificate itself)
   -placement f   actor placement config file (default $DOOZERD_PLACEMENT)
   -debug addr    extra address serving only /$actors, /$actors.html and /metrics
   -v, -version   print the version and exit
@@ -51,7 +55,7 @@ type Kind = 'string' | 'repeat' | 'number' | 'int' | 'bool';
 const spec: Record<string, Kind> = {
   l: 'string', a: 'repeat', b: 'string', c: 'string', w: 'string',
   timeout: 'number', pulse: 'number', fill: 'number', hist: 'int',
-  tlscert: 'string', tlskey: 'string', placement: 'string', debug: 'string',
+  tlscert: 'string', tlskey: 'string', tlsca: 'string', placement: 'string', debug: 'string',
   v: 'bool', version: 'bool', h: 'bool', help: 'bool',
 };
 
@@ -119,6 +123,8 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const tlsCert = last('tlscert');
   const tlsKey = last('tlskey');
   if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new FlagError('-tlscert and -tlskey must be given together');
+  const tlsCa = last('tlsca');
+  if (tlsCa !== undefined && tlsCert === undefined) throw new FlagError('-tlsca needs -tlscert and -tlskey (it is the CA this TLS node trusts in other nodes)');
 
   // Actor placement (src/runtime/placement.ts): read and checked here, so a
   // bad file is a usage error (exit 2) naming the bad key and what is allowed.
@@ -143,6 +149,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     hist,
     tlsCert,
     tlsKey,
+    tlsCa,
     placement: placementFile,
     placementConfig,
     debug: debug === undefined ? undefined : parseHostPort(debug, '-debug', ''),

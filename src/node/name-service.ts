@@ -9,6 +9,7 @@ import { logger } from '../log.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
 import { STORE, type StoreCalsMessage, type StoreEventMessage } from '../actors/store/messages.js';
+import type { PeerTls } from './peer-dial.js';
 import { findCal } from './attach.js';
 
 const log = logger('name-service');
@@ -24,6 +25,8 @@ export interface NameServiceOptions {
   nodeId: string;
   addr: string;
   secret?: string;
+  /** TLS for probing the cluster's CALs found there (src/node/peer-dial.ts); the name service itself follows its URI. */
+  peerTls?: PeerTls;
 }
 
 export interface NameServiceBoot {
@@ -80,7 +83,7 @@ export async function bootThroughNameService(o: NameServiceOptions): Promise<Nam
       const addrs = others.map((e) => e.value.toString('utf8')).filter(Boolean);
       if (addrs.length > 0) {
         try {
-          const cal = await findCal(addrs, o.cluster, 1000, o.secret);
+          const cal = await findCal(addrs, o.cluster, 1000, { ...(o.secret ? { secret: o.secret } : {}), ...(o.peerTls ? { tls: o.peerTls } : {}) });
           const via = cal.address;
           await cal.close();
           await ns.do('remove our entry', (c) => c.del(`${nsDir}/${o.nodeId}`, -1)).catch(() => undefined);

@@ -15,6 +15,7 @@ import { startReplica, type Replica } from './replica.js';
 import { startWebView, type WebServer } from '../net/http/server.js';
 import { noClientCanWrite } from '../actors/access.js';
 import { startupLine } from './startup-line.js';
+import { peerTlsFor } from './peer-dial.js';
 import { startMetricsSources } from '../net/http/metrics-sources.js';
 
 const log = logger('node');
@@ -61,7 +62,8 @@ export async function startNode(opts: NodeOptions, env: NodeEnv): Promise<Runnin
   const internalSecret = env.rwSecret || env.roSecret;
   let replica: Replica;
   try {
-    replica = await startReplica({ system: host, opts, nodeId: id, addr, ...(internalSecret ? { secret: internalSecret } : {}) });
+    const peerTls = peerTlsFor(opts.tlsCert, opts.tlsCa);
+    replica = await startReplica({ system: host, opts, nodeId: id, addr, ...(internalSecret ? { secret: internalSecret } : {}), ...(peerTls ? { peerTls } : {}) });
   } catch (e) {
     await host.stopAll();
     throw e;

@@ -12,11 +12,17 @@ import { Follower } from '../net/follower.js';
 import { startPeerTransport, type PeerTransport } from '../net/udp-transport.js';
 import type { NodeOptions } from './flags.js';
 import { ALPHA, nodeFiles, seedMutations } from './boot.js';
+import type { PeerDial, PeerTls } from './peer-dial.js';
 import { AttachError, findCal, registerAndCopy, type Snapshot } from './attach.js';
 import { DoozerError } from '../errors.js';
 import { bootThroughNameService, registerWhenCal, type NameServiceBoot } from './name-service.js';
 
 const log = logger('node');
+
+/** How this node dials other nodes of its cluster: its secret, and TLS when it serves TLS. */
+function peerDial(r: ReplicaOptions): PeerDial {
+  return { ...(r.secret ? { secret: r.secret } : {}), ...(r.peerTls ? { tls: r.peerTls } : {}) };
+}
 
 /** How long attaching waits for a CAL of our cluster to answer ("about a second"). */
 const ATTACH_DEADLINE_MS = 1500;
@@ -37,6 +43,8 @@ export interface ReplicaOptions {
   nodeId: string;
   addr: string;
   secret?: string;
+  /** TLS for the node's own connections to other nodes (attach, follow), when it serves TLS itself. */
+  peerTls?: PeerTls;
 }
 
 /** Attach through -a (then -b), or start a new cluster. */
@@ -54,7 +62,7 @@ export async function startReplica(r: ReplicaOptions): Promise<Replica> {
   }
   let nameService: NameServiceBoot | undefined;
   if (!snapshot && opts.bootUri) {
-    nameService = await bootThroughNameService({ uri: opts.bootUri, cluster: opts.cluster, nodeId, addr, ...(r.secret ? { secret: r.secret } : {}) });
+    nameService = await bootThroughNameService({ uri: opts.bootUri, cluster: opts.cluster, nodeId, addr, ...(r.secret ? { secret: r.secret } : {}), ...(r.peerTls ? { peerTls: r.peerTls } : {}) });
     if (nameService.attachTo) ({ snapshot, via } = await attach(nameService.attachTo, r));
   }
   const replica = await run(r, snapshot);
@@ -73,7 +81,7 @@ export async function startReplica(r: ReplicaOptions): Promise<Replica> {
 }
 
 async function attach(addrs: string[], r: ReplicaOptions): Promise<{ snapshot: Snapshot; via: string }> {
-  const c = await findCal(addrs, r.opts.cluster, ATTACH_DEADLINE_MS, r.secret);
+  const c = await findCal(addrs, r.opts.cluster, ATTACH_DEADLINE_MS, peerDial(r));
   try {
     const snap = await registerAndCopy(c, r.nodeId, r.addr);
     log.info(`attached to ${c.address}: copied ${snap.files.length} files at rev ${snap.rev}`);
@@ -113,7 +121,7 @@ async function run(r: ReplicaOptions, snapshot: Snapshot | undefined): Promise<R
     const err = e as NodeJS.ErrnoException;
     throw Object.assign(new Error(`cannot bind UDP ${addr} for consensus: ${err.message}`), { code: err.code });
   }
-  const follower = new Follower({ system, ...(r.secret ? { secret: r.secret } : {}) });
+  const follower = new Follower({ system, dial: peerDial(r) });
   const keep = Math.max(opts.hist, 4 * ALPHA);
   system.spawn({ name: CONSENSUS, kind: 'consensus', args: { self, alpha: ALPHA, fillMs: opts.fillSec * 1000, keep } });
   system.spawn({ name: PROPOSER, kind: 'proposer', args: { nodeId, alpha: ALPHA, seed: !snapshot } });
