@@ -46,8 +46,9 @@ export async function listenForClients(opts: ClientListenerOptions): Promise<Cli
     const id = nextId++;
     metrics.clientConnectionsAccepted.inc();
     const conn = `conn:${id}`;
-    const session = `session:${id}`;
     const peer = `${socket.remoteAddress}:${socket.remotePort}`;
+    // Named after its client, so /$actors says whose session it is (its age is there too).
+    const session = `client-session:${id}@${peer}`;
     const reader = new FrameReader();
     let inFlight = 0;
     let paused = false;

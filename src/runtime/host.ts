@@ -67,6 +67,8 @@ class Cell {
   /** Messages handled per second, over the last full second. */
   rate = 0;
   lastSampled = 0;
+  /** When this instance was spawned (Date.now() ms), for its age in stats. */
+  readonly spawnedAt = Date.now();
   timers = new Map<string, NodeJS.Timeout>();
   readonly exitWatchers: ExitCallback[] = [];
   readonly tracker: RestartTracker;
@@ -218,6 +220,7 @@ export class ActorHost {
       refused: c.mailbox.refused,
       restarts: c.restarts,
       rate: c.rate,
+      ageMs: Date.now() - c.spawnedAt,
       ...(c.lastError !== undefined ? { lastError: c.lastError } : {}),
       peek: c.mailbox.peek(peekCount).map(summarize),
     }));

@@ -14,6 +14,8 @@ export interface ActorStats {
   lastError?: string;
   /** Set when the actor is not simply running: "starting", "not answering", "thread dead". */
   state?: string;
+  /** Milliseconds since this instance of the actor started (a client session: the connection's age). */
+  ageMs?: number;
   /** Summaries of the first queued messages (never bodies or secrets). */
   peek: string[];
 }

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { freePort, waitForPort } from '../helpers/ports.js';
 import { setFile } from './web-helpers.js';
+import { Client } from '../../src/client/client.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 
@@ -65,6 +66,25 @@ describe.skipIf(!haveChromium)('/$actors.html in headless chromium', () => {
     expect((await rowOf('consensus'))!.thread).toBe('core');
     expect((await rowOf('pulse'))!.thread).toBe('main');
     expect(await page.textContent('#threads')).toBe('main, core, pool-1');
+  });
+
+  it("names each client session after its client's address and shows the connection's age", async () => {
+    const c = await Client.dial(node.addr);
+    try {
+      await c.rev();
+      await page.goto(`http://127.0.0.1:${webPort}/$actors.html`);
+      const name = await page.waitForFunction(
+        () => Array.from(document.querySelectorAll('tr[data-actor]'), (tr) => tr.getAttribute('data-actor') ?? '').find((n) => n.startsWith('client-session:')),
+        undefined,
+        { timeout: 10_000 },
+      );
+      const row = await rowOf(String(await name.jsonValue()));
+      expect(row).toMatchObject({ kind: 'client-session', thread: 'pool-1' });
+      expect(row!['name']).toMatch(/^client-session:\d+@127\.0\.0\.1:\d+$/);
+      expect(row!['age']).toMatch(/^\d+s$/);
+    } finally {
+      await c.close();
+    }
   });
 
   it('refreshes itself: a crash shows up without a reload', async () => {

@@ -195,7 +195,7 @@ describe('placement file', () => {
       expect(where.consensus).toBe('core');
       expect(where.proposer).toBe('core');
       expect(where.pulse).toBe('main');
-      expect(Object.entries(where).filter(([n]) => n.startsWith('session:')).map(([, t]) => t)).toEqual(['pool-1']);
+      expect(Object.entries(where).filter(([n]) => n.startsWith('client-session:')).map(([, t]) => t)).toEqual(['pool-1']);
       const store = r.actors.find((a) => a.name === 'store')!;
       expect(store.processed).toBeGreaterThan(0);
       expect(store.maxDepth).toBeGreaterThan(0);

@@ -61,7 +61,14 @@ function peekParam(url: URL): number {
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-const COLUMNS = ['name', 'kind', 'thread', 'depth', 'high-water', 'processed', 'per s', 'restarts', 'last error', 'queued (first few)'];
+const COLUMNS = ['name', 'kind', 'thread', 'depth', 'high-water', 'processed', 'per s', 'restarts', 'last error', 'queued (first few)', 'age'];
+
+/** Age of an actor instance for people: 42s, 3m, 5h, 2d. Also in SCRIPT below. */
+function age(ms: number | undefined): string {
+  if (ms === undefined) return '';
+  const s = Math.floor(ms / 1000);
+  return s < 120 ? `${s}s` : s < 7200 ? `${Math.floor(s / 60)}m` : s < 172800 ? `${Math.floor(s / 3600)}h` : `${Math.floor(s / 86400)}d`;
+}
 const WORKER_COLUMNS = ['thread', 'state', 'actors', 'deaths', 'batches out', 'entries out', 'batches in', 'entries in'];
 /** The worker table's only row when every actor runs on the main thread. */
 const NO_WORKERS = 'none: every actor runs on the main thread (see -placement)';
@@ -78,6 +85,7 @@ function row(a: ActorStats): string[] {
     String(a.restarts),
     a.lastError ?? (a.state ? `(${a.state})` : ''),
     a.peek.join(' | '),
+    age(a.ageMs),
   ];
 }
 
@@ -86,9 +94,14 @@ function row(a: ActorStats): string[] {
 const SCRIPT = `
 (function () {
   var cols = ${JSON.stringify(COLUMNS)};
+  function age(ms) {
+    if (ms === undefined) return '';
+    var s = Math.floor(ms / 1000);
+    return s < 120 ? s + 's' : s < 7200 ? Math.floor(s / 60) + 'm' : s < 172800 ? Math.floor(s / 3600) + 'h' : Math.floor(s / 86400) + 'd';
+  }
   function cells(a) {
     return [a.name, a.kind, a.thread, String(a.depth), String(a.maxDepth), String(a.processed), String(a.rate || 0),
-      String(a.restarts), a.lastError || (a.state ? '(' + a.state + ')' : ''), a.peek.join(' | ')];
+      String(a.restarts), a.lastError || (a.state ? '(' + a.state + ')' : ''), a.peek.join(' | '), age(a.ageMs)];
   }
   function draw(r) {
     var body = document.getElementById('rows');
