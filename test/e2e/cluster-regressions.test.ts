@@ -6,6 +6,8 @@ import { Client } from '../../src/client/client.js';
 import { DoozerError } from '../../src/errors.js';
 import { runDoozer, startDoozerd, stopAll } from '../helpers/doozerd-process.js';
 import { addSlots, calIds, sameStore, startNodes, waitForCals, withClient, writeVia, type ClusterNode } from '../helpers/cluster.js';
+import { AckedWrites } from '../helpers/acked-writes.js';
+import { DEADLINE, TEST_TIMEOUT, WINDOW } from '../helpers/deadlines.js';
 import { until } from '../helpers/until.js';
 
 /** `p`'s outcome if it settles within `ms`, else 'pending' (p keeps running). */
@@ -30,7 +32,7 @@ async function answers<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 const code = (e: unknown): string | undefined => (e instanceof DoozerError ? e.code : undefined);
 
 /** Until node `n` has applied `rev`, then its body of `path`. */
-async function readAt(n: ClusterNode, path: string, rev: number, timeoutMs = 10_000): Promise<string> {
+async function readAt(n: ClusterNode, path: string, rev: number, timeoutMs: number = DEADLINE.converge): Promise<string> {
   return until(`${n.proc.addr} applied rev ${rev}`, () => withClient(n.proc, async (c) => {
     if ((await c.rev()) < rev) return undefined;
     return (await c.get(path)).value.toString();
@@ -48,9 +50,11 @@ describe('regressions of the original doozerd', () => {
     const healthy = nodes.filter((n) => n !== victim);
     victim.proc.child.kill('SIGSTOP'); // total packet loss, as far as the others can tell
     let healthyCals: ClusterNode[];
+    const acked = new AckedWrites();
+    for (let i = 0; i < 3; i++) await acked.set(healthy[i % healthy.length]!, `/before-kick/${i}`, `k${i}`);
     try {
       // The others remove it after -timeout; the spare slave takes its slot.
-      healthyCals = await waitForCals(healthy, 3, 20_000);
+      healthyCals = await waitForCals(healthy, 3, DEADLINE.removal);
     } finally {
       victim.proc.child.kill('SIGCONT');
     }
@@ -58,29 +62,31 @@ describe('regressions of the original doozerd', () => {
 
     // It notices it is no longer a CAL and says so in its log...
     await until('the kicked node says it is no longer a CAL', () =>
-      /removed from the CALs|no longer a CAL/.test(victim.proc.stderr()), 15_000, 100);
+      /removed from the CALs|no longer a CAL/.test(victim.proc.stderr()), DEADLINE.converge, 100);
     // ... refuses writes with READONLY (every write is answered: none waits
     // forever for an instance the node will never lead), and answers reads.
     const hung: string[] = [];
     const err = await until('the kicked node refuses writes', () => withClient(victim.proc, async (c) => {
-      const r = await within(c.set('/from-kicked', -1, 'x'), 5000);
-      if (r === 'pending') hung.push('a write on the kicked node got no answer within 5 s');
+      const r = await within(c.set('/from-kicked', -1, 'x'), DEADLINE.answer);
+      if (r === 'pending') hung.push(`a write on the kicked node got no answer within ${DEADLINE.answer} ms`);
       return r !== 'pending' && 'err' in r ? r.err : undefined;
-    }), 15_000, 200);
+    }), DEADLINE.converge, 200);
     expect(hung).toEqual([]);
     expect(code(err), String(err)).toBe('READONLY');
     // It keeps following: writes made through the CALs reach it.
     for (let i = 0; i < 3; i++) {
       const cal = healthyCals[i % healthyCals.length]!;
-      const rev = await writeVia(cal, `/after-kick/${i}`, `v${i}`);
+      const rev = await acked.set(cal, `/after-kick/${i}`, `v${i}`);
       expect(await readAt(victim, `/after-kick/${i}`, rev)).toBe(`v${i}`);
     }
+    // Every acknowledged write, before and after the kick, is on every node, the kicked one too.
+    await acked.verify(nodes);
     // It registered its node files again (a slave of the cluster), and it evicted no one.
     await until('kicked node re-registered', () => withClient(nodes[0]!.proc, async (c) =>
-      (await c.get(`/ctl/node/${victim.id}/addr`)).value.toString() === victim.proc.addr), 10_000, 100);
+      (await c.get(`/ctl/node/${victim.id}/addr`)).value.toString() === victim.proc.addr), DEADLINE.converge, 100);
     expect(new Set(await calIds(nodes[0]!.proc))).toEqual(new Set(healthyCals.map((n) => n.id)));
     expect(victim.proc.exitStatus(), victim.proc.describe()).toBeUndefined();
-  }, 60_000);
+  }, TEST_TIMEOUT.cluster);
 
   it('restarting a node on the same address does not evict a healthy one', async () => {
     const nodes = await startNodes(3, ['-timeout', '2']);
@@ -88,13 +94,15 @@ describe('regressions of the original doozerd', () => {
     const cals = await waitForCals(nodes, 3);
     const seed = nodes[0]!;
     const slave = nodes.find((n) => !cals.includes(n))!;
+    const acked = new AckedWrites();
+    for (let i = 0; i < 6; i++) await acked.set(cals[i % 3]!, `/before-restarts/${i}`, `r${i}`);
 
     // 1. A slave dies and a new node starts on its address.
     await slave.proc.stop('SIGKILL');
     const slave2proc = await startDoozerd({ port: slave.proc.port, args: ['-a', seed.proc.addr, '-timeout', '2'] });
     const slave2: ClusterNode = { proc: slave2proc, id: await withClient(slave2proc, (c) => c.self()) };
     await until('the dead slave\'s files are gone', () => withClient(seed.proc, async (c) =>
-      !(await c.getdirAll('/ctl/node')).includes(slave.id)), 10_000, 100);
+      !(await c.getdirAll('/ctl/node')).includes(slave.id)), DEADLINE.removal, 100);
 
     // 2. A CAL dies and a new node starts on its address.
     const victim = cals.find((n) => n !== seed)!;
@@ -103,16 +111,16 @@ describe('regressions of the original doozerd', () => {
     const v2proc = await startDoozerd({ port: victim.proc.port, args: ['-a', seed.proc.addr, '-timeout', '2'] });
     const v2: ClusterNode = { proc: v2proc, id: await withClient(v2proc, (c) => c.self()) };
     await until('the dead CAL\'s files and slot are gone', () => withClient(seed.proc, async (c) =>
-      !(await c.getdirAll('/ctl/node')).includes(victim.id) && !(await calIds(seed.proc)).includes(victim.id)), 10_000, 100);
+      !(await c.getdirAll('/ctl/node')).includes(victim.id) && !(await calIds(seed.proc)).includes(victim.id)), DEADLINE.removal, 100);
 
     // One of the new nodes takes the free slot; the healthy CALs keep theirs,
     // also after several -timeout periods of normal work.
     const live = [...healthy, slave2, v2];
-    const after = await waitForCals(live, 3, 20_000);
+    const after = await waitForCals(live, 3, DEADLINE.removal);
     for (const h of healthy) expect(after.map((n) => n.id)).toContain(h.id);
-    const busyUntil = Date.now() + 5000;
+    const busyUntil = Date.now() + WINDOW.busy;
     let rev = 0;
-    for (let i = 0; Date.now() < busyUntil; i++) rev = await writeVia(after[i % 3]!, `/busy/${i % 10}`, String(i));
+    for (let i = 0; Date.now() < busyUntil; i++) rev = await acked.set(after[i % 3]!, `/busy/${i % 10}`, String(i));
     const ids = await calIds(seed.proc);
     expect(new Set(ids)).toEqual(new Set(after.map((n) => n.id)));
     const nodeDirs = await withClient(seed.proc, (c) => c.getdirAll('/ctl/node'));
@@ -122,15 +130,18 @@ describe('regressions of the original doozerd', () => {
     for (const n of live) {
       expect((await withClient(seed.proc, (c) => c.get(`/ctl/node/${n.id}/addr`))).value.toString()).toBe(n.proc.addr);
     }
+    await acked.verify(live);
     await sameStore(live, rev);
-  }, 90_000);
+  }, TEST_TIMEOUT.cluster);
 
   it('the survivor of quorum loss keeps answering reads and REV', async () => {
     const nodes = await startNodes(2, ['-timeout', '2']);
     await addSlots(nodes[0]!.proc, [1, 2]);
     const cals = await waitForCals(nodes, 3);
     const survivor = cals[0]!;
-    const rev = await writeVia(survivor, '/before', 'quorum');
+    const acked = new AckedWrites();
+    for (let i = 0; i < 3; i++) await acked.set(cals[i]!, `/before-loss/${i}`, `q${i}`);
+    const rev = await acked.set(survivor, '/before', 'quorum');
     await Promise.all(cals.slice(1).map((n) => n.proc.stop('SIGKILL')));
 
     const c = await Client.dial(survivor.proc.addr);
@@ -138,32 +149,34 @@ describe('regressions of the original doozerd', () => {
       // A write cannot reach a quorum: it may hang or fail, never wedge the node.
       const write = c.set('/during-loss', -1, 'x');
       write.catch(() => undefined);
-      const w = await within(write, 1000);
+      const w = await within(write, WINDOW.pending);
       if (w !== 'pending') expect('err' in w, 'a write without a quorum must not succeed').toBe(true);
       // Everything that needs no consensus still answers, on this connection and on new ones,
       // also after several -timeout periods (the survivor tries to remove the dead CALs).
-      const deadline = Date.now() + 5000;
+      const deadline = Date.now() + WINDOW.busy;
       do {
-        expect(await answers(c.rev(), 2000, 'REV')).toBeGreaterThanOrEqual(rev);
-        expect((await answers(c.get('/before'), 2000, 'GET')).value.toString()).toBe('quorum');
-        const other = await answers(Client.dial(survivor.proc.addr), 2000, 'connect');
+        expect(await answers(c.rev(), DEADLINE.answer, 'REV')).toBeGreaterThanOrEqual(rev);
+        expect((await answers(c.get('/before'), DEADLINE.answer, 'GET')).value.toString()).toBe('quorum');
+        const other = await answers(Client.dial(survivor.proc.addr), DEADLINE.answer, 'connect');
         try {
-          expect(await answers(other.rev(), 2000, 'REV (new connection)')).toBeGreaterThanOrEqual(rev);
-          expect(await answers(other.getdirAll('/ctl/node'), 2000, 'GETDIR')).toContain(survivor.id);
-          expect((await answers(other.stat('/before'), 2000, 'STAT')).rev).toBe(rev);
-          expect(await answers(other.self(), 2000, 'SELF')).toBe(survivor.id);
+          expect(await answers(other.rev(), DEADLINE.answer, 'REV (new connection)')).toBeGreaterThanOrEqual(rev);
+          expect(await answers(other.getdirAll('/ctl/node'), DEADLINE.answer, 'GETDIR')).toContain(survivor.id);
+          expect((await answers(other.stat('/before'), DEADLINE.answer, 'STAT')).rev).toBe(rev);
+          expect(await answers(other.self(), DEADLINE.answer, 'SELF')).toBe(survivor.id);
         } finally {
           await other.close();
         }
       } while (Date.now() < deadline);
-      const r = await runDoozer(['-a', survivor.proc.uri, 'get', '/before'], { timeoutMs: 5000 });
+      // Every write acknowledged before the loss is still there.
+      await acked.verify([survivor]);
+      const r = await runDoozer(['-a', survivor.proc.uri, 'get', '/before'], { timeoutMs: DEADLINE.answer });
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toBe('quorum');
       expect(survivor.proc.exitStatus(), survivor.proc.describe()).toBeUndefined();
     } finally {
       await c.close();
     }
-  }, 60_000);
+  }, TEST_TIMEOUT.cluster);
 
   it('the cluster recovers when a quorum is back: writes made during the loss complete', async () => {
     // A killed node cannot come back with its id, so "back" means resumed:
@@ -174,31 +187,41 @@ describe('regressions of the original doozerd', () => {
     const cals = await waitForCals(nodes, 3);
     const survivor = cals[0]!;
     const paused = cals.slice(1);
+    const acked = new AckedWrites();
+    for (let i = 0; i < 3; i++) await acked.set(cals[i]!, `/before-loss/${i}`, `b${i}`);
     const c = await Client.dial(survivor.proc.addr);
     try {
       for (const p of paused) p.proc.child.kill('SIGSTOP');
       let writes: Promise<number>[];
+      const before = await answers(c.rev(), DEADLINE.answer, 'REV before the loss');
       try {
-        writes = [0, 1, 2].map((i) => c.set(`/during-loss/${i}`, -1, String(i)));
+        writes = [0, 1, 2].map((i) => c.set(`/during-loss/${i}`, -1, `loss-${i}`));
         writes.forEach((w) => w.catch(() => undefined));
-        expect(await within(writes[0]!, 1500), 'no quorum: the write waits').toBe('pending');
-        expect(await answers(c.rev(), 2000, 'REV during the loss')).toBeGreaterThan(0);
-        expect((await answers(c.get('/ctl/name'), 2000, 'GET during the loss')).value.toString()).toBe('local');
+        expect(await within(writes[0]!, WINDOW.pending), 'no quorum: the write waits').toBe('pending');
+        expect(await answers(c.rev(), DEADLINE.answer, 'REV during the loss')).toBeGreaterThanOrEqual(before);
+        expect((await answers(c.get('/ctl/name'), DEADLINE.answer, 'GET during the loss')).value.toString()).toBe('local');
+        expect(await within(c.get('/during-loss/0'), DEADLINE.answer), 'not there yet').toMatchObject({ ok: { rev: 0 } });
       } finally {
         for (const p of paused) p.proc.child.kill('SIGCONT');
       }
-      const revs = await answers(Promise.all(writes), 20_000, 'writes after the quorum came back');
-      for (const r of revs) expect(r).toBeGreaterThan(0);
-      // Every CAL takes writes again and all agree.
+      // The three writes complete, each at its own rev, and hold their values on every CAL.
+      const revs = await answers(Promise.all(writes), DEADLINE.converge, 'writes after the quorum came back');
+      expect(new Set(revs).size).toBe(3);
+      revs.forEach((r, i) => {
+        expect(r).toBeGreaterThan(before);
+        acked.record(`/during-loss/${i}`, `loss-${i}`, r);
+      });
+      // Every CAL takes writes again, keeps every acknowledged write, and all agree.
       let rev = 0;
       for (const n of cals) rev = await until(`${n.proc.addr} writable again`, () =>
-        writeVia(n, `/after-loss/${n.id}`, 'ok').catch(() => undefined), 15_000, 200);
+        acked.set(n, `/after-loss/${n.id}`, 'ok').catch(() => undefined), DEADLINE.converge, 200);
+      await acked.verify(cals);
       await sameStore(cals, rev);
       expect(new Set(await calIds(survivor.proc))).toEqual(new Set(cals.map((n) => n.id)));
     } finally {
       await c.close();
     }
-  }, 60_000);
+  }, TEST_TIMEOUT.cluster);
 
   it('a node attaching while history is being dropped does not crash with TOO_LATE', async () => {
     const args = ['-hist', '5'];
@@ -208,11 +231,15 @@ describe('regressions of the original doozerd', () => {
     // Heavy write load on both CALs: history (5 revs) moves on every few ms.
     let stop = false;
     let written = 0;
+    const acked = new AckedWrites();
     const loaders = Array.from({ length: 8 }, async (_, k) => {
       const c = await Client.dial(cals[k % cals.length]!.proc.addr);
       try {
-        while (!stop) {
-          await Promise.all(Array.from({ length: 8 }, (_, j) => c.set(`/load/${k}/${j}`, -1, `${k}.${j}.${written}`)));
+        for (let round = 0; !stop; round++) {
+          await Promise.all(Array.from({ length: 8 }, async (_, j) => {
+            const value = `${k}.${j}.${round}`;
+            acked.record(`/load/${k}/${j}`, value, await c.set(`/load/${k}/${j}`, -1, value));
+          }));
           written += 8;
         }
       } finally {
@@ -220,23 +247,35 @@ describe('regressions of the original doozerd', () => {
       }
     });
     let joined: ClusterNode[];
+    let attachFrom: number;
+    let attachedAt: number;
     try {
-      await until('load running', () => written > 200, 10_000);
+      await until('load running', () => written > 200, DEADLINE.converge);
+      attachFrom = await withClient(cals[0]!.proc, (c) => c.rev());
       // Two nodes attach meanwhile; each copies a snapshot that falls out of history.
-      const procs = await Promise.all([0, 1].map(() => startDoozerd({ args: ['-a', nodes[0]!.proc.addr, ...args], readyTimeoutMs: 30_000 })));
+      const procs = await Promise.all([0, 1].map(() => startDoozerd({ args: ['-a', nodes[0]!.proc.addr, ...args], readyTimeoutMs: DEADLINE.converge })));
       joined = await Promise.all(procs.map(async (proc) => ({ proc, id: await withClient(proc, (c) => c.self()) })));
+      attachedAt = await withClient(cals[0]!.proc, (c) => c.rev());
       // They keep following under load.
       const target = written + 200;
-      await until('more load after the attach', () => written > target, 20_000);
+      await until('more load after the attach', () => written > target, DEADLINE.converge);
     } finally {
       stop = true;
       await Promise.all(loaders);
     }
+    // History really was overrun while they attached: the rev moved far past
+    // -hist, and the rev the attach started from answers TOO_LATE.
+    expect(attachedAt - attachFrom).toBeGreaterThan(5 * 4);
+    const tooLate = await withClient(cals[0]!.proc, (c) => c.get('/ctl/name', attachFrom).then(() => undefined, (e: unknown) => e));
+    expect(code(tooLate), String(tooLate)).toBe('TOO_LATE');
     expect(written).toBeGreaterThan(400);
     for (const j of joined) expect(j.proc.exitStatus(), j.proc.describe()).toBeUndefined();
     const rev = await withClient(cals[0]!.proc, (c) => c.rev());
-    await sameStore([...cals, ...joined], rev, 20_000);
-  }, 90_000);
+    // Every acknowledged write is on every node, the two that attached under load too
+    // (only the latest of each file: -hist 5 keeps no older revs to read them at).
+    await acked.verify([...cals, ...joined], { history: false });
+    await sameStore([...cals, ...joined], rev);
+  }, TEST_TIMEOUT.cluster);
 
   it('setting /ctl/cal/N for more slots than nodes does not stop writes', async () => {
     const [seed] = await startNodes(0);
@@ -244,7 +283,8 @@ describe('regressions of the original doozerd', () => {
     await addSlots(seed!.proc, [1, 2, 3]);
     let rev = 0;
     // More than alpha (50) writes, so instances run under the new slot list.
-    for (let i = 0; i < 60; i++) rev = await answers(writeVia(seed!, `/alone/${i}`, String(i)), 5000, `write ${i} on the lone node`);
+    const acked = new AckedWrites();
+    for (let i = 0; i < 60; i++) rev = await answers(acked.set(seed!, `/alone/${i}`, String(i)), DEADLINE.answer, `write ${i} on the lone node`);
     // One slave attaches and takes one of the slots; the two others stay empty.
     const proc = await startDoozerd({ args: ['-a', seed!.proc.addr] });
     const slave: ClusterNode = { proc, id: await withClient(proc, (c) => c.self()) };
@@ -252,9 +292,10 @@ describe('regressions of the original doozerd', () => {
     const slots = await withClient(seed!.proc, (c) => c.walkAll('/ctl/cal/*'));
     expect(slots).toHaveLength(4);
     expect(slots.filter((s) => s.value.length === 0)).toHaveLength(2);
-    for (let i = 0; i < 60; i++) rev = await answers(writeVia(cals[i % 2]!, `/pair/${i}`, String(i)), 5000, `write ${i} on the pair`);
+    for (let i = 0; i < 60; i++) rev = await answers(acked.set(cals[i % 2]!, `/pair/${i}`, String(i)), DEADLINE.answer, `write ${i} on the pair`);
+    await acked.verify(cals);
     await sameStore(cals, rev);
-  }, 60_000);
+  }, TEST_TIMEOUT.cluster);
 
   it('a slave whose CAL dies follows another CAL', async () => {
     // Every attached node follows the seed (the only CAL when they attach).
@@ -265,40 +306,43 @@ describe('regressions of the original doozerd', () => {
     const slaves = nodes.filter((n) => !cals.includes(n));
     const others = cals.filter((n) => n !== seed);
     expect(slaves).toHaveLength(2);
+    const acked = new AckedWrites();
+    for (let k = 0; k < 3; k++) await acked.set(seed, `/before-seed-death/${k}`, `s${k}`);
     await seed.proc.stop('SIGKILL');
 
     // Right away (before the seed is removed) and after its removal (one
     // slave takes its slot, the other stays a slave), the slaves get every write.
     let i = 0;
     const writeAndSee = async (): Promise<void> => {
-      const rev = await answers(writeVia(others[i % 2]!, `/after-seed-death/${i}`, String(i)), 10_000, `write ${i}`);
+      const rev = await answers(acked.set(others[i % 2]!, `/after-seed-death/${i}`, String(i)), DEADLINE.converge, `write ${i}`);
       for (const s of slaves) expect(await readAt(s, `/after-seed-death/${i}`, rev)).toBe(String(i));
       i++;
     };
     for (let k = 0; k < 3; k++) await writeAndSee();
-    await until('the dead seed removed', async () => !(await calIds(others[0]!.proc)).includes(seed.id), 20_000, 100);
-    await waitForCals([...others, ...slaves], 3, 20_000);
+    await until('the dead seed removed', async () => !(await calIds(others[0]!.proc)).includes(seed.id), DEADLINE.removal, 100);
+    await waitForCals([...others, ...slaves], 3, DEADLINE.removal);
     for (let k = 0; k < 3; k++) await writeAndSee();
     for (const s of slaves) expect(s.proc.exitStatus(), s.proc.describe()).toBeUndefined();
-  }, 60_000);
+    await acked.verify([...others, ...slaves]);
+  }, TEST_TIMEOUT.cluster);
 
   it('a write too large for one consensus datagram gets a clear error at once, alone and in a cluster', async () => {
     const big = Buffer.alloc(3100, 'x');
     const fits = Buffer.alloc(2900, 'y');
     const check = async (n: ClusterNode, everyone: ClusterNode[]): Promise<void> => {
-      const r = await within(writeVia(n, '/big', big), 2000);
+      const r = await within(writeVia(n, '/big', big), DEADLINE.answer);
       expect(r, 'answered at once').not.toBe('pending');
       const err = (r as { err: unknown }).err;
       expect(err).toBeInstanceOf(DoozerError);
       expect(String(err)).toMatch(/too large/);
       // The CLI says so too (exit 2).
-      const cli = await runDoozer(['-a', n.proc.uri, 'set', '/big', '0'], { input: big, timeoutMs: 5000 });
+      const cli = await runDoozer(['-a', n.proc.uri, 'set', '/big', '0'], { input: big, timeoutMs: DEADLINE.answer });
       expect(cli.code).toBe(2);
       expect(cli.stderr).toMatch(/too large/);
       // Nothing is wedged: a body that fits is written and replicated.
-      const rev = await answers(writeVia(n, '/fits', fits), 5000, 'a write that fits');
+      const rev = await answers(writeVia(n, '/fits', fits), DEADLINE.answer, 'a write that fits');
       for (const m of everyone) expect(await readAt(m, '/fits', rev)).toBe(fits.toString());
-      const rev2 = await answers(writeVia(n, '/small', 'ok'), 5000, 'a small write after');
+      const rev2 = await answers(writeVia(n, '/small', 'ok'), DEADLINE.answer, 'a small write after');
       for (const m of everyone) expect(await readAt(m, '/small', rev2)).toBe('ok');
     };
     const [seed] = await startNodes(0);
@@ -310,5 +354,5 @@ describe('regressions of the original doozerd', () => {
     await addSlots(seed!.proc, [1, 2]);
     const cals = await waitForCals(nodes, 3);
     for (const n of cals) await check(n, cals);
-  }, 60_000);
+  }, TEST_TIMEOUT.cluster);
 });

@@ -3,6 +3,7 @@
 // doozer CLI, wait until the slaves have locked them and are writable.
 import { Client } from '../../src/client/client.js';
 import { runDoozer, startDoozerd, type DoozerdProcess } from './doozerd-process.js';
+import { DEADLINE } from './deadlines.js';
 import { until } from './until.js';
 
 export interface ClusterNode {
@@ -40,7 +41,7 @@ export async function addSlots(via: DoozerdProcess, slots: number[]): Promise<vo
 }
 
 /** Wait until every node listed in /ctl/cal/* accepts writes, and there are `count` of them. */
-export async function waitForCals(nodes: ClusterNode[], count: number, timeoutMs = 20_000): Promise<ClusterNode[]> {
+export async function waitForCals(nodes: ClusterNode[], count: number, timeoutMs: number = DEADLINE.converge): Promise<ClusterNode[]> {
   return until(`${count} writable CALs`, async () => {
     const ids = await calIds(nodes[0]!.proc);
     if (ids.length !== count) return undefined;
@@ -67,7 +68,7 @@ export async function writeVia(n: ClusterNode, path: string, body: string | Uint
 export async function sameStore(
   nodes: ClusterNode[],
   atLeast: number,
-  timeoutMs = 15_000,
+  timeoutMs: number = DEADLINE.converge,
   ignore: (path: string) => boolean = () => false,
 ): Promise<{ rev: number; dump: string }> {
   // What the last try saw, for the failure message.

@@ -12,6 +12,7 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEADLINE } from './deadlines.js';
 import { freePort, waitForPort } from './ports.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -41,7 +42,7 @@ export interface ManagedProcess {
   /** Name, pid, exit status and the tail of stderr: for assertion messages. */
   describe(): string;
   /** Sends `signal` (default SIGKILL) by PID and waits for the exit;
-   * SIGTERM escalates to SIGKILL after `graceMs` (default 5 s). */
+   * SIGTERM escalates to SIGKILL after `graceMs` (default DEADLINE.exit). */
   stop(signal?: NodeJS.Signals, graceMs?: number): Promise<ExitStatus>;
 }
 
@@ -130,7 +131,7 @@ export async function startProcess(
       const e = tail(err);
       return `${name} (pid ${proc.pid}) ${st}${e ? `\n--- stderr (tail) ---\n${e}` : '\n(stderr empty)'}`;
     },
-    async stop(signal: NodeJS.Signals = 'SIGKILL', graceMs = 5000) {
+    async stop(signal: NodeJS.Signals = 'SIGKILL', graceMs: number = DEADLINE.exit) {
       if (status) {
         live.delete(proc);
         return status;
@@ -165,7 +166,7 @@ export async function startProcess(
   if (opts.readyPort !== undefined) {
     try {
       await waitForPort(opts.readyPort, opts.readyHost ?? '127.0.0.1', {
-        timeoutMs: opts.readyTimeoutMs ?? 15_000,
+        timeoutMs: opts.readyTimeoutMs ?? DEADLINE.start,
         check: () => (status ? `the process exited (code ${status.code}, signal ${status.signal})` : undefined),
         describe: () => proc.describe(),
       });
@@ -260,7 +261,7 @@ export function runCommand(file: string, args: readonly string[], opts: RunOptio
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 20_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? DEADLINE.answer * 2);
     child.once('error', (e) => {
       clearTimeout(timer);
       reject(e);
@@ -286,7 +287,7 @@ export function spawnDoozer(args: readonly string[], opts: Omit<RunOptions, 'tim
 export async function waitForOutput(
   proc: ManagedProcess,
   pred: (stdout: string) => boolean,
-  timeoutMs = 10_000,
+  timeoutMs: number = DEADLINE.answer,
 ): Promise<string> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -1,10 +1,29 @@
 // Ports for tests: pick free ones, wait until one answers.
 import dgram from 'node:dgram';
 import net from 'node:net';
+import { DEADLINE } from './deadlines.js';
 
-/** Test ports come from here (see freePort). */
-const TEST_PORT_LOW = 20_000;
-const TEST_PORT_HIGH = 32_000;
+/** Test ports come from here (see freePort): below the kernel's ephemeral
+ * range (32768+), so no outgoing connection can take one. */
+const RANGE_LOW = 20_000;
+const RANGE_HIGH = 32_000;
+/** The range is cut into this many slices, one per vitest worker (maxWorkers
+ * is 2; 4 slices leave room for -maxWorkers 4). */
+const SLICES = 4;
+
+/** This vitest worker's slice number (0-based) from VITEST_POOL_ID (1-based); 0 outside vitest. */
+export function portSlice(): number {
+  const id = Number(process.env.VITEST_POOL_ID ?? process.env.VITEST_WORKER_ID ?? 1);
+  return Number.isInteger(id) && id >= 1 ? (id - 1) % SLICES : 0;
+}
+
+/** Two workers never pick from the same slice, so they cannot race for a port;
+ * inside a worker `handedOut` keeps every port ever handed out, so a stopped
+ * node's port is never given to another node (a test may restart a node on
+ * its own port, nobody else can take it meanwhile). */
+const SLICE_SIZE = Math.floor((RANGE_HIGH - RANGE_LOW) / SLICES);
+const TEST_PORT_LOW = RANGE_LOW + portSlice() * SLICE_SIZE;
+const TEST_PORT_HIGH = TEST_PORT_LOW + SLICE_SIZE;
 
 /** Ports handed out by this process, so two calls never return the same one. */
 const handedOut = new Set<number>();
@@ -45,9 +64,8 @@ export interface FreePortOptions {
 export async function freePort(host = '127.0.0.1', opts: FreePortOptions = {}): Promise<number> {
   const checkUdp = opts.udp ?? true;
   for (let attempt = 0; attempt < 200; attempt++) {
-    // Below the kernel's ephemeral range (32768+ here), so no outgoing
-    // connection of this machine can take the port between now and its use;
-    // random, so parallel test files rarely pick the same one.
+    // Random within this worker's slice: other vitest runs on the machine
+    // rarely pick the same one, and the bind check below catches the rest.
     const port = TEST_PORT_LOW + Math.floor(Math.random() * (TEST_PORT_HIGH - TEST_PORT_LOW));
     if (handedOut.has(port)) continue;
     const srv = await listenTcp(host, port);
@@ -83,7 +101,7 @@ export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 1000): 
 }
 
 export interface WaitForPortOptions {
-  /** Give up after this long (default 15 s). */
+  /** Give up after this long (default DEADLINE.start). */
   timeoutMs?: number;
   /** Delay between attempts (default 25 ms). */
   intervalMs?: number;
@@ -96,7 +114,7 @@ export interface WaitForPortOptions {
 
 /** Resolves once host:port accepts TCP connections; rejects at the deadline. */
 export async function waitForPort(port: number, host = '127.0.0.1', opts: WaitForPortOptions = {}): Promise<void> {
-  const timeoutMs = opts.timeoutMs ?? 15_000;
+  const timeoutMs = opts.timeoutMs ?? DEADLINE.start;
   const intervalMs = opts.intervalMs ?? 25;
   const deadline = Date.now() + timeoutMs;
   for (;;) {

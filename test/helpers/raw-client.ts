@@ -3,6 +3,7 @@
 import net from 'node:net';
 import { decodeResponse, encodeRequest, type Request, type Response } from '../../src/net/client-codec.js';
 import { FrameReader, frame } from '../../src/net/framing.js';
+import { DEADLINE } from './deadlines.js';
 
 export class RawClient {
   private readonly reader = new FrameReader(16 * 1024 * 1024);
@@ -46,13 +47,13 @@ export class RawClient {
   }
 
   /** Send and wait for the response with the same tag. */
-  call(req: Request, timeoutMs = 10_000): Promise<Response> {
+  call(req: Request, timeoutMs: number = DEADLINE.answer): Promise<Response> {
     const p = this.response(req.tag, timeoutMs);
     this.send(req);
     return p;
   }
 
-  response(tag: number | undefined, timeoutMs = 10_000): Promise<Response> {
+  response(tag: number | undefined, timeoutMs: number = DEADLINE.answer): Promise<Response> {
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`no response for tag ${tag} within ${timeoutMs} ms`)), timeoutMs);
       this.waiting.set(tag, (r) => {
@@ -62,7 +63,7 @@ export class RawClient {
     });
   }
 
-  whenClosed(timeoutMs = 10_000): Promise<void> {
+  whenClosed(timeoutMs: number = DEADLINE.answer): Promise<void> {
     if (this.closed) return Promise.resolve();
     return new Promise((resolve, reject) => {
       const t = setTimeout(() => reject(new Error(`connection still open after ${timeoutMs} ms`)), timeoutMs);

@@ -1,8 +1,13 @@
 // Wait for a condition with a deadline (never a fixed sleep).
+import { DEADLINE } from './deadlines.js';
+
+/** Polls `probe` every `intervalMs` until it returns a value other than
+ * undefined/false (returned) or `timeoutMs` passes (throws, with the last
+ * error the probe threw). Default deadline: DEADLINE.converge. */
 export async function until<T>(
   what: string | (() => string),
   probe: () => Promise<T | undefined | false> | T | undefined | false,
-  timeoutMs = 10_000,
+  timeoutMs: number = DEADLINE.converge,
   intervalMs = 20,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;

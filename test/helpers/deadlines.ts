@@ -1,0 +1,49 @@
+// Every deadline the tests wait with, in one place, sized for a loaded
+// 2-core machine (CI runs two test files at once next to other work).
+// A deadline bounds how long a test waits for a condition before it fails;
+// waiting itself always polls the condition (until.ts), never sleeps blindly.
+//
+// DOOZER_TEST_SLOWDOWN=N (default 1) multiplies every value, for a machine
+// slower still. WINDOW values are the other way round: how long a test
+// watches for something that must NOT happen (a write answered without a
+// quorum); they are not scaled down, only up.
+
+const factor = ((): number => {
+  const raw = process.env.DOOZER_TEST_SLOWDOWN;
+  const n = raw === undefined ? 1 : Number(raw);
+  if (!Number.isFinite(n) || n < 1) throw new Error(`DOOZER_TEST_SLOWDOWN must be a number >= 1, not ${JSON.stringify(raw)}`);
+  return n;
+})();
+
+const s = (ms: number): number => Math.round(ms * factor);
+
+/** Deadlines in milliseconds. */
+export const DEADLINE = {
+  /** One request answered by a healthy node (or a CLI command run to completion). */
+  answer: s(10_000),
+  /** A started process accepts connections. */
+  start: s(30_000),
+  /** A cluster reaches a state: CALs writable, stores equal, a node caught up, a slot taken. */
+  converge: s(30_000),
+  /** A silent CAL (-timeout 2) removed and its slot retaken; plus the time to notice. */
+  removal: s(40_000),
+  /** A process exits after SIGTERM (graceful shutdown). */
+  exit: s(15_000),
+  /** A tiny in-process condition (unit tests against fake servers). */
+  local: s(5_000),
+} as const;
+
+/** How long a test watches for something that must not happen. */
+export const WINDOW = {
+  /** A write that needs a quorum that is not there stays unanswered at least this long. */
+  pending: s(1_500),
+  /** Work "for several -timeout periods" (-timeout 2) to show nothing gets evicted. */
+  busy: s(5_000),
+} as const;
+
+/** Vitest timeouts for whole tests: single node, and real clusters. */
+export const TEST_TIMEOUT = {
+  node: s(60_000),
+  cluster: s(120_000),
+  bigCluster: s(180_000),
+} as const;
