@@ -1,30 +1,21 @@
 // The TypeScript client library against a real single doozerd node.
-import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client, ConnectionError, DoozerError } from '../../src/client/index.js';
 import type { WaitEvent } from '../../src/client/index.js';
 import { startDoozerd } from '../helpers/doozerd-process.js';
 import type { DoozerdProcess } from '../helpers/doozerd-process.js';
+import { DEADLINE } from '../helpers/deadlines.js';
+import { stopGracefully } from '../helpers/graceful.js';
+import { until } from '../helpers/until.js';
 
-const haveServer = existsSync(new URL('../../bin/doozerd', import.meta.url));
-
-describe.skipIf(!haveServer)('Client against a real doozerd', () => {
+describe('Client against a real doozerd', () => {
   let node: DoozerdProcess;
   let c: Client;
 
   beforeAll(async () => {
     node = await startDoozerd();
     c = await Client.dial(node.uri);
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      try {
-        await c.nop();
-        break;
-      } catch (e) {
-        if (Date.now() > deadline) throw new Error(`node never became writable: ${String(e)}\n${node.describe()}`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
+    await until(`the node writable (NOP answered)\n${node.describe()}`, () => c.nop().then(() => true), DEADLINE.converge, 100);
   });
 
   afterAll(async () => {
@@ -112,5 +103,14 @@ describe.skipIf(!haveServer)('Client against a real doozerd', () => {
       (e: unknown) => e instanceof DoozerError && e.code === 'OTHER' && e.detail === 'permission denied',
     );
     await expect(Client.dial('doozer:?ca=127.0.0.1:1')).rejects.toBeInstanceOf(ConnectionError);
+  });
+
+  // Last: it stops the node.
+  it('SIGTERM: the node exits 0, a pending WAIT ends with a ConnectionError, written data was answered', async () => {
+    const rev = await c.set('/lib/last', -1, 'before SIGTERM');
+    expect(await c.get('/lib/last')).toEqual({ value: Buffer.from('before SIGTERM'), rev });
+    const pending = c.wait('/lib/never/**', rev + 1_000_000).then(() => new Error('the WAIT was answered'), (e: unknown) => e);
+    await stopGracefully(node);
+    expect(await pending).toBeInstanceOf(ConnectionError);
   });
 });

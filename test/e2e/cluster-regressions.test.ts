@@ -48,10 +48,10 @@ describe('regressions of the original doozerd', () => {
     const cals = await waitForCals(nodes, 3);
     const victim = cals.find((n) => n !== nodes[0])!;
     const healthy = nodes.filter((n) => n !== victim);
+    const acked = new AckedWrites();
+    for (let i = 0; i < 3; i++) await acked.set(cals[i]!, `/before-kick/${i}`, `k${i}`);
     victim.proc.child.kill('SIGSTOP'); // total packet loss, as far as the others can tell
     let healthyCals: ClusterNode[];
-    const acked = new AckedWrites();
-    for (let i = 0; i < 3; i++) await acked.set(healthy[i % healthy.length]!, `/before-kick/${i}`, `k${i}`);
     try {
       // The others remove it after -timeout; the spare slave takes its slot.
       healthyCals = await waitForCals(healthy, 3, DEADLINE.removal);

@@ -7,7 +7,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client, DoozerError } from '../../src/client/index.js';
 import { DOOZERD_BIN, startDoozerd, startProcess, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
+import { AckedWrites } from '../helpers/acked-writes.js';
+import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
+import { stopGracefully } from '../helpers/graceful.js';
 import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/until.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'doozerd-placement-'));
 const placementFile = (name: string, body: unknown): string => {
@@ -20,22 +24,6 @@ afterAll(async () => {
   await stopAll();
 });
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-async function until<T>(what: string, f: () => Promise<T | undefined | false>, ms = 15_000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await f();
-      if (v !== undefined && v !== false) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
-    await sleep(20);
-  }
-}
 
 interface Actor {
   name: string;
@@ -94,7 +82,7 @@ const crash = (node: { debugPort: number }, what: string): Promise<Response> =>
  * the deadline, is recorded as a problem.
  */
 function writers(node: DoozerdProcess, n: number) {
-  const acked = new Map<string, { value: string; rev: number }>();
+  const acked = new AckedWrites();
   const problems: string[] = [];
   let closedConnections = 0;
   let stop = false;
@@ -104,14 +92,16 @@ function writers(node: DoozerdProcess, n: number) {
       const path = `/load/w${w}/k${k}`;
       const value = `w${w}-${k}`;
       try {
+        let timer: NodeJS.Timeout | undefined;
         const rev = await Promise.race([
           c.set(path, -1, value),
-          sleep(10_000).then(() => {
-            throw new Error(`no answer to SET ${path} within 10 s`);
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error(`no answer to SET ${path} within ${DEADLINE.answer} ms`)), DEADLINE.answer);
           }),
-        ]);
-        acked.set(path, { value, rev });
+        ]).finally(() => clearTimeout(timer));
+        acked.record(path, value, rev);
       } catch (e) {
+        acked.unsure(path, value);
         if (e instanceof DoozerError) {
           problems.push(`${path}: ${e.message}`);
           continue;
@@ -139,24 +129,12 @@ function writers(node: DoozerdProcess, n: number) {
   };
 }
 
-/** Every acknowledged write reads back with its value and rev. */
-async function checkAcked(node: DoozerdProcess, acked: Map<string, { value: string; rev: number }>): Promise<void> {
-  const c = await dial(node);
-  try {
-    const wrong: string[] = [];
-    await Promise.all(
-      [...acked].map(async ([path, w]) => {
-        const r = await c.get(path);
-        if (Buffer.from(r.value).toString() !== w.value || r.rev !== w.rev) wrong.push(`${path}: wrote ${w.value}@${w.rev}, read ${Buffer.from(r.value).toString()}@${r.rev}`);
-      }),
-    );
-    expect(wrong).toEqual([]);
-  } finally {
-    await c.close();
-  }
+/** Every acknowledged write reads back with its value and rev (at its rev, and now). */
+async function checkAcked(node: DoozerdProcess, acked: AckedWrites): Promise<void> {
+  expect(await acked.verify([node])).toBeGreaterThanOrEqual(acked.size);
 }
 
-describe('placement file', () => {
+describe('placement file', { timeout: TEST_TIMEOUT.node }, () => {
   it('a bad file is a usage error (exit 2) naming the bad key and the allowed values', async () => {
     const bad = placementFile('bad.json', { workers: ['core'], place: { store: 'cor' } });
     const p = await startProcess(process.execPath, [DOOZERD_BIN, '-l', '127.0.0.1:1', '-placement', bad]);
@@ -181,7 +159,7 @@ describe('placement file', () => {
     const before = await actors(first.webPort!);
     expect(before.threads).toEqual(['main']);
     expect(before.actors.find((a) => a.name === 'store')!.thread).toBe('main');
-    await first.stop('SIGTERM');
+    await stopGracefully(first);
 
     const file = placementFile('edited.json', { workers: ['core'], pool: 1, place: { store: 'core', consensus: 'core', 'client-session': 'pool' } });
     const node = await start(file, { web: true });
@@ -210,7 +188,7 @@ describe('placement file', () => {
     expect((await crash(node, 'thread=core')).status).toBe(404);
     expect((await fetch(`http://127.0.0.1:${node.debugPort}/$actors`, { method: 'HEAD' })).status).toBe(200);
     await c.close();
-    await node.stop('SIGTERM');
+    await stopGracefully(node);
   });
 });
 
@@ -238,7 +216,7 @@ async function killCoreUnderLoad(file: string, names: string[]): Promise<{ node:
   return { node, w };
 }
 
-describe('supervision across threads', () => {
+describe('supervision across threads', { timeout: TEST_TIMEOUT.node }, () => {
   it('the store and proposer thread dies under write load: the node keeps serving, no acknowledged write is lost', async () => {
     const file = placementFile('core.json', { workers: ['core'], place: { store: 'core', proposer: 'core' } });
     const { node, w } = await killCoreUnderLoad(file, ['store', 'proposer']);
@@ -249,7 +227,7 @@ describe('supervision across threads', () => {
     expect(r.actors.find((a) => a.name === 'store')!.lastError).toMatch(/^thread core died/);
     expect(node.exitStatus()).toBeUndefined();
     expect(node.stderr().match(/worker thread core died/g)).toHaveLength(1);
-    await node.stop('SIGTERM');
+    await stopGracefully(node);
   });
 
   it('the consensus thread dies under write load: its acceptors come back, the node keeps serving, no acknowledged write is lost', async () => {
@@ -261,7 +239,7 @@ describe('supervision across threads', () => {
     await checkAcked(node, w.acked);
     expect(node.exitStatus()).toBeUndefined();
     expect(node.stderr()).not.toMatch(/cannot be restarted elsewhere|durable state cannot follow/);
-    await node.stop('SIGTERM');
+    await stopGracefully(node);
   });
 
   it('a session pool thread dies: its connections close, the others go on, no acknowledged write is lost', async () => {
@@ -285,7 +263,7 @@ describe('supervision across threads', () => {
     expect(w.problems).toEqual([]);
     expect(w.closed()).toBe(onPool1);
     await checkAcked(node, w.acked);
-    await node.stop('SIGTERM');
+    await stopGracefully(node);
   });
 
   it('an actor that throws restarts where it lives; too many crashes exit non-zero with one clear line', async () => {
@@ -305,11 +283,17 @@ describe('supervision across threads', () => {
     expect(got.rev).toBe(rev);
 
     // Default intensity: 5 restarts within 10 s; the 6th crash escalates.
-    for (let i = 0; i < 6; i++) {
+    // Crash it again each time it is back, until the node exits.
+    let crashes = 1;
+    const restarts = async (): Promise<number> => (await actors(node.debugPort)).actors.find((a) => a.name === 'store')!.restarts;
+    while (!node.exitStatus() && crashes < 20) {
+      const before = await restarts().catch(() => -1);
       await crash(node, 'actor=store').catch(() => undefined);
-      await sleep(50);
+      crashes++;
+      await until('the store restarted or the node exited', async () => node.exitStatus() !== undefined || (await restarts()) > before);
     }
     const st = await node.exited;
+    expect(crashes).toBe(6);
     expect(st.code).toBe(1);
     const lines = node.stderr().split('\n').filter((l) => /keeps crashing|restart limit|escalat/.test(l));
     expect(lines).toHaveLength(1);

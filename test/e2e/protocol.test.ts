@@ -228,13 +228,32 @@ describe('client protocol against a real node', () => {
   });
 
   it('a GET at a future rev waits for it', async () => {
+    // A rev far enough ahead that the node's pulses cannot reach it meanwhile.
     const r = await c.call({ tag: tag(), verb: Verb.REV });
+    const future = r.rev! + 50;
     const t = tag();
-    const later = c.response(t);
-    c.send({ tag: t, verb: Verb.GET, path: '/t/future', rev: r.rev! + 3 });
-    for (let i = 0; i < 3; i++) await c.call({ tag: tag(), verb: Verb.SET, path: '/t/future', rev: -1, value: bytes(String(i)) });
+    let answered = false;
+    const later = c.response(t).then((g) => {
+      answered = true;
+      return g;
+    });
+    c.send({ tag: t, verb: Verb.GET, path: '/t/future', rev: future });
+    // Later requests on the same connection are answered while it waits, and it is still unanswered.
+    const now = await c.call({ tag: tag(), verb: Verb.REV });
+    expect(now.rev!).toBeLessThan(future);
+    expect(answered, 'a GET at a future rev was answered before that rev').toBe(false);
+    // Writes up to `future`: no answer before it, then the file as of `future`.
+    let last = { rev: 0, value: '' };
+    for (let i = 0; last.rev < future; i++) {
+      const s = await c.call({ tag: tag(), verb: Verb.SET, path: '/t/future', rev: -1, value: bytes(`v${i}`) });
+      if (s.rev! <= future) last = { rev: s.rev!, value: `v${i}` };
+      if (s.rev! < future) expect(answered, `answered by rev ${s.rev}, before ${future}`).toBe(false);
+      if (s.rev! >= future) break;
+    }
     const g = await later;
     expect(g.errCode).toBeUndefined();
+    expect(g.rev).toBe(last.rev);
+    expect(Buffer.from(g.value!).toString()).toBe(last.value);
   });
 
   it('answers 1000 pipelined requests on one connection', async () => {

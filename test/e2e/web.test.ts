@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { startDoozerd, stopAll } from '../helpers/doozerd-process.js';
 import { canConnect, freePort, waitForPort } from '../helpers/ports.js';
 import { Client } from '../../src/client/client.js';
+import { listeningTcpPorts } from '../helpers/listening.js';
 import { ErrCode, Verb } from '../../src/net/client-codec.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { nodeId, setFile, startWebNode, type WebNode } from '../browser/web-helpers.js';
@@ -230,5 +231,12 @@ describe('web view off', () => {
     const line = await until('start-up line', () => p.stderr().split('\n').find((l) => l.startsWith('doozerd: node ')));
     expect(line).toContain('no web view (-w false)');
     expect(p.stderr()).toBe(`${line}\n`);
+    // The only TCP port it listens on is the client port (no web view, on 8000 or anywhere).
+    expect(listeningTcpPorts(p.pid)).toEqual([p.port]);
+    // Control: with a web view, its port shows up the same way.
+    const webPort = await freePort('127.0.0.1', { udp: false });
+    const q = await startDoozerd({ web: `127.0.0.1:${webPort}` });
+    await until('web view listening', () => canConnect(webPort));
+    expect(listeningTcpPorts(q.pid)).toEqual([q.port, webPort].sort((a, b) => a - b));
   });
 });

@@ -5,7 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { main, parseArgs } from '../../../src/cli/main.js';
 import { parseDuration } from '../../../src/cli/duration.js';
 import { formatEvent } from '../../../src/cli/format.js';
+import { Verb } from '../../../src/net/client-codec.js';
 import { memoryStore, startFakeServer } from '../client/fake-server.js';
+import { DEADLINE } from '../../helpers/deadlines.js';
+import { until } from '../../helpers/until.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -37,7 +40,10 @@ async function server(opts: Parameters<typeof memoryStore>[0] = {}) {
   const store = memoryStore(opts);
   const s = await startFakeServer(store.handler);
   cleanup.push(() => s.close());
-  return { store, uri: s.uri, a: ['-a', s.uri] };
+  /** Until the server has received `n` WAIT requests (the last one then pending there). */
+  const waits = (n: number): Promise<true> =>
+    until(`${n} WAIT request(s) at the server`, () => s.requests.filter((r) => r.verb === Verb.WAIT).length >= n || undefined, DEADLINE.local, 2);
+  return { store, uri: s.uri, a: ['-a', s.uri], waits };
 }
 
 describe('parseArgs', () => {
@@ -212,12 +218,13 @@ describe('doozer commands', () => {
   });
 
   it('wait prints the next change; -r from history; -t times out with exit 2', async () => {
-    const { a, store } = await server();
+    const { a, store, waits } = await server();
     const rev = store.set('/w/a', 'hello');
     const hist = await run([...a, '-r', String(rev), 'wait', '/w/**']);
     expect(hist).toMatchObject({ code: 0, stdout: `/w/a ${rev} set 5\nhello\n` });
     const p = run([...a, 'wait', '/w/**']);
-    setTimeout(() => store.del('/w/a'), 50);
+    await waits(2);
+    store.del('/w/a');
     expect((await p).stdout).toBe(`/w/a ${rev + 1} del 0\n\n`);
     const t0 = Date.now();
     const to = await run([...a, 'wait', '-t', '100ms', '/w/**']);
@@ -227,7 +234,7 @@ describe('doozer commands', () => {
   });
 
   it('watch prints every change until stdout goes away', async () => {
-    const { uri, store } = await server();
+    const { uri, store, waits } = await server();
     const stdout = new PassThrough();
     const stderr = new PassThrough();
     let text = '';
@@ -237,7 +244,7 @@ describe('doozer commands', () => {
       if (text.split('\n').length > 6) stdout.destroy(new Error('EPIPE'));
     });
     const p = main(['-a', uri, 'watch', '/x/**'], { stdin: new PassThrough(), stdout, stderr, env: {} });
-    await new Promise((r) => setTimeout(r, 30));
+    await waits(1);
     store.set('/x/1', 'a');
     store.set('/y', 'no');
     store.set('/x/2', 'bb');

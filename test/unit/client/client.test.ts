@@ -4,6 +4,8 @@ import type { WaitEvent } from '../../../src/client/client.js';
 import { DoozerError } from '../../../src/errors.js';
 import { Verb } from '../../../src/net/client-codec.js';
 import { memoryStore, startFakeServer } from './fake-server.js';
+import { DEADLINE } from '../../helpers/deadlines.js';
+import { until } from '../../helpers/until.js';
 import type { FakeServer } from './fake-server.js';
 
 const cleanup: Array<() => Promise<void>> = [];
@@ -19,6 +21,10 @@ async function setup(opts: Parameters<typeof memoryStore>[0] = {}) {
   cleanup.push(() => client.close());
   return { store, server, client };
 }
+
+/** Until the server has received `n` WAIT requests (then the last one is pending there). */
+const waits = (server: FakeServer, n: number): Promise<true> =>
+  until(`${n} WAIT request(s) at the server`, () => server.requests.filter((r) => r.verb === Verb.WAIT).length >= n || undefined, DEADLINE.local, 2);
 
 const text = (e: WaitEvent) => ({ path: e.path, rev: e.rev, value: e.value.toString(), isSet: e.isSet, isDel: e.isDel });
 
@@ -67,11 +73,12 @@ describe('Client against an in-memory store', () => {
   });
 
   it('wait answers from history or when the change happens', async () => {
-    const { client: c, store } = await setup();
+    const { client: c, store, server } = await setup();
     const r = await c.set('/q/a', 0, 'x');
     expect(text(await c.wait('/q/**', r))).toEqual({ path: '/q/a', rev: r, value: 'x', isSet: true, isDel: false });
     const p = c.wait('/q/**', r + 1);
-    await new Promise((res) => setTimeout(res, 20));
+    // The change happens while the WAIT is pending at the server, not before it arrives.
+    await waits(server, 2);
     store.del('/q/a');
     expect(text(await p)).toEqual({ path: '/q/a', rev: r + 1, value: '', isSet: false, isDel: true });
   });
@@ -111,7 +118,8 @@ describe('Client.watch', () => {
     store.set('/w/a', '1');
     store.set('/other', 'ignored');
     store.set('/w/b', '2');
-    await new Promise((r) => setTimeout(r, 20));
+    // The next changes come while the watch is waiting again.
+    await until('two events seen', () => seen.length >= 2 || undefined, DEADLINE.local, 2);
     store.del('/w/a');
     store.set('/w/a', '3');
     await done;
@@ -126,15 +134,15 @@ describe('Client.watch', () => {
   });
 
   it('defaults to the next change, and stop() ends a pending next()', async () => {
-    const { client: c, store } = await setup();
+    const { client: c, store, server } = await setup();
     store.set('/old', 'before');
     const w = c.watch('/**');
     const first = w.next();
-    await new Promise((r) => setTimeout(r, 20));
+    await waits(server, 1);
     store.set('/new', 'after');
     expect(text((await first).value as WaitEvent).path).toBe('/new');
     const pending = w.next();
-    await new Promise((r) => setTimeout(r, 20));
+    await waits(server, 2);
     w.stop();
     expect(await pending).toEqual({ done: true, value: undefined });
     expect(await w.next()).toEqual({ done: true, value: undefined });
