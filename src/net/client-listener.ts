@@ -143,6 +143,13 @@ export async function listenForClients(opts: ClientListenerOptions): Promise<Cli
     });
   });
   server.on('error', (e) => log.error(`client listener: ${e.message}`));
+  // Every TCP connection, also a TLS one still in its handshake (onConnection
+  // only sees it once secure): close() must end those too, or it waits for them.
+  const raw = new Set<net.Socket>();
+  server.on('connection', (s: net.Socket) => {
+    raw.add(s);
+    s.once('close', () => raw.delete(s));
+  });
 
   return {
     server,
@@ -150,6 +157,7 @@ export async function listenForClients(opts: ClientListenerOptions): Promise<Cli
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
+        for (const s of raw) s.destroy();
         server.close(() => resolve());
       }),
   };
