@@ -78,7 +78,7 @@ describe('a full proposer mailbox: the write is answered "overloaded", never dro
     s.fullMailboxes.add(PROPOSER);
     s.receive({ type: 'request', req: { tag: 5, verb: Verb.SET, path: '/x', rev: -1, value: Buffer.from('v') } } as never);
     s.receive({ type: 'request', req: { tag: 6, verb: Verb.NOP } } as never);
-    const answers = s.take('conn:1').map((m) => (m as { response: unknown }).response);
+    const answers = s.take('conn:1').map((m) => m.response);
     expect(answers).toEqual([
       { tag: 5, errCode: ErrCode.OTHER, errDetail: 'node overloaded: retry later' },
       { tag: 6, errCode: ErrCode.OTHER, errDetail: 'node overloaded: retry later' },
