@@ -255,3 +255,27 @@ describe('doozer CLI against a real doozerd', () => {
     expect(r.stdout).toMatch(/^[A-Z2-7]{16}$/);
   });
 });
+
+describe('doozer CLI: an internal error', () => {
+  it('a bug inside the CLI (an exception main does not explain) prints "doozer: internal error: ..." and exits 2', async () => {
+    // Inject the bug: the second stdout.on() (main's own) throws.
+    const script = `
+      const { run } = await import(${JSON.stringify(new URL('../../dist/cli/main.js', import.meta.url).href)});
+      process.argv = [process.argv[0], 'doozer', '-a', 'doozer:?ca=127.0.0.1:1', 'rev'];
+      let calls = 0;
+      const on = process.stdout.on.bind(process.stdout);
+      process.stdout.on = (...a) => { if (++calls === 2) throw new TypeError('injected fault'); return on(...a); };
+      await run();
+    `;
+    const r = await new Promise<CliResult>((resolve) => {
+      execFile(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, encoding: 'buffer' }, (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: number }).code ?? null) : 0;
+        resolve({ code: typeof code === 'number' ? code : null, signal: null, out: stdout, stdout: stdout.toString(), stderr: stderr.toString() });
+      });
+    });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^doozer: internal error: TypeError: injected fault\n/);
+    expect(r.stderr.match(/internal error/g)).toHaveLength(1);
+  });
+});

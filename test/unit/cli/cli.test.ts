@@ -253,3 +253,16 @@ describe('doozer commands', () => {
     expect(text).toBe(`/x/1 ${from} set 1\na\n/x/2 ${from + 2} set 2\nbb\n/x/1 ${from + 3} del 0\n\n`);
   });
 });
+
+describe('doozer against a node that goes away', () => {
+  it('the connection drops mid-request: exit 2, one line saying what to do', async () => {
+    const s = await startFakeServer((_req, conn) => conn.destroy());
+    cleanup.push(() => s.close());
+    for (const args of [['get', '/x'], ['set', '/x', '-1'], ['wait', '/x/**']]) {
+      const r = await run(['-a', s.uri, ...args], { stdin: 'body' });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stdout).toBe('');
+      expect(r.stderr).toMatch(new RegExp(`^doozer: ${args[0]} ${args[1]!.replace(/\*/g, '\\*')}: .*the node may have stopped: try again, or another node with -a\\n$`));
+    }
+  });
+});
