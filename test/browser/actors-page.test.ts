@@ -11,6 +11,7 @@ import { REPO_ROOT, startDoozerd, stopAll, type DoozerdProcess } from '../helper
 import { freePort, waitForPort } from '../helpers/ports.js';
 import { setFile } from './web-helpers.js';
 import { Client } from '../../src/client/client.js';
+import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 
@@ -50,7 +51,7 @@ describe.skipIf(!haveChromium)('/$actors.html in headless chromium', () => {
     page.on('console', (m) => {
       if (m.type() === 'error') problems.push(`console: ${m.text()}`);
     });
-  }, 60_000);
+  }, TEST_TIMEOUT.node);
 
   afterAll(async () => {
     await browser?.close();
@@ -90,7 +91,7 @@ describe.skipIf(!haveChromium)('/$actors.html in headless chromium', () => {
   it('refreshes itself: a crash shows up without a reload', async () => {
     await page.evaluate(() => ((window as unknown as { marker: number }).marker = 7)); // gone if the page reloads
     const updates = Number(await page.getAttribute('body', 'data-updates'));
-    await page.waitForFunction((n) => Number(document.body.getAttribute('data-updates')) > n, updates, { timeout: 5000 });
+    await page.waitForFunction((n) => Number(document.body.getAttribute('data-updates')) > n, updates, { timeout: DEADLINE.answer });
 
     const res = await fetch(`http://127.0.0.1:${debugPort}/$actors/crash?actor=store`, { method: 'POST' });
     expect(res.status).toBe(200);
@@ -100,7 +101,7 @@ describe.skipIf(!haveChromium)('/$actors.html in headless chromium', () => {
         return tds[7]?.textContent === '1' && (tds[8]?.textContent ?? '').includes('crash requested');
       },
       undefined,
-      { timeout: 10_000 },
+      { timeout: DEADLINE.converge },
     );
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(7);
     expect(await page.getAttribute('tr[data-actor="store"]', 'class')).toBe('err');
@@ -112,7 +113,7 @@ describe.skipIf(!haveChromium)('/$actors.html in headless chromium', () => {
     await page.goto(`http://127.0.0.1:${debugPort}/$actors.html`);
     expect((await rowOf('store'))!.thread).toBe('core');
     const updates = Number(await page.getAttribute('body', 'data-updates'));
-    await page.waitForFunction((n) => Number(document.body.getAttribute('data-updates')) > n, updates, { timeout: 5000 });
+    await page.waitForFunction((n) => Number(document.body.getAttribute('data-updates')) > n, updates, { timeout: DEADLINE.answer });
     expect(await page.textContent('#status')).toBe('');
     expect(problems).toEqual([]);
   });

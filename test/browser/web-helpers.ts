@@ -5,6 +5,7 @@ import { ErrCode, Verb } from '../../src/net/client-codec.js';
 import { startDoozerd, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { freePort, waitForPort } from '../helpers/ports.js';
 import { RawClient } from '../helpers/raw-client.js';
+import { DEADLINE } from '../helpers/deadlines.js';
 
 export interface WebNode {
   proc: DoozerdProcess;
@@ -20,7 +21,7 @@ export async function startWebNode(ports?: { port: number; webPort: number }, en
   const webPort = ports?.webPort ?? (await freePort('127.0.0.1', { udp: false }));
   const proc = await startDoozerd({ port, web: `127.0.0.1:${webPort}`, ...(env ? { env } : {}) });
   await waitForPort(webPort, '127.0.0.1', {
-    timeoutMs: 15_000,
+    timeoutMs: DEADLINE.start,
     check: () => (proc.exitStatus() ? 'doozerd exited' : undefined),
     describe: () => proc.describe(),
   });
@@ -30,7 +31,7 @@ export async function startWebNode(ports?: { port: number; webPort: number }, en
 let nextTag = 1;
 
 /** SET path (clobber) = body, retrying READONLY (a new node needs ~51 seqns first) until the deadline. */
-export async function setFile(port: number, path: string, body: string | Uint8Array, timeoutMs = 15_000): Promise<number> {
+export async function setFile(port: number, path: string, body: string | Uint8Array, timeoutMs: number = DEADLINE.converge): Promise<number> {
   const c = await RawClient.connect(port);
   try {
     const value = typeof body === 'string' ? Buffer.from(body) : body;

@@ -8,6 +8,7 @@ import { haveChromium, launchChromium, type Browser } from '../helpers/browser.j
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, stopAll } from '../helpers/doozerd-process.js';
 import { nodeId, setFile, startWebNode, type WebNode } from './web-helpers.js';
+import { DEADLINE, PROMISE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const DOCS_SHOT = join(REPO_ROOT, 'docs/web-view.png');
@@ -35,7 +36,7 @@ describe.skipIf(!haveChromium)('web view in headless chromium', () => {
       void d.dismiss();
     });
     page.on('pageerror', (e) => pageErrors.push(e.message));
-  }, 60_000);
+  }, TEST_TIMEOUT.node);
 
   afterAll(async () => {
     await browser?.close();
@@ -45,7 +46,7 @@ describe.skipIf(!haveChromium)('web view in headless chromium', () => {
   it('shows /ctl/cal/0 with the node id, live', async () => {
     const id = await nodeId(n.port);
     await page.goto(`${n.base}/`);
-    await waitLive(10_000);
+    await waitLive(DEADLINE.converge);
     expect(await bodyOf('/ctl/cal/0')).toBe(id);
     expect(await page.textContent('#node-id')).toBe(id);
     expect(await page.textContent('#role')).toBe('CAL');
@@ -60,9 +61,9 @@ describe.skipIf(!haveChromium)('web view in headless chromium', () => {
     await page.waitForFunction(
       (r) => document.querySelector('tr[data-key="/demo/greeting"] td.rev')?.textContent === String(r),
       rev,
-      { timeout: 1000, polling: 'raf' },
+      { timeout: PROMISE.webLive, polling: 'raf' },
     );
-    expect(Date.now() - t0).toBeLessThan(1000);
+    expect(Date.now() - t0).toBeLessThan(PROMISE.webLive);
     expect(await bodyOf('/demo/greeting')).toBe('hello, web view');
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(42);
     // A directory row appeared for /demo/.
@@ -72,22 +73,22 @@ describe.skipIf(!haveChromium)('web view in headless chromium', () => {
   it('a body with HTML is shown as text and never runs', async () => {
     const evil = '<script>alert(1)</script><img src=x onerror="alert(2)">';
     await setFile(n.port, '/demo/evil', evil);
-    await page.waitForFunction(() => document.querySelector('tr[data-key="/demo/evil"]') !== null, undefined, { timeout: 2000 });
+    await page.waitForFunction(() => document.querySelector('tr[data-key="/demo/evil"]') !== null, undefined, { timeout: DEADLINE.answer });
     expect(await bodyOf('/demo/evil')).toBe(evil);
     expect(await page.$$eval('#rows script, #rows img', (els) => els.length)).toBe(0);
     await setFile(n.port, '/demo/binary', Uint8Array.from([0xde, 0xad, 0xbe, 0xef, 0x00]));
-    await page.waitForFunction(() => document.querySelector('tr[data-key="/demo/binary"]') !== null, undefined, { timeout: 2000 });
+    await page.waitForFunction(() => document.querySelector('tr[data-key="/demo/binary"]') !== null, undefined, { timeout: DEADLINE.answer });
     expect(await bodyOf('/demo/binary')).toBe('binary, 5 bytes: de ad be ef 00');
     // The server-rendered page (before the script takes over) is as safe.
     await page.reload();
-    await waitLive(10_000);
+    await waitLive(DEADLINE.converge);
     expect(await bodyOf('/demo/evil')).toBe(evil);
     expect(dialogs).toEqual([]);
     expect(pageErrors).toEqual([]);
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await setFile(n.port, '/demo/config/timeout', '30s');
-    await page.waitForFunction(() => document.querySelector('tr[data-key="/demo/config/timeout"]') !== null, undefined, { timeout: 2000 });
+    await page.waitForFunction(() => document.querySelector('tr[data-key="/demo/config/timeout"]') !== null, undefined, { timeout: DEADLINE.answer });
     await page.screenshot({ path: join(ARTIFACTS, 'web-view.png'), fullPage: true });
     // The README's picture: refreshed on demand (UPDATE_DOCS_SCREENSHOT=1) or if missing.
     if (process.env.UPDATE_DOCS_SCREENSHOT || !existsSync(DOCS_SHOT)) await page.screenshot({ path: DOCS_SHOT, fullPage: true });
@@ -96,16 +97,16 @@ describe.skipIf(!haveChromium)('web view in headless chromium', () => {
   it('reconnects after the node restarts and shows the new live state', async () => {
     const oldId = await nodeId(n.port);
     await n.proc.stop('SIGKILL');
-    await page.waitForSelector('#conn[data-state="reconnecting"]', { timeout: 5000 });
+    await page.waitForSelector('#conn[data-state="reconnecting"]', { timeout: DEADLINE.answer });
     expect(await page.textContent('#conn')).toMatch(/^reconnecting in \d+ s \(attempt \d+\)$/);
     n = await startWebNode({ port: n.port, webPort: n.webPort });
     const newId = await nodeId(n.port);
     expect(newId).not.toBe(oldId);
-    await waitLive(15_000);
+    await waitLive(DEADLINE.converge);
     await page.waitForFunction(
       (id) => document.querySelector('tr[data-key="/ctl/cal/0"] td.body')?.textContent === id,
       newId,
-      { timeout: 5000 },
+      { timeout: DEADLINE.answer },
     );
     expect(await page.textContent('#node-id')).toBe(newId);
     // The old node's files are gone: this is the new node's store.
@@ -115,7 +116,7 @@ describe.skipIf(!haveChromium)('web view in headless chromium', () => {
     await page.waitForFunction(
       (r) => document.querySelector('tr[data-key="/demo/after-restart"] td.rev')?.textContent === String(r),
       rev,
-      { timeout: 1000 },
+      { timeout: PROMISE.webLive },
     );
     expect(pageErrors).toEqual([]);
   });

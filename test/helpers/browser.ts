@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { DEADLINE } from './deadlines.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const haveChromium = existsSync(CHROMIUM);
@@ -33,7 +34,7 @@ export async function launchChromium(viewport: { width: number; height: number }
       '--disable-sync',
     ],
     viewport,
-    timeout: 30_000,
+    timeout: DEADLINE.start,
   });
   const page = context.pages()[0] ?? (await context.newPage());
   return {

@@ -41,6 +41,15 @@ export const WINDOW = {
   busy: s(5_000),
 } as const;
 
+/**
+ * Latencies the product promises (README), checked as such: a test fails if
+ * the promise is broken, also on a loaded machine (scaled by the slowdown).
+ */
+export const PROMISE = {
+  /** A change shows in an open web view within a second, without reload. */
+  webLive: s(1_000),
+} as const;
+
 /** Vitest timeouts for whole tests: single node, and real clusters. */
 export const TEST_TIMEOUT = {
   node: s(60_000),

@@ -7,6 +7,7 @@ import { ErrCode, Verb } from '../../../src/net/client-codec.js';
 import type { Request } from '../../../src/net/client-codec.js';
 import { startFakeServer } from './fake-server.js';
 import type { FakeConn, FakeServer } from './fake-server.js';
+import { DEADLINE } from '../../helpers/deadlines.js';
 
 const cleanup: Array<() => Promise<void>> = [];
 afterEach(async () => {
@@ -24,7 +25,7 @@ async function dial(s: FakeServer, opts = {}): Promise<Client> {
   return c;
 }
 
-function until(cond: () => boolean, ms = 2000): Promise<void> {
+function until(cond: () => boolean, ms: number = DEADLINE.local): Promise<void> {
   const deadline = Date.now() + ms;
   return new Promise((resolve, reject) => {
     const tick = (): void => {

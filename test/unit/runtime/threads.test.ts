@@ -11,6 +11,8 @@ import type { Placement } from '../../../src/runtime/placement.js';
 import type { Message } from '../../../src/runtime/message.js';
 // @ts-expect-error plain JavaScript fixture without types
 import { actorKinds as fixtureKinds } from './fixtures/kinds.mjs';
+import { DEADLINE } from '../../helpers/deadlines.js';
+import { until as waitFor } from '../../helpers/until.js';
 
 const FIXTURES = pathToFileURL(join(import.meta.dirname, 'fixtures/kinds.mjs')).href;
 const systems: ThreadedSystem[] = [];
@@ -39,12 +41,8 @@ async function start(placement: Placement, extra: Partial<ActorSystemOptions> = 
   systems.push(sys);
   const got: (Message & Record<string, any>)[] = [];
   sys.registerEndpoint('test', (m) => got.push(m as Message & Record<string, any>));
-  const until = async (cond: () => boolean, what: string, ms = 10_000): Promise<void> => {
-    const deadline = Date.now() + ms;
-    while (!cond()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 5));
-    }
+  const until = async (cond: () => boolean, what: string, ms: number = DEADLINE.answer): Promise<void> => {
+    await waitFor(what, () => cond() || undefined, ms, 5);
   };
   return { sys, got, fatal, until };
 }
@@ -158,9 +156,11 @@ describe('actors on worker threads', () => {
   it('an actor that keeps crashing on a worker escalates', async () => {
     const { sys, until, fatal } = await start(ONE_WORKER, { limits: { maxRestarts: 2, windowMs: 60_000, baseBackoffMs: 1, maxBackoffMs: 1 } });
     sys.spawn({ name: 'c', kind: 'counter' });
+    const restarts = async (): Promise<number> => (await sys.stats(0)).find((x) => x.name === 'c')?.restarts ?? -1;
     for (let i = 0; i < 3; i++) {
       sys.send('c', { type: 'boom' });
-      await new Promise((r) => setTimeout(r, 30));
+      // Each crash hits a running instance: wait for the restart before the next.
+      if (i < 2) await waitFor(`restart ${i + 1} of c`, async () => (await restarts()) >= i + 1, DEADLINE.local, 5);
     }
     await until(() => fatal.length === 1, 'escalation');
     expect(fatal[0]).toBe('actor c keeps crashing (3 crashes within 60000 ms (limit 2 restarts))');
@@ -170,8 +170,8 @@ describe('actors on worker threads', () => {
     const { sys, until, fatal } = await start(ONE_WORKER);
     sys.spawn({ name: 'l', kind: 'lossy' });
     sys.spawn({ name: 'c', kind: 'counter' });
+    // l's durable state went out with (or before) c's first batch.
     await until(() => sys.durableCopy('c', 'count') !== undefined, 'a first batch');
-    await new Promise((r) => setTimeout(r, 50));
     await sys.crashThread('w');
     await until(() => fatal.length === 1, 'escalation');
     expect(fatal[0]).toMatch(/actor l cannot be restarted elsewhere without losing durable state: state.callback is a function/);
