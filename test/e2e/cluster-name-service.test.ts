@@ -7,6 +7,7 @@ import { runDoozer, startDoozerd, stopAll, type DoozerdProcess } from '../helper
 import { freePort } from '../helpers/ports.js';
 import { addSlots, calIds, sameStore, startNodes, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
+import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 
 async function node(proc: DoozerdProcess): Promise<ClusterNode> {
   return { proc, id: await withClient(proc, (c) => c.self()) };
@@ -31,9 +32,9 @@ describe('the seed: with a doozer name service', () => {
 
     // $ doozerd -c ls -b "$DOOZER_BOOT_URI" -l 127.0.0.1:904x -w :900x   (four at once)
     const ports = await Promise.all([0, 1, 2, 3].map(() => freePort('127.0.0.1')));
-    const procs = await Promise.all(ports.map((port) => startDoozerd({ port, args: ['-c', 'ls', '-b', bootUri], readyTimeoutMs: 30_000 })));
+    const procs = await Promise.all(ports.map((port) => startDoozerd({ port, args: ['-c', 'ls', '-b', bootUri], readyTimeoutMs: DEADLINE.converge })));
     ls = await Promise.all(procs.map(node));
-  }, 90_000);
+  }, TEST_TIMEOUT.cluster);
 
   afterAll(() => stopAll());
 
@@ -53,7 +54,7 @@ describe('the seed: with a doozer name service', () => {
     await until('every ls node registered in ls', () => withClient(ls[0]!.proc, async (c) => {
       const ids = await c.getdirAll('/ctl/node');
       return ls.every((n) => ids.includes(n.id));
-    }), 10_000, 100);
+    }), DEADLINE.converge, 100);
     const rev = await withClient(ls[0]!.proc, (c) => c.rev());
     const { dump } = await sameStore(ls, rev);
     for (const n of ls) expect(dump).toContain(`/ctl/node/${n.id}/addr`);
@@ -95,7 +96,7 @@ describe('the seed: with a doozer name service', () => {
     const cals = await waitForCals(ls, 2);
     const added = cals.find((n) => n !== cal)!;
     await until('the new ls CAL listed in the name service', () => withClient(ns[0]!.proc, async (c) =>
-      (await c.get(`/ctl/ns/ls/${added.id}`)).value.toString() === added.proc.addr), 10_000, 100);
+      (await c.get(`/ctl/ns/ls/${added.id}`)).value.toString() === added.proc.addr), DEADLINE.converge, 100);
   });
 
   it('a client finds the ls cluster through the name service (cn=ls with -b)', async () => {
@@ -105,21 +106,21 @@ describe('the seed: with a doozer name service', () => {
   });
 
   it('a node booting a cluster whose registered nodes are all dead does not crash: it boots the cluster anew', async () => {
-    const first = await node(await startDoozerd({ args: ['-c', 'gone', '-b', bootUri], readyTimeoutMs: 30_000 }));
+    const first = await node(await startDoozerd({ args: ['-c', 'gone', '-b', bootUri], readyTimeoutMs: DEADLINE.converge }));
     const bootId = (await withClient(ns[0]!.proc, (c) => c.get('/ctl/boot/gone'))).value.toString();
     expect(bootId).toBe(first.id);
     await first.proc.stop('SIGKILL');
     // The boot file and the ns entry still name the dead node.
-    const next = await node(await startDoozerd({ args: ['-c', 'gone', '-b', bootUri], readyTimeoutMs: 30_000 }));
+    const next = await node(await startDoozerd({ args: ['-c', 'gone', '-b', bootUri], readyTimeoutMs: DEADLINE.converge }));
     expect(next.proc.exitStatus(), next.proc.describe()).toBeUndefined();
     expect(await calIds(next.proc)).toEqual([next.id]);
-    const rev = await until('the new gone CAL writable', () => withClient(next.proc, (c) => c.set('/x', -1, 'y').catch(() => undefined)), 10_000, 100);
+    const rev = await until('the new gone CAL writable', () => withClient(next.proc, (c) => c.set('/x', -1, 'y').catch(() => undefined)), DEADLINE.converge, 100);
     expect(rev).toBeGreaterThan(0);
     expect((await withClient(ns[0]!.proc, (c) => c.get('/ctl/boot/gone'))).value.toString()).toBe(next.id);
     // The dead node's entry is gone from the name service; the new CAL's is there.
     const entries = await withClient(ns[0]!.proc, (c) => c.walkAll('/ctl/ns/gone/*'));
     expect(entries.map((e) => [e.path, e.value.toString()])).toEqual([[`/ctl/ns/gone/${next.id}`, next.proc.addr]]);
-  }, 60_000);
+  }, TEST_TIMEOUT.cluster);
 
   it('-a and -b together: -a is tried first, then -b', async () => {
     const [calId] = await calIds(ls[0]!.proc);
@@ -129,12 +130,12 @@ describe('the seed: with a doozer name service', () => {
     // -a names an ls CAL, -b a name service that does not answer: -a alone does it.
     const viaA = await node(await startDoozerd({ args: ['-c', 'ls', '-a', cal.proc.addr, '-b', `doozer:?ca=${dead}`] }));
     expect((await withClient(viaA.proc, (c) => c.get('/ctl/name'))).value.toString()).toBe('ls');
-    await until('joined through -a', () => withClient(cal.proc, async (c) => (await c.getdirAll('/ctl/node')).includes(viaA.id)), 10_000, 100);
+    await until('joined through -a', () => withClient(cal.proc, async (c) => (await c.getdirAll('/ctl/node')).includes(viaA.id)), DEADLINE.converge, 100);
 
     // -a names a node that is not a CAL of ls (the name service's seed): then -b.
-    const viaB = await node(await startDoozerd({ args: ['-c', 'ls', '-a', ns[0]!.proc.addr, '-b', bootUri], readyTimeoutMs: 30_000 }));
+    const viaB = await node(await startDoozerd({ args: ['-c', 'ls', '-a', ns[0]!.proc.addr, '-b', bootUri], readyTimeoutMs: DEADLINE.converge }));
     expect((await withClient(viaB.proc, (c) => c.get('/ctl/name'))).value.toString()).toBe('ls');
-    await until('joined through -b', () => withClient(cal.proc, async (c) => (await c.getdirAll('/ctl/node')).includes(viaB.id)), 10_000, 100);
+    await until('joined through -b', () => withClient(cal.proc, async (c) => (await c.getdirAll('/ctl/node')).includes(viaB.id)), DEADLINE.converge, 100);
     // Neither wrote itself into the name service's cluster.
     const nsNodes = await withClient(ns[0]!.proc, (c) => c.getdirAll('/ctl/node'));
     expect(nsNodes).not.toContain(viaA.id);

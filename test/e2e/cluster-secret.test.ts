@@ -7,6 +7,7 @@ import { Client } from '../../src/client/client.js';
 import { DoozerError } from '../../src/errors.js';
 import { startDoozerd, stopAll } from '../helpers/doozerd-process.js';
 import { until } from '../helpers/until.js';
+import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 
 const RW = 'cluster-s3cret';
 const RO = 'cluster-r3ad';
@@ -25,7 +26,7 @@ describe('a cluster with secrets', () => {
       await until('seed writable', () => c.set('/probe', -1, 'x').catch(() => undefined));
       await c.set('/ctl/cal/1', 0, '');
       const s = await Client.dial(slave.addr, { secret: RW });
-      const rev = await until('slave is a writable CAL', () => s.set('/from-slave', -1, 'yes').catch(() => undefined), 20_000);
+      const rev = await until('slave is a writable CAL', () => s.set('/from-slave', -1, 'yes').catch(() => undefined), DEADLINE.converge);
       expect((await c.get('/from-slave', rev)).value.toString()).toBe('yes');
 
       // With only the rw secret set a connection without it may read; with both it may not.
@@ -41,7 +42,7 @@ describe('a cluster with secrets', () => {
       expect(err).toBeInstanceOf(DoozerError);
       expect((err as DoozerError).detail).toBe('permission denied');
       await Promise.all([c.close(), s.close(), anon.close()]);
-    }, 60_000);
+    }, TEST_TIMEOUT.cluster);
   }
 
   it('DOOZER_ROSECRET only: the seed warns that nothing can write; a node cannot attach and says why', async () => {
@@ -56,5 +57,5 @@ describe('a cluster with secrets', () => {
     const r = await Client.dial(seed.addr, { secret: RO });
     expect((await r.get('/ctl/name')).value.toString()).toBe('local');
     await r.close();
-  }, 60_000);
+  }, TEST_TIMEOUT.cluster);
 });

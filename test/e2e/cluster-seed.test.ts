@@ -5,6 +5,7 @@ import { Client, type WaitEvent } from '../../src/client/client.js';
 import { runDoozer, stopAll } from '../helpers/doozerd-process.js';
 import { addSlots, calIds, startNodes, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
+import { TEST_TIMEOUT } from '../helpers/deadlines.js';
 
 describe('the seed: start one, attach three, add two CAL slots', () => {
   let nodes: ClusterNode[];
@@ -22,7 +23,7 @@ describe('the seed: start one, attach three, add two CAL slots', () => {
     })().catch(() => undefined);
     await addSlots(nodes[0]!.proc, [1, 2]);
     cals = await waitForCals(nodes, 3);
-  }, 60_000);
+  }, TEST_TIMEOUT.cluster);
 
   afterAll(async () => {
     await watcher?.close();

@@ -2,10 +2,11 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DOOZERD_BIN, ensureBuilt, startDoozerd, stopAll } from '../helpers/doozerd-process.js';
+import { DEADLINE } from '../helpers/deadlines.js';
 
 function run(args: string[]) {
   ensureBuilt();
-  return spawnSync(process.execPath, [DOOZERD_BIN, ...args], { encoding: 'utf8', timeout: 20_000 });
+  return spawnSync(process.execPath, [DOOZERD_BIN, ...args], { encoding: 'utf8', timeout: DEADLINE.answer * 2 });
 }
 
 describe('bin/doozerd flags', () => {

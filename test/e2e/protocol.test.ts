@@ -7,6 +7,7 @@ import { MAX_MUTATION_BYTES } from '../../src/actors/limits.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { until } from '../helpers/until.js';
+import { DEADLINE } from '../helpers/deadlines.js';
 
 const bytes = (s: string): Buffer => Buffer.from(s);
 let tagSeq = 1000;
@@ -259,7 +260,7 @@ describe('client protocol against a real node', () => {
   it('answers 1000 pipelined requests on one connection', async () => {
     const p = await RawClient.connect(node.port);
     const tags = Array.from({ length: 1000 }, (_, i) => i + 1);
-    const answers = tags.map((t) => p.response(t, 20_000));
+    const answers = tags.map((t) => p.response(t, DEADLINE.answer * 2));
     for (const t of tags) {
       if (t % 2) p.send({ tag: t, verb: Verb.SET, path: `/t/pipe/${t % 10}`, rev: -1, value: bytes(String(t)) });
       else p.send({ tag: t, verb: Verb.GET, path: `/t/pipe/${(t - 1) % 10}` });
@@ -273,7 +274,7 @@ describe('client protocol against a real node', () => {
   it('serves 100 concurrent connections', async () => {
     const clients = await Promise.all(Array.from({ length: 100 }, () => RawClient.connect(node.port)));
     const rs = await Promise.all(
-      clients.map((k, i) => k.call({ tag: 7, verb: Verb.SET, path: `/t/conc/${i}`, rev: 0, value: bytes(String(i)) }, 20_000)),
+      clients.map((k, i) => k.call({ tag: 7, verb: Verb.SET, path: `/t/conc/${i}`, rev: 0, value: bytes(String(i)) }, DEADLINE.answer * 2)),
     );
     expect(rs.every((r) => r.errCode === undefined && r.rev! > 0)).toBe(true);
     expect(new Set(rs.map((r) => r.rev)).size).toBe(100);
