@@ -7,6 +7,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { skipWithoutRef, startOriginalDoozerd } from '../helpers/ref-bin.js';
 import { addSlots, calIds, sameStore, withClient, type ClusterNode } from '../helpers/cluster.js';
+import { AckedWrites } from '../helpers/acked-writes.js';
+import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 import { until } from '../helpers/until.js';
 
 const SKIP = skipWithoutRef();
@@ -21,7 +23,7 @@ interface Node extends ClusterNode {
 async function start(kind: Kind, attachTo?: DoozerdProcess): Promise<Node> {
   const args = [...TIMEOUT, ...(attachTo ? ['-a', attachTo.addr] : [])];
   const proc = kind === 'ours' ? await startDoozerd({ args }) : await startOriginalDoozerd({ args });
-  const id = await until(`${kind} node ${proc.addr} answers SELF`, () => withClient(proc, (c) => c.self()).catch(() => undefined), 20_000, 100);
+  const id = await until(`${kind} node ${proc.addr} answers SELF`, () => withClient(proc, (c) => c.self()).catch(() => undefined), DEADLINE.converge, 100);
   return { proc, id, kind };
 }
 
@@ -31,7 +33,7 @@ async function promote(seed: Node, node: Node, slot: number): Promise<void> {
   await until(`${node.kind} node ${node.proc.addr} holds /ctl/cal/${slot} and accepts writes`, async () => {
     if (!(await calIds(seed.proc)).includes(node.id)) return undefined;
     return withClient(node.proc, (c) => c.set(`/probe/${node.id}`, -1, 'w').then(() => true, () => undefined));
-  }, 60_000, 200);
+  }, DEADLINE.converge * 2, 200);
 }
 
 /**
@@ -42,11 +44,12 @@ async function promote(seed: Node, node: Node, slot: number): Promise<void> {
  * original CAL too; see the README's mixed clusters): such nodes are held to
  * the files this test writes, every other node to the whole store.
  */
-async function writeEverywhere(cals: Node[], all: Node[], tag: string): Promise<number> {
+async function writeEverywhere(cals: Node[], all: Node[], tag: string, acked: AckedWrites): Promise<number> {
   let last = 0;
   for (const n of cals) {
     const path = `/mixed/${tag}/${n.kind}-${n.id}`;
     const rev = await withClient(n.proc, (c) => c.set(path, 0, `via ${n.kind}`));
+    acked.record(path, `via ${n.kind}`, rev);
     for (const m of all) {
       const got = await withClient(m.proc, (c) => c.get(path, rev));
       expect(got.value.toString(), `${path} on ${m.kind} ${m.proc.addr}`).toBe(`via ${n.kind}`);
@@ -56,8 +59,8 @@ async function writeEverywhere(cals: Node[], all: Node[], tag: string): Promise<
   }
   const copiedByOriginal = (n: Node): boolean => n.kind === 'original' && n !== all[0];
   const exact = all.filter((n) => !copiedByOriginal(n));
-  if (exact.length > 1) await sameStore(exact, last, 30_000);
-  await sameStore(all, last, 30_000, (path) => !path.startsWith('/mixed/'));
+  if (exact.length > 1) await sameStore(exact, last);
+  await sameStore(all, last, DEADLINE.converge, (path) => !path.startsWith('/mixed/'));
   return last;
 }
 
@@ -75,9 +78,20 @@ async function killAndReplace(victim: Node, heir: Node, survivors: Node[]): Prom
   await until(`${victim.kind} CAL ${victim.id} removed and ${heir.kind} slave ${heir.id} in its slot`, async () => {
     const ids = await calIds(watcher.proc);
     return !ids.includes(victim.id) && ids.includes(heir.id);
-  }, 90_000, 250);
+  }, DEADLINE.removalOriginal, 250);
   await until(`${heir.kind} heir accepts writes`, () =>
-    withClient(heir.proc, (c) => c.set(`/probe/${heir.id}`, -1, 'heir').then(() => true, () => undefined)), 60_000, 200);
+    withClient(heir.proc, (c) => c.set(`/probe/${heir.id}`, -1, 'heir').then(() => true, () => undefined)), DEADLINE.converge * 2, 200);
+}
+
+/**
+ * Every write acknowledged before and after the kill, on every live node: at
+ * its rev on ours, as the latest write of its file on the originals (whose
+ * history past a copied snapshot this test does not rely on).
+ */
+async function verifyAcked(acked: AckedWrites, live: Node[]): Promise<void> {
+  await acked.verify(live.filter((n) => n.kind === 'ours'));
+  const originals = live.filter((n) => n.kind === 'original');
+  if (originals.length > 0) await acked.verify(originals, { history: false });
 }
 
 describe.skipIf(SKIP)('mixed clusters with the original doozerd', () => {
@@ -91,12 +105,14 @@ describe.skipIf(SKIP)('mixed clusters with the original doozerd', () => {
     await promote(seed, ours2, 2);
     const origSlave = await start('original', seed.proc);
     const all = [seed, ours1, ours2, origSlave];
-    await writeEverywhere([seed, ours1, ours2], all, 'a');
+    const acked = new AckedWrites();
+    await writeEverywhere([seed, ours1, ours2], all, 'a', acked);
     await slavesRefuse([origSlave]);
 
     await killAndReplace(ours2, origSlave, [seed, ours1]);
-    await writeEverywhere([seed, ours1, origSlave], [seed, ours1, origSlave], 'a-after');
-  }, 240_000);
+    await writeEverywhere([seed, ours1, origSlave], [seed, ours1, origSlave], 'a-after', acked);
+    await verifyAcked(acked, [seed, ours1, origSlave]);
+  }, TEST_TIMEOUT.mixedCluster);
 
   it('our seed + original nodes: originals attach, win slots, agree; a dead original CAL is replaced by our slave', async () => {
     const seed = await start('ours');
@@ -106,11 +122,13 @@ describe.skipIf(SKIP)('mixed clusters with the original doozerd', () => {
     await promote(seed, orig2, 2);
     const oursSlave = await start('ours', seed.proc);
     const all = [seed, orig1, orig2, oursSlave];
-    await writeEverywhere([seed, orig1, orig2], all, 'b');
+    const acked = new AckedWrites();
+    await writeEverywhere([seed, orig1, orig2], all, 'b', acked);
     await slavesRefuse([oursSlave]);
 
     await killAndReplace(orig2, oursSlave, [seed, orig1]);
-    await writeEverywhere([seed, orig1, oursSlave], [seed, orig1, oursSlave], 'b-after');
+    await writeEverywhere([seed, orig1, oursSlave], [seed, orig1, oursSlave], 'b-after', acked);
+    await verifyAcked(acked, [seed, orig1, oursSlave]);
     expect(seed.proc.exitStatus(), seed.proc.describe()).toBeUndefined();
-  }, 240_000);
+  }, TEST_TIMEOUT.mixedCluster);
 });

@@ -27,6 +27,8 @@ export const DEADLINE = {
   converge: s(30_000),
   /** A silent CAL (-timeout 2) removed and its slot retaken; plus the time to notice. */
   removal: s(40_000),
+  /** The original doozerd (mixed clusters) removing a dead CAL and a slave taking the slot: it is slower. */
+  removalOriginal: s(90_000),
   /** A process exits after SIGTERM (graceful shutdown). */
   exit: s(15_000),
   /** A tiny in-process condition (unit tests against fake servers). */
@@ -55,4 +57,6 @@ export const TEST_TIMEOUT = {
   node: s(60_000),
   cluster: s(120_000),
   bigCluster: s(180_000),
+  /** Mixed clusters with the original doozerd (test/e2e/mixed-cluster.test.ts). */
+  mixedCluster: s(240_000),
 } as const;
