@@ -255,14 +255,23 @@ describe('doozer commands', () => {
 });
 
 describe('doozer against a node that goes away', () => {
-  it('the connection drops mid-request: exit 2, one line saying what to do', async () => {
-    const s = await startFakeServer((_req, conn) => conn.destroy());
+  it('the connection drops after the first answer: exit 2, one line saying what to do', async () => {
+    // A real store for the first request of each connection; the second one drops it.
+    const store = memoryStore();
+    store.set('/x/f', 'body');
+    const seen = new Map<unknown, number>();
+    const s = await startFakeServer((req, conn) => {
+      const n = (seen.get(conn.socket) ?? 0) + 1;
+      seen.set(conn.socket, n);
+      if (n === 1) store.handler(req, conn);
+      else conn.destroy();
+    });
     cleanup.push(() => s.close());
-    for (const args of [['get', '/x'], ['set', '/x', '-1'], ['wait', '/x/**']]) {
-      const r = await run(['-a', s.uri, ...args], { stdin: 'body' });
+    for (const args of [['wait', '/x/**'], ['touch', '/x/f'], ['find', '/x']]) {
+      const r = await run(['-a', s.uri, ...args]);
       expect(r.code, args.join(' ')).toBe(2);
-      expect(r.stdout).toBe('');
-      expect(r.stderr).toMatch(new RegExp(`^doozer: ${args[0]} ${args[1]!.replace(/\*/g, '\\*')}: .*the node may have stopped: try again, or another node with -a\\n$`));
+      expect(r.stderr.split('\n')).toHaveLength(2);
+      expect(r.stderr, args.join(' ')).toMatch(new RegExp(`^doozer: ${args[0]} ${args[1]!.replace(/\*/g, '\\*')}: .*the node may have stopped: try again, or another node with -a\\n$`));
     }
   });
 });
