@@ -131,7 +131,7 @@ describe.skipIf(!haveChromium)('/$actors.html with every actor on the main threa
     node = await startDoozerd({ web: `127.0.0.1:${webPort}`, args: ['-debug', `127.0.0.1:${debugPort}`] });
     await waitForPort(webPort);
     browser = await launchChromium({ width: 1100, height: 600 });
-  }, 60_000);
+  }, TEST_TIMEOUT.node);
 
   afterAll(async () => {
     await browser?.close();
@@ -156,7 +156,7 @@ describe.skipIf(!haveChromium)('/$actors.html with every actor on the main threa
     const page = browser!.page;
     await page.goto(`http://127.0.0.1:${webPort}/$actors.html`);
     await page.click('a#tree-link');
-    await page.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 });
+    await page.waitForSelector('#conn[data-state="live"]', { timeout: DEADLINE.converge });
     expect(new URL(page.url()).pathname).toBe('/');
     expect(await page.$('tr[data-key="/ctl/cal/0"]')).not.toBeNull();
     expect(node.exitStatus()).toBeUndefined();

@@ -7,6 +7,7 @@ import { haveChromium, launchChromium, type Browser } from '../helpers/browser.j
 import { addSlots, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
 import { startDoozerd, stopAll } from '../helpers/doozerd-process.js';
 import { freePort, waitForPort } from '../helpers/ports.js';
+import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 
 const PULSE = ['-pulse', '0.5']; // stale after 1.5 s without a new applied rev
 
@@ -27,11 +28,11 @@ describe.skipIf(!haveChromium)('stale CALs in the status strip', () => {
     const slaves = await Promise.all([0, 1].map(() => startDoozerd({ args: ['-a', seed.addr, ...PULSE] })));
     nodes = await Promise.all([seed, ...slaves].map(async (proc) => ({ proc, id: await withClient(proc, (c) => c.self()) })));
     await addSlots(seed, [1, 2]);
-    cals = await waitForCals(nodes, 3, 30_000);
+    cals = await waitForCals(nodes, 3, DEADLINE.converge);
     await waitForPort(webPort);
     browser = await launchChromium({ width: 1200, height: 500 });
     page = browser.page;
-  }, 90_000);
+  }, TEST_TIMEOUT.cluster);
 
   afterAll(async () => {
     for (const n of nodes ?? []) {
@@ -47,20 +48,20 @@ describe.skipIf(!haveChromium)('stale CALs in the status strip', () => {
 
   it('marks the paused CAL stale within a few pulses, and not once it runs again', async () => {
     await page.goto(`http://127.0.0.1:${webPort}/`);
-    await page.waitForSelector('#conn[data-state="live"]', { timeout: 10_000 });
+    await page.waitForSelector('#conn[data-state="live"]', { timeout: DEADLINE.converge });
     // Every CAL pulses: all three listed, none stale.
-    await page.waitForFunction(() => document.querySelectorAll('#cals li[data-cal]:not(.stale)').length === 3, undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => document.querySelectorAll('#cals li[data-cal]:not(.stale)').length === 3, undefined, { timeout: DEADLINE.converge });
 
     const victim = cals.find((c) => c.id !== nodes[0]!.id)!;
     process.kill(victim.proc.pid, 'SIGSTOP');
-    await page.waitForSelector(`#cals li.stale[data-cal="${victim.id}"] .stale-mark`, { timeout: 10_000 });
+    await page.waitForSelector(`#cals li.stale[data-cal="${victim.id}"] .stale-mark`, { timeout: DEADLINE.converge });
     // This node keeps pulsing: it is not stale (waited for, as a loaded machine may delay one pulse).
     await page.waitForFunction(
       ([v, self]) =>
         document.querySelector(`#cals li.stale[data-cal="${v}"]`) !== null &&
         document.querySelector(`#cals li[data-cal="${self}"]:not(.stale)`) !== null,
       [victim.id, nodes[0]!.id],
-      { timeout: 10_000 },
+      { timeout: DEADLINE.converge },
     );
     const s = await staleness();
     expect(s[victim.id]).toBe(true);
@@ -71,6 +72,6 @@ describe.skipIf(!haveChromium)('stale CALs in the status strip', () => {
     expect(await page.$(`#cals li.stale[data-cal="${victim.id}"]`)).not.toBeNull();
 
     process.kill(victim.proc.pid, 'SIGCONT');
-    await page.waitForSelector(`#cals li[data-cal="${victim.id}"]:not(.stale)`, { timeout: 15_000 });
+    await page.waitForSelector(`#cals li[data-cal="${victim.id}"]:not(.stale)`, { timeout: DEADLINE.converge });
   });
 });

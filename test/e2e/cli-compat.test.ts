@@ -3,14 +3,15 @@
 // protocol's code names, request timeouts against a stopped node, reads at a
 // rev the store has not reached, TLS, secrets, and stdin that cannot be read.
 import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOOZER_BIN, DOOZERD_BIN, REPO_ROOT, runDoozer, startDoozerd, stopAll } from '../helpers/doozerd-process.js';
 import type { CliResult, DoozerdProcess, RunOptions } from '../helpers/doozerd-process.js';
 import { refBin, runOriginalDoozer, skipWithoutRef, startOriginalDoozerd } from '../helpers/ref-bin.js';
 import { until } from '../helpers/until.js';
+import { makeTestCert } from '../helpers/tls-cert.js';
+import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 
 /** Runs a shell script (for redirections such as `<&-`), with a deadline. */
 function sh(script: string, env: Record<string, string> = {}): Promise<CliResult> {
@@ -18,7 +19,7 @@ function sh(script: string, env: Record<string, string> = {}): Promise<CliResult
     execFile(
       '/bin/sh',
       ['-c', script],
-      { cwd: REPO_ROOT, env: { ...process.env, DOOZER_URI: '', DOOZER_BOOT_URI: '', ...env }, encoding: 'buffer', timeout: 30_000 },
+      { cwd: REPO_ROOT, env: { ...process.env, DOOZER_URI: '', DOOZER_BOOT_URI: '', ...env }, encoding: 'buffer', timeout: DEADLINE.start },
       (err, stdout, stderr) => {
         const code = err ? ((err as { code?: number }).code ?? null) : 0;
         resolve({ code: typeof code === 'number' ? code : null, signal: null, out: stdout, stdout: stdout.toString(), stderr: stderr.toString() });
@@ -31,7 +32,7 @@ const OURS = `"${process.execPath}" "${DOOZER_BIN}"`;
 
 /** Waits until a node accepts writes (a NOP succeeds). */
 async function writable(uri: string, run: (a: string[]) => Promise<CliResult> = (a) => runDoozer(a)): Promise<void> {
-  await until(`${uri} writable`, async () => (await run(['-a', uri, 'nop'])).code === 0, 20_000, 100);
+  await until(`${uri} writable`, async () => (await run(['-a', uri, 'nop'])).code === 0, DEADLINE.converge, 100);
 }
 
 describe('doozer CLI compatibility with the original', () => {
@@ -46,7 +47,7 @@ describe('doozer CLI compatibility with the original', () => {
       orig = await startOriginalDoozerd();
       await writable(orig.uri, (a) => runOriginalDoozer(a));
     }
-  }, 60_000);
+  }, TEST_TIMEOUT.node);
 
   afterAll(async () => {
     await stopAll();
@@ -170,7 +171,7 @@ describe('doozer CLI: messages, timeouts, TLS, secrets', () => {
   beforeAll(async () => {
     node = await startDoozerd();
     await writable(node.uri);
-  }, 60_000);
+  }, TEST_TIMEOUT.node);
 
   afterAll(async () => {
     await stopAll();
@@ -203,7 +204,7 @@ describe('doozer CLI: messages, timeouts, TLS, secrets', () => {
           const x = await runDoozer(['-a', slave.uri, 'set', '/ro/x', '0'], { input: 'no' });
           return /READONLY/.test(x.stderr) ? x : undefined;
         },
-        30_000,
+        DEADLINE.converge,
         100,
       );
       expect(r.code).toBe(2);
@@ -212,7 +213,7 @@ describe('doozer CLI: messages, timeouts, TLS, secrets', () => {
     } finally {
       await slave.stop();
     }
-  }, 60_000);
+  }, TEST_TIMEOUT.node);
 
   it('-v and --version print the version; doozerd --version too', async () => {
     for (const flag of ['-v', '--version', '-version']) {
@@ -241,7 +242,7 @@ describe('doozer CLI: messages, timeouts, TLS, secrets', () => {
     const r = await doozer(['-r', '99999999', '-t', '1s', 'get', '/m/f']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^doozer: get \/m\/f: rev 99999999 is ahead of this node's store \(at rev \d+\); waited 1s/);
-    expect(Date.now() - t0).toBeLessThan(15_000);
+    expect(Date.now() - t0).toBeLessThan(DEADLINE.answer);
     const f = await doozer(['-r', '99999999', '-t', '500ms', 'find', '/']);
     expect(f.code).toBe(2);
     expect(f.stderr).toMatch(/rev 99999999 is ahead/);
@@ -254,9 +255,9 @@ describe('doozer CLI: messages, timeouts, TLS, secrets', () => {
     try {
       const t0 = Date.now();
       const [short, dflt, w] = await Promise.all([
-        runDoozer(['-a', stopped.uri, '-t', '1s', 'get', '/x'], { timeoutMs: 30_000 }),
-        runDoozer(['-a', stopped.uri, 'rev'], { timeoutMs: 30_000 }),
-        runDoozer(['-a', stopped.uri, 'wait', '-t', '1s', '/x/**'], { timeoutMs: 30_000 }),
+        runDoozer(['-a', stopped.uri, '-t', '1s', 'get', '/x'], { timeoutMs: DEADLINE.start }),
+        runDoozer(['-a', stopped.uri, 'rev'], { timeoutMs: DEADLINE.start }),
+        runDoozer(['-a', stopped.uri, 'wait', '-t', '1s', '/x/**'], { timeoutMs: DEADLINE.start }),
       ]);
       expect(short.code, short.stderr).toBe(2);
       expect(short.stderr).toMatch(/^doozer: get \/x: no answer from 127\.0\.0\.1:\d+ to GET \/x within 1s \(-t\): the node may be stopped/);
@@ -264,18 +265,18 @@ describe('doozer CLI: messages, timeouts, TLS, secrets', () => {
       expect(dflt.stderr).toMatch(/no answer from .* to REV within 10s/);
       expect(w.code, w.stderr).toBe(2);
       expect(w.stderr).toMatch(/within 1s/);
-      expect(Date.now() - t0).toBeLessThan(25_000);
+      expect(Date.now() - t0).toBeLessThan(DEADLINE.start);
     } finally {
       process.kill(stopped.pid, 'SIGCONT');
       await stopped.stop();
     }
-  }, 60_000);
+  }, TEST_TIMEOUT.node);
 
   it('secrets: no secret, the read-only secret, a wrong secret each say so', async () => {
     const sec = await startDoozerd({ env: { DOOZER_RWSECRET: 'rwpass', DOOZER_ROSECRET: 'ropass' } });
     try {
       const rw = `${sec.uri}&sk=rwpass`;
-      await until('secret node writable', async () => (await runDoozer(['-a', rw, 'nop'])).code === 0, 20_000, 100);
+      await until('secret node writable', async () => (await runDoozer(['-a', rw, 'nop'])).code === 0, DEADLINE.converge, 100);
       const none = await runDoozer(['-a', sec.uri, 'get', '/x']);
       expect(none.code).toBe(2);
       expect(none.stderr).toMatch(/OTHER: permission denied: the node needs a secret; add sk=SECRET/);
@@ -289,26 +290,13 @@ describe('doozer CLI: messages, timeouts, TLS, secrets', () => {
     } finally {
       await sec.stop();
     }
-  }, 60_000);
+  }, TEST_TIMEOUT.node);
 });
 
-function makeCert(dir: string): boolean {
-  try {
-    execFileSync('openssl', [
-      'req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost',
-      '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost',
-      '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
-    ], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
+// A throwaway certificate (openssl; never skipped: makeTestCert throws without it).
+const certDir = dirname(makeTestCert().certFile);
 
-const certDir = mkdtempSync(join(tmpdir(), 'doozer-cli-tls-'));
-const haveCert = makeCert(certDir);
-
-describe.skipIf(!haveCert)('doozer CLI over TLS', () => {
+describe('doozer CLI over TLS', () => {
   let node: DoozerdProcess;
   let plain: DoozerdProcess;
   const ca = join(certDir, 'cert.pem');
@@ -316,7 +304,7 @@ describe.skipIf(!haveCert)('doozer CLI over TLS', () => {
   beforeAll(async () => {
     node = await startDoozerd({ args: ['-tlscert', ca, '-tlskey', join(certDir, 'key.pem')] });
     plain = await startDoozerd();
-  }, 60_000);
+  }, TEST_TIMEOUT.node);
 
   afterAll(async () => {
     await stopAll();
@@ -324,7 +312,7 @@ describe.skipIf(!haveCert)('doozer CLI over TLS', () => {
   });
 
   it('-tlsca, or tls=1&tlsca= in the URI, connects; set and get work', async () => {
-    await until('TLS node writable', async () => (await runDoozer(['-a', node.uri, '-tlsca', ca, 'nop'])).code === 0, 20_000, 100);
+    await until('TLS node writable', async () => (await runDoozer(['-a', node.uri, '-tlsca', ca, 'nop'])).code === 0, DEADLINE.converge, 100);
     const s = await runDoozer(['-a', node.uri, '-tlsca', ca, 'set', '/tls/x', '0'], { input: 'secret' });
     expect(s.code, s.stderr).toBe(0);
     const g = await runDoozer(['-a', `${node.uri}&tls=1&tlsca=${ca}`, 'get', '/tls/x']);

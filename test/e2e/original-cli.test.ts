@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { startDoozerd, startProcess, stopAll, waitForOutput, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { refBin, runOriginalDoozer, skipWithoutRef, startOriginalDoozerd } from '../helpers/ref-bin.js';
+import { DEADLINE } from '../helpers/deadlines.js';
 
 const SKIP = skipWithoutRef();
 
@@ -87,7 +88,7 @@ describe.skipIf(SKIP)('the original doozer CLI against our node and an original 
     const bin = join(refBin()!, 'doozer');
     const watch = await startProcess(bin, ['-a', ours.uri, '-r', String(rev + 1), 'watch', '/cli/**'], { name: 'original doozer watch' });
     try {
-      const text = await waitForOutput(watch, (out) => out.includes('waited'), 20_000);
+      const text = await waitForOutput(watch, (out) => out.includes('waited'), DEADLINE.converge);
       expect(text).toContain(`/cli/w ${w.stdout.trim()} set 6\nwaited\n`);
     } finally {
       await watch.stop('SIGKILL');

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, REPO_ROOT, startProcess, stopAll, type ManagedProcess } from '../helpers/doozerd-process.js';
 import { freePort } from '../helpers/ports.js';
+import { TEST_TIMEOUT } from '../helpers/deadlines.js';
 
 const TSC = join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
 const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=warn'];
@@ -25,7 +26,7 @@ interface Run {
 }
 
 /** Runs a command to completion (never throws on a non-zero exit). */
-function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}, timeoutMs = 120_000): Promise<Run> {
+function run(cmd: string, args: string[], cwd: string, env: Record<string, string> = {}, timeoutMs: number = TEST_TIMEOUT.package): Promise<Run> {
   return new Promise((resolve) => {
     execFile(cmd, args, { cwd, env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
@@ -80,7 +81,7 @@ describe('the npm package', () => {
       name: 'installed doozerd',
       readyPort: port,
     });
-  }, 120_000);
+  }, TEST_TIMEOUT.package);
 
   afterAll(async () => {
     await stopAll();
@@ -132,5 +133,5 @@ describe('the npm package', () => {
     expect(ci.code, show(ci)).toBe(0);
     expect(ci.stderr + ci.stdout).not.toMatch(/npm warn/i);
     expect(existsSync(join(copy, 'dist/client/index.d.ts')), 'prepare built dist/ with declarations').toBe(true);
-  }, 120_000);
+  }, TEST_TIMEOUT.package);
 });

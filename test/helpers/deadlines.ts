@@ -57,6 +57,10 @@ export const TEST_TIMEOUT = {
   node: s(60_000),
   cluster: s(120_000),
   bigCluster: s(180_000),
+  /** CPU-bound simulation runs of hundreds of seeds. */
+  sim: s(240_000),
+  /** npm pack / install of the package in a temporary directory. */
+  package: s(180_000),
   /** Mixed clusters with the original doozerd (test/e2e/mixed-cluster.test.ts). */
   mixedCluster: s(240_000),
 } as const;

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { runSeeds } from './sim-helpers.js';
+import { TEST_TIMEOUT } from '../helpers/deadlines.js';
 
 // Seeds of the deterministic cluster simulation with 3 CALs: message loss,
 // duplication, reordering, partitions, pauses and CAL churn, then healing.
 // Safety (one value per seqn, acknowledged writes applied once at their
 // seqn, equal stores) and liveness after healing are checked on each seed.
 describe('simulation, 3 CALs', () => {
-  it('keeps every invariant over 1000 seeds', { timeout: 120_000 }, () => {
+  it('keeps every invariant over 1000 seeds', { timeout: TEST_TIMEOUT.sim }, () => {
     const { failures, results } = runSeeds(3, 1, 1000);
     expect(failures).toEqual([]);
     expect(results.reduce((a, r) => a + r.writesAcked, 0)).toBeGreaterThan(1000 * 15);
