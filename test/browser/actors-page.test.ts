@@ -147,7 +147,7 @@ describe.skipIf(!haveChromium)('/$actors.html with every actor on the main threa
     await page.goto(`http://127.0.0.1:${webPort}/$actors.html`);
     expect(await workerRows(page)).toEqual(['none: every actor runs on the main thread (see -placement)']);
     const updates = Number(await page.getAttribute('body', 'data-updates'));
-    await page.waitForFunction((n) => Number(document.body.getAttribute('data-updates')) > n, updates, { timeout: 5000 });
+    await page.waitForFunction((n) => Number(document.body.getAttribute('data-updates')) > n, updates, { timeout: DEADLINE.answer });
     expect(await workerRows(page)).toEqual(['none: every actor runs on the main thread (see -placement)']);
     expect(await page.textContent('#status')).toBe('');
   });
