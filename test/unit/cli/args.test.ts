@@ -10,6 +10,7 @@ import { explain } from '../../../src/cli/explain.js';
 import { main, parseArgs } from '../../../src/cli/main.js';
 import { stdinProblem } from '../../../src/cli/stdin.js';
 import { DoozerError } from '../../../src/errors.js';
+import { DEADLINE } from '../../helpers/deadlines.js';
 import { ErrCode } from '../../../src/net/client-codec.js';
 import type { ErrName } from '../../../src/net/client-codec.js';
 import { logLevelProblem, parseLogLevel } from '../../../src/log.js';
@@ -117,7 +118,7 @@ describe('doozer exit codes and usage lines', () => {
     cleanup.push(() => srv.close());
     const t0 = Date.now();
     const r = await run(['-a', srv.uri, '-t', '200ms', 'rev']);
-    expect(Date.now() - t0).toBeLessThan(5000);
+    expect(Date.now() - t0).toBeLessThan(DEADLINE.local);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^doozer: rev: no answer from 127\.0\.0\.1:\d+ to REV within 200ms \(-t\): the node may be stopped/);
   });
