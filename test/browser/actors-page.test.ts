@@ -77,7 +77,7 @@ describe.skipIf(!haveChromium)('/$actors.html in headless chromium', () => {
       const name = await page.waitForFunction(
         () => Array.from(document.querySelectorAll('tr[data-actor]'), (tr) => tr.getAttribute('data-actor') ?? '').find((n) => n.startsWith('client-session:')),
         undefined,
-        { timeout: 10_000 },
+        { timeout: DEADLINE.converge },
       );
       const row = await rowOf(String(await name.jsonValue()));
       expect(row).toMatchObject({ kind: 'client-session', thread: 'pool-1' });

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt, REPO_ROOT, startProcess, stopAll, type ManagedProcess } from '../helpers/doozerd-process.js';
 import { freePort } from '../helpers/ports.js';
-import { TEST_TIMEOUT } from '../helpers/deadlines.js';
+import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 
 const TSC = join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
 const NPM_FLAGS = ['--prefer-offline', '--no-audit', '--no-fund', '--loglevel=warn'];
@@ -99,7 +99,7 @@ describe('the npm package', () => {
 
   it("runs the README's example as an ES module", async () => {
     writeFileSync(join(app, 'app.mjs'), readmeExample());
-    const r = await run(process.execPath, ['app.mjs'], app, { DOOZER_URI: uri }, 30_000);
+    const r = await run(process.execPath, ['app.mjs'], app, { DOOZER_URI: uri }, DEADLINE.start);
     expect(r.code, show(r)).toBe(0);
     expect(r.stdout).toMatch(/^hello \(rev \d+\)\nREV_MISMATCH: SET \/app\/greeting with rev \d+: the file has changed since that rev; .*retry/);
   });
@@ -119,7 +119,7 @@ describe('the npm package', () => {
     expect(wrong.code, show(wrong)).not.toBe(0);
     expect(wrong.stdout).toMatch(/wrong\.ts\(3,7\): error TS2322: Type 'GetResult' is not assignable to type 'number'/);
 
-    const r = await run(process.execPath, ['app.js'], app, { DOOZER_URI: uri }, 30_000);
+    const r = await run(process.execPath, ['app.js'], app, { DOOZER_URI: uri }, DEADLINE.start);
     expect(r.code, show(r)).toBe(0);
     expect(r.stdout).toMatch(/^hello \(rev \d+\)\nREV_MISMATCH: /);
     expect(node.exitStatus()).toBeUndefined();

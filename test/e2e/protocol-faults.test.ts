@@ -11,6 +11,7 @@ import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-p
 import { skipWithoutRef, startOriginalDoozerd } from '../helpers/ref-bin.js';
 import { until } from '../helpers/until.js';
 import { addSlots, startNodes, waitForCals } from '../helpers/cluster.js';
+import { DEADLINE } from '../helpers/deadlines.js';
 
 const bytes = (s: string): Buffer => Buffer.from(s);
 
@@ -18,7 +19,7 @@ async function writable(c: RawClient): Promise<void> {
   await until('node writable', async () => {
     const r = await c.call({ tag: 999_999, verb: Verb.SET, path: '/probe/writable', rev: -1, value: bytes('x') });
     return r.errCode === undefined ? true : undefined;
-  }, 20_000);
+  }, DEADLINE.converge);
 }
 
 /**

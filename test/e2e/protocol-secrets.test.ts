@@ -7,6 +7,7 @@ import { RawClient } from '../helpers/raw-client.js';
 import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { skipWithoutRef, startOriginalDoozerd } from '../helpers/ref-bin.js';
 import { until } from '../helpers/until.js';
+import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 
 const RW = 'rw-s3cret';
 const RO = 'ro-s3cret';
@@ -60,7 +61,7 @@ async function nodeWith(env: Record<string, string>): Promise<DoozerdProcess> {
   await until('node writable', async () => {
     const r = await k.call({ tag: tagSeq++, verb: Verb.SET, path: '/probe', rev: -1 });
     return r.errCode === undefined ? true : undefined;
-  }, 20_000);
+  }, DEADLINE.converge);
   k.close();
   return node;
 }
@@ -209,10 +210,10 @@ describe('original nodes attach to ours (they present ACCESS with their possibly
       await until('the original registered its address', async () => {
         const rs = await Promise.all([0, 1].map((offset) => k.call({ tag: tagSeq++, verb: Verb.WALK, path: '/ctl/node/*/addr', offset })));
         return rs.some((r) => r.value && Buffer.from(r.value).toString() === orig.addr) ? true : undefined;
-      }, 20_000);
+      }, DEADLINE.converge);
       expect(orig.exitStatus(), orig.describe()).toBeUndefined();
       k.close();
       await orig.stop();
-    }, 60_000);
+    }, TEST_TIMEOUT.node);
   }
 });

@@ -8,6 +8,7 @@ import { Client } from '../../src/client/client.js';
 import { runDoozer, startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { makeSelfSignedCert } from '../helpers/tls-cert.js';
 import { until } from '../helpers/until.js';
+import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 
 const certs = makeSelfSignedCert();
 const ca = readFileSync(certs.cert);
@@ -36,7 +37,7 @@ describe('a TLS cluster', () => {
     const nodes = [seed, b, c];
     // Both slaves become writable CALs: they followed the seed over TLS and drove it with NOPs.
     for (const n of [b, c]) {
-      await until(`${n.addr} writable`, () => withTls(n, (cl) => cl.set(`/tls/probe/${n.port}`, -1, 'x')).catch(() => undefined), 30_000, 100);
+      await until(`${n.addr} writable`, () => withTls(n, (cl) => cl.set(`/tls/probe/${n.port}`, -1, 'x')).catch(() => undefined), DEADLINE.converge, 100);
     }
     let rev = 0;
     for (const n of nodes) rev = await withTls(n, (cl) => cl.set(`/tls/${n.port}`, 0, `via ${n.port}`));
@@ -47,7 +48,7 @@ describe('a TLS cluster', () => {
       });
       expect(got.sort()).toEqual(nodes.map((x) => `/tls/${x.port}=via ${x.port}`).sort());
     }
-  }, 90_000);
+  }, TEST_TIMEOUT.cluster);
 
   it('-tlsca without -tlscert is a usage error naming both flags', async () => {
     const bad = await startDoozerd({ args: ['-tlsca', certs.cert], waitReady: false });
