@@ -11,11 +11,14 @@
 import { performance } from 'node:perf_hooks';
 import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
-import { Manager, type Cal, type ManagerStats } from './paxos/index.js';
+import { Manager, type Cal, type ManagerStats, type Ready } from './paxos/index.js';
 import { STORE, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
 import { calListOf, type CtlCal } from './store/ctl.js';
 import { UDP_OUT, type PeerInMessage, type PeerOutMessage } from '../net/udp-transport.js';
 import { PROPOSER } from './proposer-messages.js';
+import { AcceptorRecords } from '../storage/acceptor-records.js';
+import { sharedDb } from '../storage/database.js';
+import { GroupCommit } from './consensus-disk.js';
 
 export const CONSENSUS = 'consensus';
 const COUNTS_EVERY_MS = 1000;
@@ -26,6 +29,8 @@ export interface ConsensusArgs {
   fillMs: number;
   /** Decided values kept for catch-up answers (LEARN to a lagging peer). */
   keep: number;
+  /** -data directory: acceptor states are stored there before their messages leave. */
+  dataDir?: string;
 }
 
 /** Proposer → consensus: put `value` into an instance this node leads. */
@@ -97,9 +102,16 @@ export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
       started: false,
     };
     ctx.durable.set('state', st);
+    if (args.dataDir) {
+      // A restart from disk: every promise and vote this node made comes back.
+      const records = new AcceptorRecords(sharedDb(args.dataDir)).load();
+      if (records.length) ctx.log.info(`restored ${records.length} acceptor states from ${args.dataDir} (seqns ${records[0]!.seqn}..${records.at(-1)!.seqn})`);
+      st.manager.restoreAcceptors(records, true);
+    }
   }
   const s = st;
   const m = s.manager;
+  const disk = args.dataDir ? new GroupCommit(ctx, new AcceptorRecords(sharedDb(args.dataDir))) : undefined;
   /** Values this node learned through Paxos, by seqn (the last `keep`), for catch-up answers. Not durable: only an optimisation. */
   const decided = new Map<number, Uint8Array>();
   m.lookup = (seqn) => decided.get(seqn);
@@ -136,6 +148,17 @@ export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
 
   function flush(): void {
     const r = m.drain();
+    if (disk) disk.add(r, release);
+    else release(r);
+    if (r.wakeAt !== armedFor) {
+      armedFor = r.wakeAt;
+      if (r.wakeAt === Infinity) ctx.clearTimer('tick');
+      else ctx.setTimer('tick', Math.max(0, r.wakeAt - now()), { type: 'tick' });
+    }
+  }
+
+  /** Let out what the core produced (with -data: once the acceptor states it depends on are on disk). */
+  function release(r: Pick<Ready, 'sends' | 'learned' | 'written'>): void {
     if (r.sends.length) ctx.send(UDP_OUT, { type: 'peer-out', sends: r.sends } satisfies PeerOutMessage);
     for (const l of r.learned) {
       decided.set(l.seqn, l.value);
@@ -146,11 +169,6 @@ export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
       const id = s.ids.get(w.id);
       s.ids.delete(w.id);
       if (id !== undefined) ctx.send(PROPOSER, { type: 'written', id, seqn: w.seqn } satisfies WrittenMessage);
-    }
-    if (r.wakeAt !== armedFor) {
-      armedFor = r.wakeAt;
-      if (r.wakeAt === Infinity) ctx.clearTimer('tick');
-      else ctx.setTimer('tick', Math.max(0, r.wakeAt - now()), { type: 'tick' });
     }
   }
 
@@ -187,6 +205,9 @@ export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
         }
         case 'report-counts':
           reportCounts();
+          return;
+        case 'disk-commit':
+          disk?.commit(release);
           return;
         case 'tick':
           armedFor = Infinity;

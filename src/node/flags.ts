@@ -22,6 +22,16 @@ export interface NodeOptions {
   /** The placement file, read and checked (the default placement without one). */
   placementConfig?: Placement;
   debug: { host: string; port: number } | undefined;
+  /** -data DIR (or $DOOZERD_DATA): keep this node's state on disk (docs/durability.md). */
+  data: string | undefined;
+  /** -restore FILE: start a new cluster of one from a `doozer dump` file. */
+  restore: string | undefined;
+  /** -force-new-cluster: start a new cluster of one from -data, dropping the other CALs. */
+  forceNewCluster: boolean;
+  /** -snapshot n: revs between snapshots of the store on disk. */
+  snapshotEvery: number;
+  /** Whether -c was given (a restarted node takes its cluster name from -data otherwise). */
+  clusterSet: boolean;
   showVersion: boolean;
   showHelp: boolean;
 }
@@ -45,6 +55,13 @@ export const usage = `Usage: doozerd [flags]
                  TLS nodes (default: the -tlscert certificate itself)
   -placement f   actor placement config file (default $DOOZERD_PLACEMENT)
   -debug addr    extra address serving only /$actors, /$actors.html and /metrics
+  -data dir      keep this node's state in dir and come back from it on restart
+                 (default $DOOZERD_DATA; without it everything is in memory)
+  -snapshot n    revisions between snapshots of the store in -data (default 10000)
+  -restore file  start a new cluster of one from a \`doozer dump\` file
+  -force-new-cluster
+                 with -data: start a new cluster of one from this node's data,
+                 after the cluster lost its quorum for good (docs/durability.md)
   -v, -version   print the version and exit
 
 Environment: DOOZER_RWSECRET, DOOZER_ROSECRET (client secrets),
@@ -56,6 +73,7 @@ const spec: Record<string, Kind> = {
   l: 'string', a: 'repeat', b: 'string', c: 'string', w: 'string',
   timeout: 'number', pulse: 'number', fill: 'number', hist: 'int',
   tlscert: 'string', tlskey: 'string', tlsca: 'string', placement: 'string', debug: 'string',
+  data: 'string', restore: 'string', 'force-new-cluster': 'bool', snapshot: 'int',
   v: 'bool', version: 'bool', h: 'bool', help: 'bool',
 };
 
@@ -137,6 +155,17 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     throw e;
   }
 
+  const data = last('data') ?? (env.DOOZERD_DATA || undefined);
+  const forceNewCluster = bool('force-new-cluster');
+  if (forceNewCluster && data === undefined) throw new FlagError('-force-new-cluster needs -data: the directory of a surviving node');
+  const restore = last('restore');
+  if (restore !== undefined && forceNewCluster) throw new FlagError('-restore and -force-new-cluster cannot be given together');
+  if ((restore !== undefined || forceNewCluster) && (values.has('a') || last('b') !== undefined)) {
+    throw new FlagError(`${restore !== undefined ? '-restore' : '-force-new-cluster'} starts a new cluster: it cannot be given with -a or -b`);
+  }
+  const snapshotEvery = num('snapshot', 10000, true);
+  if (snapshotEvery < 1) throw new FlagError('-snapshot must be at least 1');
+
   return {
     listen,
     attach: values.get('a') ?? [],
@@ -153,6 +182,11 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     placement: placementFile,
     placementConfig,
     debug: debug === undefined ? undefined : parseHostPort(debug, '-debug', ''),
+    data,
+    restore,
+    forceNewCluster,
+    snapshotEvery,
+    clusterSet: values.has('c'),
     showVersion: bool('v') || bool('version'),
     showHelp: bool('h') || bool('help'),
   };

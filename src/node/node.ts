@@ -17,6 +17,10 @@ import { noClientCanWrite } from '../actors/access.js';
 import { startupLine } from './startup-line.js';
 import { peerTlsFor } from './peer-dial.js';
 import { startMetricsSources } from '../net/http/metrics-sources.js';
+import { openDataDir, type DataDir } from '../storage/data-dir.js';
+import { DataDirError, writeMeta } from '../storage/database.js';
+import { ChosenLog } from '../storage/chosen-log.js';
+import { forceNewClusterStart, hasState, restartStart, restoreStart, type StoreStart } from './durable-boot.js';
 
 const log = logger('node');
 
@@ -35,9 +39,54 @@ export interface NodeEnv {
   onFatal(reason: string): void;
 }
 
-export async function startNode(opts: NodeOptions, env: NodeEnv): Promise<RunningNode> {
-  const id = newNodeId();
+export async function startNode(options: NodeOptions, env: NodeEnv): Promise<RunningNode> {
+  let opts = options;
+  let id = newNodeId();
   const addr = `${opts.listen.host}:${opts.listen.port}`;
+  // The node's own clients (attach, follower, name service, catching up after
+  // a restart) present the read-write secret, else the read-only one
+  // (docs/protocol.md "Secrets"), over TLS when the node serves TLS.
+  const internalSecret = env.rwSecret || env.roSecret;
+  const peerTls = peerTlsFor(opts.tlsCert, opts.tlsCa);
+  // --- -data, -restore, -force-new-cluster (docs/durability.md) ---
+  let data: DataDir | undefined;
+  let start: StoreStart | undefined;
+  if (opts.data) {
+    data = openDataDir(opts.data);
+    try {
+      const known = data.identity;
+      if (known) {
+        if (opts.clusterSet && known.cluster !== opts.cluster) {
+          throw new DataDirError(`-data ${opts.data} belongs to node ${known.nodeId} of cluster "${known.cluster}", not "${opts.cluster}"; drop -c or give another -data`);
+        }
+        id = known.nodeId;
+        opts = { ...opts, cluster: known.cluster };
+      }
+      const stored = new ChosenLog(data.db).load();
+      if (opts.restore && hasState(stored)) throw new DataDirError(`-restore needs a new -data directory, and ${opts.data} already holds a node's state`);
+      if (opts.forceNewCluster) {
+        if (!hasState(stored)) throw new DataDirError(`-force-new-cluster: ${opts.data} holds no state to start from`);
+        start = forceNewClusterStart(stored, id, addr, opts.cluster);
+        data.db.prepare('DELETE FROM acceptor').run(); // promises made to the old cluster's instances
+      } else if (hasState(stored)) {
+        log.info(`node ${id} restarting from ${opts.data}`);
+        start = await restartStart(stored, id, opts.cluster, { ...(internalSecret ? { secret: internalSecret } : {}), ...(peerTls ? { tls: peerTls } : {}) });
+      }
+      writeMeta(data.db, { node_id: id, cluster: opts.cluster });
+    } catch (e) {
+      data.close();
+      throw e;
+    }
+  }
+  if (opts.restore) {
+    try {
+      start = restoreStart(opts.restore, id, addr, opts.cluster);
+    } catch (e) {
+      data?.close();
+      throw e;
+    }
+  }
+  // --- end -data ---
   // --- actor runtime: threads and placement (src/runtime, docs/runtime.md) ---
   const placement = opts.placementConfig ?? DEFAULT_PLACEMENT;
   const debugHooks = process.env.DOOZERD_DEBUG_HOOKS === '1';
@@ -47,6 +96,9 @@ export async function startNode(opts: NodeOptions, env: NodeEnv): Promise<Runnin
     groups: nodeKinds().groups,
     onFatal: (reason) => env.onFatal(reason),
     debugHooks,
+  }).catch((e: unknown) => {
+    data?.close();
+    throw e;
   });
   log.info(`placement: ${describePlacement(placement)}`);
   // --- end actor runtime ---
@@ -57,15 +109,21 @@ export async function startNode(opts: NodeOptions, env: NodeEnv): Promise<Runnin
         '(attaching writes through the client protocol); set DOOZER_RWSECRET as well to allow writes',
     );
   }
-  // The node's own clients (attach, follower, name service) present the
-  // read-write secret, else the read-only one (docs/protocol.md "Secrets").
-  const internalSecret = env.rwSecret || env.roSecret;
   let replica: Replica;
   try {
-    const peerTls = peerTlsFor(opts.tlsCert, opts.tlsCa);
-    replica = await startReplica({ system: host, opts, nodeId: id, addr, ...(internalSecret ? { secret: internalSecret } : {}), ...(peerTls ? { peerTls } : {}) });
+    replica = await startReplica({
+      system: host,
+      opts,
+      nodeId: id,
+      addr,
+      ...(internalSecret ? { secret: internalSecret } : {}),
+      ...(peerTls ? { peerTls } : {}),
+      ...(data ? { dataDir: data.dir } : {}),
+      ...(start ? { start } : {}),
+    });
   } catch (e) {
     await host.stopAll();
+    data?.close();
     throw e;
   }
 
@@ -147,6 +205,7 @@ export async function startNode(opts: NodeOptions, env: NodeEnv): Promise<Runnin
       await clients.close();
       await replica.close();
       await host.stopAll();
+      data?.close();
     },
   };
 }

@@ -16,6 +16,7 @@ import type { PeerDial, PeerTls } from './peer-dial.js';
 import { AttachError, findCal, registerAndCopy, type Snapshot } from './attach.js';
 import { DoozerError } from '../errors.js';
 import { bootThroughNameService, registerWhenCal, type NameServiceBoot } from './name-service.js';
+import type { StoreStart } from './durable-boot.js';
 
 const log = logger('node');
 
@@ -45,11 +46,16 @@ export interface ReplicaOptions {
   secret?: string;
   /** TLS for the node's own connections to other nodes (attach, follow), when it serves TLS itself. */
   peerTls?: PeerTls;
+  /** -data directory (state is kept there). */
+  dataDir?: string;
+  /** Where the store starts when not by seeding or attaching (restart from -data, -restore, -force-new-cluster). */
+  start?: StoreStart;
 }
 
 /** Attach through -a (then -b), or start a new cluster. */
 export async function startReplica(r: ReplicaOptions): Promise<Replica> {
   const { opts, nodeId, addr } = r;
+  if (r.start) return run(r, r.start);
   let snapshot: Snapshot | undefined;
   let via: string | undefined;
   if (opts.attach.length > 0) {
@@ -65,7 +71,7 @@ export async function startReplica(r: ReplicaOptions): Promise<Replica> {
     nameService = await bootThroughNameService({ uri: opts.bootUri, cluster: opts.cluster, nodeId, addr, ...(r.secret ? { secret: r.secret } : {}), ...(r.peerTls ? { peerTls: r.peerTls } : {}) });
     if (nameService.attachTo) ({ snapshot, via } = await attach(nameService.attachTo, r));
   }
-  const replica = await run(r, snapshot);
+  const replica = await run(r, snapshot ? { snapshot, seed: false } : { applies: seedMutations(opts.cluster, nodeId, addr).map((mutation, i) => ({ seqn: i + 1, mutation })), seed: true });
   if (via !== undefined) replica.via = via;
   if (nameService) {
     replica.nameService = true;
@@ -99,15 +105,21 @@ async function attach(addrs: string[], r: ReplicaOptions): Promise<{ snapshot: S
   }
 }
 
-async function run(r: ReplicaOptions, snapshot: Snapshot | undefined): Promise<Replica> {
+async function run(r: ReplicaOptions, start: StoreStart): Promise<Replica> {
   const { system, opts, nodeId, addr } = r;
   const self = { id: nodeId, addr };
-  if (snapshot) {
-    system.spawn({ name: STORE, kind: 'store', args: { hist: opts.hist, snapshot } });
-  } else {
-    system.spawn({ name: STORE, kind: 'store', args: { hist: opts.hist } });
-    seedMutations(opts.cluster, nodeId, addr).forEach((mutation, i) => system.send(STORE, { type: 'apply', seqn: i + 1, mutation }));
-  }
+  const disk = r.dataDir ? { dataDir: r.dataDir, snapshotEvery: opts.snapshotEvery } : {};
+  system.spawn({
+    name: STORE,
+    kind: 'store',
+    args: {
+      hist: opts.hist,
+      ...(start.snapshot ? { snapshot: start.snapshot, snapshotStored: Boolean(start.snapshotStored) } : {}),
+      ...(start.log ? { log: start.log } : {}),
+      ...disk,
+    },
+  });
+  for (const a of start.applies ?? []) system.send(STORE, { type: 'apply', seqn: a.seqn, mutation: a.mutation });
   let transport: PeerTransport;
   try {
     transport = await startPeerTransport({
@@ -123,13 +135,13 @@ async function run(r: ReplicaOptions, snapshot: Snapshot | undefined): Promise<R
   }
   const follower = new Follower({ system, dial: peerDial(r) });
   const keep = Math.max(opts.hist, 4 * ALPHA);
-  system.spawn({ name: CONSENSUS, kind: 'consensus', args: { self, alpha: ALPHA, fillMs: opts.fillSec * 1000, keep } });
-  system.spawn({ name: PROPOSER, kind: 'proposer', args: { nodeId, alpha: ALPHA, seed: !snapshot } });
+  system.spawn({ name: CONSENSUS, kind: 'consensus', args: { self, alpha: ALPHA, fillMs: opts.fillSec * 1000, keep, ...(r.dataDir ? { dataDir: r.dataDir } : {}) } });
+  system.spawn({ name: PROPOSER, kind: 'proposer', args: { nodeId, alpha: ALPHA, seed: start.seed } });
   system.spawn({ name: SLAVE_WATCHER, kind: 'slave-watcher', args: { nodeId, alpha: ALPHA, nodeFiles: nodeFiles(nodeId, addr) } });
   system.spawn({ name: LIVENESS, kind: 'liveness', args: { nodeId, alpha: ALPHA, timeoutMs: opts.timeoutSec * 1000 } });
   system.spawn({ name: 'pulse', kind: 'pulse', args: { nodeId, pulseMs: opts.pulseSec * 1000 } });
   return {
-    how: snapshot ? 'attached' : 'seed',
+    how: start.seed ? 'seed' : 'attached',
     async close() {
       follower.close();
       await transport.close();

@@ -15,6 +15,8 @@ export interface Outbox {
   reply(inst: Instance, to: string, m: PaxosMsg): void;
   /** The instance was just learned (`fromVotes`: by a quorum of votes, not a LEARN). */
   learned(inst: Instance, fromVotes: boolean): void;
+  /** The acceptor just promised or voted: its state must be stored before the reply leaves. */
+  accepted(inst: Instance): void;
 }
 
 export class Instance {
@@ -73,6 +75,7 @@ export class Instance {
       case Cmd.INVITE:
         if (idx < 0 || this.cfg.myIndex < 0) return;
         if (this.acceptor.invite(m.crnd)) {
+          out.accepted(this);
           const a = this.acceptor;
           out.reply(this, from, msg(Cmd.RSVP, this.seqn, m.crnd, a.vrnd, a.vval));
         }
@@ -87,6 +90,7 @@ export class Instance {
       case Cmd.NOMINATE:
         if (idx < 0 || this.cfg.myIndex < 0) return;
         if (this.acceptor.nominate(m.crnd, m.value)) {
+          out.accepted(this);
           // VOTE(vrnd, v); crnd carries the same round for peers that read it.
           out.broadcast(this, msg(Cmd.VOTE, this.seqn, m.crnd, m.crnd, m.value));
         }

@@ -11,6 +11,8 @@
 //   learned  decisions (seqn, value), in the order learned
 //   written  client writes chosen: (id, seqn)
 //   wakeAt   when to call tick next (Infinity: nothing scheduled)
+//   accepted acceptor states changed since the last drain: a node that keeps
+//            them on disk stores these before it lets out the rest
 //
 // What the node does beyond single instances:
 // - Holds messages for instances not open yet (bounded), replays them on open.
@@ -114,6 +116,8 @@ export interface ManagerStats {
 }
 
 export interface Ready {
+  /** Acceptors that promised or voted since the last drain (their new state). */
+  accepted: AcceptorState[];
   sends: Send[];
   learned: Learned[];
   written: Written[];
@@ -143,6 +147,8 @@ export interface ManagerView {
   queuedWrites: number[];
   instances: InstanceView[];
 }
+
+const NO_STATES: AcceptorState[] = [];
 
 interface PendingWrite {
   id: number;
@@ -201,6 +207,8 @@ export class Manager implements Outbox {
   private sends: Send[] = [];
   private learnedOut: Learned[] = [];
   private writtenOut: Written[] = [];
+  /** Instances whose acceptor changed since the last drain. */
+  private changed = new Set<Instance>();
   private now = 0;
   /** wakeAt() cache; recomputed when a timer may have changed. */
   private wakeCache = Infinity;
@@ -368,7 +376,16 @@ export class Manager implements Outbox {
 
   /** Take the outputs produced since the last drain. */
   drain(): Ready {
-    const r: Ready = { sends: this.sends, learned: this.learnedOut, written: this.writtenOut, wakeAt: this.wakeAt() };
+    let accepted: AcceptorState[] = NO_STATES;
+    if (this.changed.size > 0) {
+      accepted = [];
+      for (const inst of this.changed) {
+        const a = inst.acceptor;
+        accepted.push({ seqn: inst.seqn, rnd: a.rnd, vrnd: a.vrnd, vval: a.vval });
+      }
+      this.changed.clear();
+    }
+    const r: Ready = { accepted, sends: this.sends, learned: this.learnedOut, written: this.writtenOut, wakeAt: this.wakeAt() };
     if (this.sends.length > 0) this.sends = [];
     if (this.learnedOut.length > 0) this.learnedOut = [];
     if (this.writtenOut.length > 0) this.writtenOut = [];
@@ -444,9 +461,17 @@ export class Manager implements Outbox {
     return out;
   }
 
-  /** Give a new manager the acceptor states of its predecessor; each applies when its instance opens. */
-  restoreAcceptors(states: readonly AcceptorState[]): void {
-    for (const r of states) this.restored.set(r.seqn, r);
+  /**
+   * Give a new manager the acceptor states of its predecessor; each applies
+   * when its instance opens. `inUse`: also treat the highest of them as in
+   * use, so the instances up to it are filled (after a restart from disk, a
+   * value voted there may have been chosen: the fill's round finds it).
+   */
+  restoreAcceptors(states: readonly AcceptorState[], inUse = false): void {
+    for (const r of states) {
+      this.restored.set(r.seqn, r);
+      if (inUse && r.seqn > this.highestUsed && this.high === 0) this.highestUsed = r.seqn;
+    }
   }
 
   /** Highest seqn opened; 0 before the first open (a restored manager opens its window again). */
@@ -471,6 +496,10 @@ export class Manager implements Outbox {
     if (cfg.others.length > 0) this.sends.push({ to: cfg.others, msg: m });
     if (cfg.myIndex >= 0) this.loop.push({ from: cfg.myAddr, m });
     if (inst.seqn > this.highestUsed) this.noteUse(inst.seqn);
+  }
+
+  accepted(inst: Instance): void {
+    this.changed.add(inst);
   }
 
   reply(inst: Instance, to: string, m: PaxosMsg): void {

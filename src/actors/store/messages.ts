@@ -31,7 +31,9 @@ export type StoreMessage =
   | { type: 'snapshot'; replyTo: string; tag: number; subscribe?: boolean }
   /** /metrics: numbers about the store, answered with `store-stats`. */
   | { type: 'store-stats'; replyTo: string; tag: number }
-  | { type: 'clean' };
+  | { type: 'clean' }
+  /** The actor's own: commit the values applied since the last one to the -data log. */
+  | { type: 'disk-log' };
 
 /** Sent to a requester: the wire response for its tag. */
 export interface ReplyMessage {

@@ -7,12 +7,23 @@ import { ErrCode, FLAG_SET, type Response } from '../../net/client-codec.js';
 import { compileGlob, type Glob } from './glob.js';
 import { Store, type StoreEvent } from './store.js';
 import { affectsCals, calSlots, type CtlCal } from './ctl.js';
+import { ChosenLog } from '../../storage/chosen-log.js';
+import { sharedDb } from '../../storage/database.js';
+import { StoreDisk } from './store-disk.js';
 import type { StoreCalsMessage, ReplyMessage, StoreEventMessage, StoreMessage, StoreSnapshotMessage, StoreStatsMessage } from './messages.js';
 
 export interface StoreActorArgs {
   hist: number;
   /** Files the store starts with (a slave's copied snapshot), at rev `snapshotRev`. */
   snapshot?: { rev: number; files: { path: string; body: Uint8Array; rev: number }[] };
+  /** -data directory: applied values are logged there, with periodic snapshots. */
+  dataDir?: string;
+  /** Revs between snapshots on disk (default 10000). */
+  snapshotEvery?: number;
+  /** Values after `snapshot` read back from the disk (a restart): applied at start, not logged again. */
+  log?: { seqn: number; mutation: Uint8Array }[];
+  /** `snapshot` came from the disk (a restart); else, with -data, it is written there at start. */
+  snapshotStored?: boolean;
 }
 
 interface PendingWait {
@@ -63,9 +74,17 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
       lastCals: '',
     };
     ctx.durable.set('state', state);
+    for (const e of args.log ?? []) state.store.apply(e.seqn, e.mutation);
   }
   const st = state;
   let s = st.store;
+  const disk = args.dataDir
+    ? new StoreDisk(ctx, new ChosenLog(sharedDb(args.dataDir)), args.snapshotEvery ?? 10000, args.snapshotStored || !args.snapshot ? (args.snapshot?.rev ?? 0) : -Infinity)
+    : undefined;
+  if (disk && args.snapshot && !args.snapshotStored && !ctx.durable.get('snapshot-written')) {
+    disk.snapshotSoon(s);
+    ctx.durable.set('snapshot-written', true);
+  }
   const { early, futureReads, subscribers } = st;
 
   ctx.setTimer('clean', CLEAN_INTERVAL_MS, { type: 'clean' });
@@ -118,6 +137,7 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
     for (let next = s.rev + 1, m = early.get(next); m; next = s.rev + 1, m = early.get(next)) {
       early.delete(next);
       const ev = s.apply(next, m);
+      disk?.applied(next, m);
       publish(ev);
     }
   }
@@ -234,6 +254,7 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
         ctx.log.warn(`replacing the store (rev ${s.rev}) with a snapshot at rev ${m.snapshot.rev}; subscribers miss the revs between`);
         s = st.store = Store.fromSnapshot(m.snapshot.rev, m.snapshot.files, { hist: args.hist });
         for (const k of [...early.keys()]) if (k <= s.rev) early.delete(k);
+        disk?.snapshotSoon(s);
         drainEarly();
         return;
       }
@@ -249,6 +270,9 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
         ctx.send(m.replyTo, {
           type: 'store-stats', tag: m.tag, rev: s.rev, oldestRev: s.oldestRev, waits: st.waits.length, subscribers: subscribers.size,
         } satisfies StoreStatsMessage);
+        return;
+      case 'disk-log':
+        disk?.flush(s);
         return;
       case 'clean':
         s.clean();

@@ -1,0 +1,139 @@
+// How a node's store starts when -data, -restore or -force-new-cluster is
+// given (docs/durability.md):
+// - restart: from the snapshot and log in -data; if a CAL of the cluster is
+//   up and ahead of us, from a copy of its store instead (we were away too
+//   long for the log to help), before the node serves anything.
+// - -force-new-cluster: from -data, then every other node is dropped from
+//   /ctl (CAL slots, node files, name-service entries) by mutations applied
+//   directly, as the seed's are: a new cluster of one.
+// - -restore FILE: from a `doozer dump`, files outside /ctl with their revs,
+//   then the seed's /ctl files after them: a new cluster of one.
+import { readFileSync } from 'node:fs';
+import { logger } from '../log.js';
+import { Store } from '../actors/store/store.js';
+import { encodeDel, encodeSet } from '../actors/store/mutation.js';
+import type { StoredState } from '../storage/chosen-log.js';
+import { parseDump } from '../storage/dump-format.js';
+import { copySnapshot, findCal, type Snapshot } from './attach.js';
+import type { PeerDial } from './peer-dial.js';
+import { seedMutations } from './boot.js';
+
+const log = logger('boot');
+
+/** How long a restarting node looks for a running CAL to catch up from. */
+const PEER_DEADLINE_MS = 1500;
+
+/** What the store actor starts with (see StoreActorArgs). */
+export interface StoreStart {
+  snapshot?: Snapshot;
+  /** The snapshot is the one in -data already (else it is written there at start). */
+  snapshotStored?: boolean;
+  /** Values after the snapshot, read back from -data. */
+  log?: { seqn: number; mutation: Uint8Array }[];
+  /** Mutations applied directly after that (seed files), seqn order. */
+  applies?: { seqn: number; mutation: Uint8Array }[];
+  /** A new cluster: the proposer pushes the window with alpha no-ops. */
+  seed: boolean;
+}
+
+/** Whether -data holds a store to come back to. */
+export function hasState(s: StoredState): boolean {
+  return s.rev > 0 || s.log.length > 0;
+}
+
+/** The store the stored state adds up to (for reading /ctl at boot). */
+function rebuild(s: StoredState): Store {
+  const store = Store.fromSnapshot(s.rev, s.files, { hist: 1 });
+  for (const e of s.log) store.apply(e.seqn, e.mutation);
+  return store;
+}
+
+const text = (b: Uint8Array): string => Buffer.from(b).toString('utf8');
+
+/** Addresses of the other CALs in `store` (ids in /ctl/cal/*, addresses from /ctl/node/<id>/addr). */
+function otherCalAddrs(store: Store, nodeId: string): string[] {
+  const files = store.files();
+  const byPath = new Map(files.map((f) => [f.path, text(f.body)]));
+  const ids = files.filter((f) => /^\/ctl\/cal\/[^/]+$/.test(f.path)).map((f) => text(f.body)).filter((id) => id !== '' && id !== nodeId);
+  return ids.map((id) => byPath.get(`/ctl/node/${id}/addr`)).filter((a): a is string => Boolean(a));
+}
+
+/** Restart from -data; catch up from a running CAL if one is ahead. */
+export async function restartStart(stored: StoredState, nodeId: string, cluster: string, dial: PeerDial): Promise<StoreStart> {
+  const local: StoreStart = { snapshot: { rev: stored.rev, files: stored.files }, snapshotStored: true, log: stored.log, seed: false };
+  const localRev = stored.rev + stored.log.length;
+  const peers = otherCalAddrs(rebuild(stored), nodeId);
+  if (peers.length === 0) {
+    log.info(`restarting from disk at rev ${localRev}`);
+    return local;
+  }
+  let c;
+  try {
+    c = await findCal(peers, cluster, PEER_DEADLINE_MS, dial);
+  } catch {
+    log.info(`restarting from disk at rev ${localRev}; no other CAL answered (${peers.join(', ')})`);
+    return local;
+  }
+  try {
+    const rev = await c.rev();
+    if (rev <= localRev) {
+      log.info(`restarting from disk at rev ${localRev}; ${c.address} is at rev ${rev}`);
+      return local;
+    }
+    const snap = await copySnapshot(c);
+    if (snap.rev <= localRev) return local;
+    log.info(`restarting: disk at rev ${localRev}, copied ${snap.files.length} files at rev ${snap.rev} from ${c.address}`);
+    return { snapshot: snap, snapshotStored: false, seed: false };
+  } catch (e) {
+    log.warn(`restarting from disk at rev ${localRev}: catching up from ${c.address} failed (${(e as Error).message})`);
+    return local;
+  } finally {
+    await c.close();
+  }
+}
+
+/** -force-new-cluster: the stored store, with every other node dropped from /ctl. */
+export function forceNewClusterStart(stored: StoredState, nodeId: string, addr: string, cluster: string): StoreStart {
+  const store = rebuild(stored);
+  const files = store.files();
+  const muts: Uint8Array[] = [];
+  let holdsSlot = false;
+  for (const f of files) {
+    const slot = /^\/ctl\/cal\/[^/]+$/.test(f.path);
+    if (slot && text(f.body) === nodeId && !holdsSlot) holdsSlot = true;
+    else if (slot && f.body.length > 0) muts.push(encodeSet(-1, f.path, new Uint8Array()));
+    const node = /^\/ctl\/node\/([^/]+)\//.exec(f.path);
+    if (node && node[1] !== nodeId) muts.push(encodeDel(-1, f.path));
+    const ns = /^\/ctl\/ns\/([^/]+)\/([^/]+)$/.exec(f.path);
+    if (ns && ns[2] !== nodeId) muts.push(encodeDel(-1, f.path));
+  }
+  if (!holdsSlot) muts.push(encodeSet(-1, '/ctl/cal/0', Buffer.from(nodeId)));
+  muts.push(encodeSet(-1, `/ctl/node/${nodeId}/addr`, Buffer.from(addr)));
+  muts.push(encodeSet(-1, `/ctl/ns/${cluster}/${nodeId}`, Buffer.from(addr)));
+  log.warn(`-force-new-cluster: starting a new cluster of one from disk at rev ${store.rev}; the other nodes are dropped from /ctl`);
+  return {
+    snapshot: { rev: store.rev, files },
+    snapshotStored: false,
+    applies: muts.map((mutation, i) => ({ seqn: store.rev + 1 + i, mutation })),
+    seed: true,
+  };
+}
+
+/** -restore FILE: the dump's files outside /ctl with their revs, then a new cluster's /ctl files. Throws naming the file. */
+export function restoreStart(file: string, nodeId: string, addr: string, cluster: string): StoreStart {
+  let textOf: string;
+  try {
+    textOf = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`-restore ${file}: cannot read it: ${(e as Error).message}`);
+  }
+  const dump = parseDump(textOf, file);
+  const files = dump.files.filter((f) => f.path !== '/ctl' && !f.path.startsWith('/ctl/'));
+  log.info(`-restore: ${files.length} files at rev ${dump.rev} from ${file}`);
+  return {
+    snapshot: { rev: dump.rev, files },
+    snapshotStored: false,
+    applies: seedMutations(cluster, nodeId, addr).map((mutation, i) => ({ seqn: dump.rev + 1 + i, mutation })),
+    seed: true,
+  };
+}

@@ -1,0 +1,36 @@
+// The acceptors' promises and votes on disk (table `acceptor`, one row per
+// instance). The consensus actor saves every changed acceptor in one
+// fsynced transaction before it lets out any message that depends on it
+// (spec/consensus.md: an acceptor never forgets a promise or a vote).
+import type { Db } from './database.js';
+
+/** One instance's acceptor, as the Paxos core reports it. */
+export interface AcceptorRecord {
+  seqn: number;
+  rnd: number;
+  vrnd: number;
+  vval: Uint8Array;
+}
+
+export class AcceptorRecords {
+  private readonly upsert;
+  private readonly saveAll;
+
+  constructor(private readonly db: Db) {
+    this.upsert = db.prepare('INSERT OR REPLACE INTO acceptor (seqn, rnd, vrnd, vval) VALUES (?, ?, ?, ?)');
+    this.saveAll = db.transaction((records: readonly AcceptorRecord[]) => {
+      for (const r of records) this.upsert.run(r.seqn, r.rnd, r.vrnd, Buffer.from(r.vval.buffer, r.vval.byteOffset, r.vval.byteLength));
+    });
+  }
+
+  /** Write `records` in one transaction; returns after the commit is fsynced. Throws the SQLite error (e.g. SQLITE_FULL). */
+  save(records: readonly AcceptorRecord[]): void {
+    if (records.length > 0) this.saveAll(records);
+  }
+
+  /** Every stored record, by seqn. */
+  load(): AcceptorRecord[] {
+    const rows = this.db.prepare('SELECT seqn, rnd, vrnd, vval FROM acceptor ORDER BY seqn').all() as { seqn: number; rnd: number; vrnd: number; vval: Buffer }[];
+    return rows.map((r) => ({ seqn: r.seqn, rnd: r.rnd, vrnd: r.vrnd, vval: new Uint8Array(r.vval) }));
+  }
+}
