@@ -1,0 +1,83 @@
+// Helpers for the durability tests: temporary -data directories, a write
+// load that records every acknowledged write, and the check that a node
+// holds them all with their revs.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client } from '../../src/client/client.js';
+import type { DoozerdProcess } from './doozerd-process.js';
+
+const dirs: string[] = [];
+
+/** A new empty directory for -data; removed by removeDataDirs(). */
+export function dataDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'doozerd-e2e-data-'));
+  dirs.push(d);
+  return d;
+}
+
+export function removeDataDirs(): void {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** Acknowledged writes: path -> { rev, body }. */
+export type Acked = Map<string, { rev: number; body: string }>;
+
+export interface WriteLoad {
+  acked: Acked;
+  /** Stop writing (in-flight writes may still be acked) and wait for the writers. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `writers` concurrent writers, each on its own connection to one of
+ * `targets` (round robin), each setting new files /load/<tag>/<w>/<i> one
+ * after the other. Errors (a killed node) end that writer quietly.
+ */
+export function startWriteLoad(targets: DoozerdProcess[], writers: number, tag: string): WriteLoad {
+  const acked: Acked = new Map();
+  let stopped = false;
+  const loops = Array.from({ length: writers }, async (_, w) => {
+    let c: Client;
+    try {
+      c = await Client.dial(targets[w % targets.length]!.addr, { connectTimeoutMs: 2000 });
+    } catch {
+      return;
+    }
+    try {
+      for (let i = 0; !stopped; i++) {
+        const path = `/load/${tag}/${w}/${i}`;
+        const body = `${tag}-${w}-${i}`;
+        const rev = await c.set(path, 0, body);
+        acked.set(path, { rev, body });
+      }
+    } catch {
+      // the node went away
+    } finally {
+      await c.close().catch(() => undefined);
+    }
+  });
+  return {
+    acked,
+    async stop() {
+      stopped = true;
+      await Promise.all(loops);
+    },
+  };
+}
+
+/** The acked writes that `p` lacks or holds with another rev or body (empty: all there). */
+export async function missingWrites(p: DoozerdProcess, acked: Acked): Promise<string[]> {
+  const c = await Client.dial(p.addr);
+  try {
+    const have = new Map((await c.walkAll('/load/**')).map((e) => [e.path, { rev: e.rev, body: e.value.toString() }]));
+    const bad: string[] = [];
+    for (const [path, want] of acked) {
+      const got = have.get(path);
+      if (!got || got.rev !== want.rev || got.body !== want.body) bad.push(`${path}: want rev ${want.rev} ${want.body}, have ${got ? `rev ${got.rev} ${got.body}` : 'nothing'}`);
+    }
+    return bad;
+  } finally {
+    await c.close();
+  }
+}
