@@ -17,6 +17,7 @@ import { calListOf, type CtlCal } from './store/ctl.js';
 import { UDP_OUT, type PeerInMessage, type PeerOutMessage } from '../net/udp-transport.js';
 import { PROPOSER } from './proposer-messages.js';
 import { AcceptorRecords } from '../storage/acceptor-records.js';
+import { ChosenLog } from '../storage/chosen-log.js';
 import { sharedDb } from '../storage/database.js';
 import { GroupCommit } from './consensus-disk.js';
 
@@ -115,6 +116,10 @@ export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
   /** Values this node learned through Paxos, by seqn (the last `keep`), for catch-up answers. Not durable: only an optimisation. */
   const decided = new Map<number, Uint8Array>();
   m.lookup = (seqn) => decided.get(seqn);
+  if (args.dataDir && !s.started) {
+    // Restarted from disk: peers that lag behind us ask for values this process never learned itself.
+    for (const e of new ChosenLog(sharedDb(args.dataDir)).recent(args.keep)) decided.set(e.seqn, e.mutation);
+  }
   if (s.started && m.highestOpen === 0) {
     // A manager restored on a fresh thread: open our window again; its acceptors' promises come back as they open.
     const t = performance.now();
@@ -228,6 +233,11 @@ export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
         case 'store-event': {
           const e = msg as StoreEventMessage;
           if (e.event.seqn <= s.storeRev) break;
+          // Applied without our learning it here (a copied snapshot's successors, a restart): still an answer for a lagging peer.
+          if (!decided.has(e.event.seqn)) {
+            decided.set(e.event.seqn, e.event.mutation);
+            decided.delete(e.event.seqn - args.keep);
+          }
           const prev = s.storeRev;
           s.storeRev = e.event.seqn;
           if (e.cals) setCals(e.cals);

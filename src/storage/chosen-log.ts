@@ -53,6 +53,12 @@ export class ChosenLog {
     this.replaceSnapshot(rev, files);
   }
 
+  /** The last `limit` logged values (any order): what a restarted node can answer catch-up requests with. */
+  recent(limit: number): { seqn: number; mutation: Uint8Array }[] {
+    const rows = this.db.prepare('SELECT seqn, mutation FROM chosen ORDER BY seqn DESC LIMIT ?').all(limit) as { seqn: number; mutation: Buffer }[];
+    return rows.map((r) => ({ seqn: r.seqn, mutation: new Uint8Array(r.mutation) }));
+  }
+
   /** The snapshot and the contiguous log after it. */
   load(): StoredState {
     const meta = this.db.prepare("SELECT value FROM meta WHERE key = 'snapshot_rev'").get() as { value: string } | undefined;
