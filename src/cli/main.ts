@@ -15,6 +15,7 @@ import { connect, type Connected } from './connect.js';
 import type { CliIO, Command, Context } from './context.js';
 import { ArgError, parseRev, UsageError } from './context.js';
 import { del } from './del.js';
+import { dump } from './dump.js';
 import { parseDuration } from './duration.js';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE, explain } from './explain.js';
 import type { ExplainInfo } from './explain.js';
@@ -34,7 +35,7 @@ export const DEFAULT_URI = 'doozer:?ca=127.0.0.1:8046';
 /** How long a request (and connecting) may take without -t. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
-export const commands: readonly Command[] = [get, set, add, del, stat, find, rev, nop, self, touch, wait, watch];
+export const commands: readonly Command[] = [get, set, add, del, stat, find, rev, nop, self, touch, wait, watch, dump];
 const byName = new Map(commands.map((c) => [c.name, c]));
 
 /** Flags that take a value, and boolean ones. All may come before the command
