@@ -32,7 +32,8 @@ export class GroupCommit {
   private accepted = new Map<number, AcceptorState>();
   private held: Held = { sends: [], learned: [], written: [] };
   private queued = false;
-  private failing = false;
+  /** Set while the disk refuses our commits: what it said, for the clients whose writes are refused meanwhile. */
+  failure: string | undefined;
 
   constructor(
     private readonly ctx: ActorContext,
@@ -71,14 +72,14 @@ export class GroupCommit {
     try {
       this.records.save([...this.accepted.values()]);
     } catch (e) {
-      if (!this.failing) this.ctx.log.error(`cannot store acceptor states: ${(e as Error).message}; this node stops voting until the disk takes writes again (free space on the -data disk); retrying every ${RETRY_MS / 1000}s`);
-      this.failing = true;
+      if (!this.failure) this.ctx.log.error(`cannot store acceptor states: ${(e as Error).message}; this node stops voting and refuses writes until the disk takes writes again (free space on the -data disk); retrying every ${RETRY_MS / 1000}s`);
+      this.failure = `this node cannot store its votes on disk (${(e as Error).message}): write refused; free space on the node's -data disk, then retry`;
       this.queued = true;
       this.ctx.setTimer('disk-retry', RETRY_MS, { type: 'disk-commit' });
       return;
     }
-    if (this.failing) this.ctx.log.warn('the disk takes writes again: voting resumes');
-    this.failing = false;
+    if (this.failure) this.ctx.log.warn('the disk takes writes again: voting resumes');
+    this.failure = undefined;
     const h = this.held;
     this.accepted = new Map();
     this.held = { sends: [], learned: [], written: [] };

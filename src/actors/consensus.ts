@@ -52,12 +52,15 @@ export interface ConsensusCancelMessage {
 /**
  * Consensus → proposer: these writes were dropped. 'removed': never chosen
  * (this node is no CAL now). 'restarted': consensus came back on a fresh
- * thread without its queue; each may or may not have been chosen.
+ * thread without its queue; each may or may not have been chosen. 'disk':
+ * never proposed, the -data disk refuses writes (full, failing).
  */
 export interface CancelledMessage {
   type: 'cancelled';
   ids: number[];
-  why: 'removed' | 'restarted';
+  why: 'removed' | 'restarted' | 'disk';
+  /** With 'disk': what the disk said. */
+  detail?: string;
 }
 
 /** Main-thread endpoint (the web server's /metrics) that the consensus counters are reported to. */
@@ -193,6 +196,11 @@ export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
         }
         case 'consensus-propose': {
           const p = msg as ConsensusProposeMessage;
+          if (disk?.failure) {
+            // Our vote could not be stored: refuse rather than hold the client forever.
+            ctx.send(PROPOSER, { type: 'cancelled', ids: [p.id], why: 'disk', detail: disk.failure } satisfies CancelledMessage);
+            break;
+          }
           s.ids.set(m.propose(p.value, now()), p.id);
           break;
         }

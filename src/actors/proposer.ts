@@ -153,6 +153,8 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
           const c = msg as CancelledMessage;
           const err = c.why === 'removed'
             ? { code: 'READONLY', text: 'this node is no longer a CAL' }
+            : c.why === 'disk'
+            ? { code: 'OTHER', text: c.detail ?? 'the disk refuses writes' }
             : { code: 'OTHER', text: 'consensus restarted: this write may or may not have been applied; read it back to check' };
           for (const id of c.ids) answer(id, err, 0);
           return;
