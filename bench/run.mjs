@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: the placement benchmark (bench/placement.mjs), then the
-// cluster benchmark (bench/cluster.mjs) if present. --seconds N and
+// cluster benchmark (bench/cluster.mjs) and the durable-write benchmark
+// against etcd (bench/durable.mjs) if present. --seconds N and
 // --conns N go to both, other options to the placement benchmark only;
 // --skip-placement / --skip-cluster leave one out. Each prints its table and
 // writes its JSON under bench/results/.
@@ -18,6 +19,7 @@ const only = (names) => options.flatMap((a, i) => (names.includes(a) && i + 1 < 
 const runs = [
   ['placement', 'placement.mjs', options],
   ['cluster', 'cluster.mjs', only(['--seconds', '--conns'])],
+  ['durable', 'durable.mjs', only(['--seconds', '--conns'])],
 ];
 let failed = false;
 for (const [name, file, argv] of runs) {

@@ -89,21 +89,37 @@ export function writeMeta(db: Db, entries: Record<string, string>): void {
 }
 
 /**
- * This thread's connection to the data file of `dir` (opened on first use;
- * the file must exist: the node's boot created and checked it).
+ * How a connection commits. 'fsync': every commit is fsynced before it
+ * returns (acceptor states). 'ordered': commits are not fsynced themselves
+ * (synchronous=NORMAL); they reach the disk with the next fsynced commit of
+ * any connection (the WAL is one sequential file) or the next checkpoint, in
+ * order (the chosen log and snapshots: a shortcut for restarts, never what
+ * makes a write durable).
  */
-export function sharedDb(dir: string): Db {
-  let db = connections.get(dir);
+export type Sync = 'fsync' | 'ordered';
+
+/**
+ * This thread's connection to the data file of `dir` with commits of kind
+ * `sync` (opened on first use; the file must exist: the node's boot created
+ * and checked it).
+ */
+export function sharedDb(dir: string, sync: Sync = 'fsync'): Db {
+  const key = `${sync}:${dir}`;
+  let db = connections.get(key);
   if (!db || !db.open) {
     db = openDb(dir, false);
-    connections.set(dir, db);
+    if (sync === 'ordered') db.pragma('synchronous = NORMAL');
+    connections.set(key, db);
   }
   return db;
 }
 
-/** Close this thread's connection to `dir`, if any (node shutdown, tests). */
+/** Close this thread's connections to `dir`, if any (node shutdown, tests). */
 export function closeSharedDb(dir: string): void {
-  const db = connections.get(dir);
-  connections.delete(dir);
-  if (db?.open) db.close();
+  for (const sync of ['fsync', 'ordered'] as const) {
+    const key = `${sync}:${dir}`;
+    const db = connections.get(key);
+    connections.delete(key);
+    if (db?.open) db.close();
+  }
 }

@@ -79,7 +79,7 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
   const st = state;
   let s = st.store;
   const disk = args.dataDir
-    ? new StoreDisk(ctx, new ChosenLog(sharedDb(args.dataDir)), args.snapshotEvery ?? 10000, args.snapshotStored || !args.snapshot ? (args.snapshot?.rev ?? 0) : -Infinity)
+    ? new StoreDisk(ctx, new ChosenLog(sharedDb(args.dataDir, 'ordered')), args.snapshotEvery ?? 10000, args.snapshotStored || !args.snapshot ? (args.snapshot?.rev ?? 0) : -Infinity)
     : undefined;
   if (disk && args.snapshot && !args.snapshotStored && !ctx.durable.get('snapshot-written')) {
     disk.snapshotSoon(s);
