@@ -14,7 +14,8 @@ import { Store } from '../actors/store/store.js';
 import { encodeDel, encodeSet } from '../actors/store/mutation.js';
 import type { StoredState } from '../storage/chosen-log.js';
 import { parseDump } from '../storage/dump-format.js';
-import { copySnapshot, findCal, type Snapshot } from './attach.js';
+import { copySnapshot, findCal, registerAndCopy, type Snapshot } from './attach.js';
+import { REV_MISSING } from '../client/client.js';
 import type { PeerDial } from './peer-dial.js';
 import { seedMutations } from './boot.js';
 
@@ -59,7 +60,7 @@ function otherCalAddrs(store: Store, nodeId: string): string[] {
 }
 
 /** Restart from -data; catch up from a running CAL if one is ahead. */
-export async function restartStart(stored: StoredState, nodeId: string, cluster: string, dial: PeerDial): Promise<StoreStart> {
+export async function restartStart(stored: StoredState, nodeId: string, addr: string, cluster: string, dial: PeerDial): Promise<StoreStart> {
   const local: StoreStart = { snapshot: { rev: stored.rev, files: stored.files }, snapshotStored: true, log: stored.log, seed: false };
   const localRev = stored.rev + stored.log.length;
   const peers = otherCalAddrs(rebuild(stored), nodeId);
@@ -75,6 +76,12 @@ export async function restartStart(stored: StoredState, nodeId: string, cluster:
     return local;
   }
   try {
+    if ((await c.stat(`/ctl/node/${nodeId}/addr`)).rev === REV_MISSING) {
+      // Away longer than -timeout: the cluster dropped us. Register again, as attaching does.
+      const snap = await registerAndCopy(c, nodeId, addr);
+      log.warn(`restarting: the cluster had dropped node ${nodeId} (away too long); registered again via ${c.address}, copied ${snap.files.length} files at rev ${snap.rev}`);
+      return { snapshot: snap, snapshotStored: false, seed: false };
+    }
     const rev = await c.rev();
     if (rev <= localRev) {
       log.info(`restarting from disk at rev ${localRev}; ${c.address} is at rev ${rev}`);

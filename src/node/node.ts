@@ -70,7 +70,7 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
         data.db.prepare('DELETE FROM acceptor').run(); // promises made to the old cluster's instances
       } else if (hasState(stored)) {
         log.info(`node ${id} restarting from ${opts.data}`);
-        start = await restartStart(stored, id, opts.cluster, { ...(internalSecret ? { secret: internalSecret } : {}), ...(peerTls ? { tls: peerTls } : {}) });
+        start = await restartStart(stored, id, addr, opts.cluster, { ...(internalSecret ? { secret: internalSecret } : {}), ...(peerTls ? { tls: peerTls } : {}) });
       }
       writeMeta(data.db, { node_id: id, cluster: opts.cluster });
     } catch (e) {

@@ -94,4 +94,28 @@ describe('durability: restart from -data', () => {
     const rev = await until('a write through the restarted CAL', () => withClient(back, (c) => c.set('/after', -1, 'x')).catch(() => undefined), 30_000);
     await sameStore(cluster, rev, 30_000);
   }, 150_000);
+
+  it('a CAL the cluster dropped while it was away (-timeout) registers again on restart and takes a CAL slot again', async () => {
+    const dirs = [dataDir(), dataDir(), dataDir()];
+    const args = (i: number): string[] => ['-data', dirs[i]!, '-timeout', '2'];
+    const seed = await startDoozerd({ args: args(0) });
+    const others = await Promise.all([1, 2].map((i) => startDoozerd({ args: [...args(i), '-a', seed.addr] })));
+    const procs = [seed, ...others];
+    const nodes: ClusterNode[] = await Promise.all(procs.map(async (proc) => ({ proc, id: await withClient(proc, (c) => c.self()) })));
+    await addSlots(seed, [1, 2]);
+    await waitForCals(nodes, 3, 30_000);
+    const victim = nodes[2]!;
+    await victim.proc.stop('SIGKILL');
+    await until('the dead CAL dropped from /ctl/node', async () => !(await withClient(seed, (c) => c.getdirAll('/ctl/node'))).includes(victim.id), 30_000, 200);
+    const rev0 = await withClient(seed, (c) => c.set('/while-away', -1, 'x'));
+
+    const back = await restart(victim.proc, dirs[2]!, ['-timeout', '2']);
+    expect(await withClient(back, (c) => c.self())).toBe(victim.id);
+    const cluster: ClusterNode[] = [nodes[0]!, nodes[1]!, { proc: back, id: victim.id }];
+    expect(await withClient(seed, (c) => c.getdirAll('/ctl/node'))).toContain(victim.id);
+    await waitForCals(cluster, 3, 30_000);
+    const rev = await withClient(back, (c) => c.set('/after', -1, 'x'));
+    expect(rev).toBeGreaterThan(rev0);
+    await sameStore(cluster, rev, 30_000);
+  }, 120_000);
 });
