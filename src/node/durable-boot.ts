@@ -35,6 +35,8 @@ export interface StoreStart {
   applies?: { seqn: number; mutation: Uint8Array }[];
   /** A new cluster: the proposer pushes the window with alpha no-ops. */
   seed: boolean;
+  /** How the node started, for the start-up line. */
+  role: string;
 }
 
 /** Whether -data holds a store to come back to. */
@@ -61,8 +63,8 @@ function otherCalAddrs(store: Store, nodeId: string): string[] {
 
 /** Restart from -data; catch up from a running CAL if one is ahead. */
 export async function restartStart(stored: StoredState, nodeId: string, addr: string, cluster: string, dial: PeerDial): Promise<StoreStart> {
-  const local: StoreStart = { snapshot: { rev: stored.rev, files: stored.files }, snapshotStored: true, log: stored.log, seed: false };
   const localRev = stored.rev + stored.log.length;
+  const local: StoreStart = { snapshot: { rev: stored.rev, files: stored.files }, snapshotStored: true, log: stored.log, seed: false, role: `member of cluster ${JSON.stringify(cluster)}, restarted from disk at rev ${localRev}` };
   const peers = otherCalAddrs(rebuild(stored), nodeId);
   if (peers.length === 0) {
     log.info(`restarting from disk at rev ${localRev}`);
@@ -80,7 +82,7 @@ export async function restartStart(stored: StoredState, nodeId: string, addr: st
       // Away longer than -timeout: the cluster dropped us. Register again, as attaching does.
       const snap = await registerAndCopy(c, nodeId, addr);
       log.warn(`restarting: the cluster had dropped node ${nodeId} (away too long); registered again via ${c.address}, copied ${snap.files.length} files at rev ${snap.rev}`);
-      return { snapshot: snap, snapshotStored: false, seed: false };
+      return { snapshot: snap, snapshotStored: false, seed: false, role: `member of cluster ${JSON.stringify(cluster)}, restarted (dropped by the cluster meanwhile: registered again via ${c.address}, copied rev ${snap.rev})` };
     }
     const rev = await c.rev();
     if (rev <= localRev) {
@@ -90,7 +92,7 @@ export async function restartStart(stored: StoredState, nodeId: string, addr: st
     const snap = await copySnapshot(c);
     if (snap.rev <= localRev) return local;
     log.info(`restarting: disk at rev ${localRev}, copied ${snap.files.length} files at rev ${snap.rev} from ${c.address}`);
-    return { snapshot: snap, snapshotStored: false, seed: false };
+    return { snapshot: snap, snapshotStored: false, seed: false, role: `member of cluster ${JSON.stringify(cluster)}, restarted (disk at rev ${localRev}; copied rev ${snap.rev} from ${c.address})` };
   } catch (e) {
     log.warn(`restarting from disk at rev ${localRev}: catching up from ${c.address} failed (${(e as Error).message})`);
     return local;
@@ -123,6 +125,7 @@ export function forceNewClusterStart(stored: StoredState, nodeId: string, addr: 
     snapshotStored: false,
     applies: muts.map((mutation, i) => ({ seqn: store.rev + 1 + i, mutation })),
     seed: true,
+    role: `first CAL of a new cluster ${JSON.stringify(cluster)}, forced from its data at rev ${store.rev} (-force-new-cluster)`,
   };
 }
 
@@ -142,5 +145,6 @@ export function restoreStart(file: string, nodeId: string, addr: string, cluster
     snapshotStored: false,
     applies: seedMutations(cluster, nodeId, addr).map((mutation, i) => ({ seqn: dump.rev + 1 + i, mutation })),
     seed: true,
+    role: `first CAL of a new cluster ${JSON.stringify(cluster)}, restored from ${file} at rev ${dump.rev}`,
   };
 }

@@ -188,6 +188,8 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
     ...(debug ? { debug: { host: opts.debug!.host, port: debug.port } } : {}),
     cluster: opts.cluster,
     how: replica.how,
+    ...(start?.role ? { role: start.role } : {}),
+    ...(data ? { data: data.dir } : {}),
     ...(replica.via !== undefined ? { via: replica.via } : {}),
     ...(replica.nameService && opts.bootUri ? { nameService: opts.bootUri } : {}),
     placement: describePlacement(placement),

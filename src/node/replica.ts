@@ -71,7 +71,7 @@ export async function startReplica(r: ReplicaOptions): Promise<Replica> {
     nameService = await bootThroughNameService({ uri: opts.bootUri, cluster: opts.cluster, nodeId, addr, ...(r.secret ? { secret: r.secret } : {}), ...(r.peerTls ? { peerTls: r.peerTls } : {}) });
     if (nameService.attachTo) ({ snapshot, via } = await attach(nameService.attachTo, r));
   }
-  const replica = await run(r, snapshot ? { snapshot, seed: false } : { applies: seedMutations(opts.cluster, nodeId, addr).map((mutation, i) => ({ seqn: i + 1, mutation })), seed: true });
+  const replica = await run(r, snapshot ? { snapshot, seed: false, role: '' } : { applies: seedMutations(opts.cluster, nodeId, addr).map((mutation, i) => ({ seqn: i + 1, mutation })), seed: true, role: '' });
   if (via !== undefined) replica.via = via;
   if (nameService) {
     replica.nameService = true;

@@ -22,6 +22,10 @@ export interface StartupFacts {
   how: 'seed' | 'attached';
   /** Attached: the CAL's address we attached through. */
   via?: string;
+  /** Started from -data, -restore or -force-new-cluster: says so instead of `how` (src/node/durable-boot.ts). */
+  role?: string;
+  /** -data directory, if any. */
+  data?: string;
   /** Booted through a name service (-b). */
   nameService?: string;
   /** describePlacement() of the placement in use; `file` is the -placement file, if any. */
@@ -43,10 +47,13 @@ export function startupLine(f: StartupFacts): string {
   else if (f.web === 'secret') serves.push('no web view (a client secret is set)');
   else serves.push(`web view ${url(f.web, listenHost, '/')}`);
   if (f.debug) serves.push(`debug ${url(f.debug, listenHost, '/$actors.html')}`);
+  if (f.data) serves.push(`data in ${f.data}`);
 
   const cluster = JSON.stringify(f.cluster);
   let role: string;
-  if (f.how === 'seed') {
+  if (f.role) {
+    role = f.role;
+  } else if (f.how === 'seed') {
     role = f.nameService
       ? `first CAL of a new cluster ${cluster}, booted via the name service ${f.nameService}`
       : `first CAL of a new cluster ${cluster}`;

@@ -30,6 +30,7 @@ describe('durability: restart from -data', () => {
 
     const again = await restart(node, dir, ['-snapshot', '40']);
     expect(await withClient(again, (c) => c.self())).toBe(id);
+    expect(again.stdout() + again.stderr()).toMatch(/data in .*; member of cluster "local", restarted from disk at rev \d+/);
     expect(await missingWrites(again, load.acked)).toEqual([]);
     // It is a writable CAL again, and revs go on after the old ones.
     const maxRev = Math.max(...[...load.acked.values()].map((a) => a.rev));
