@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { runDoozer, startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { addSlots, calIds, sameStore, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
+import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 import { dataDir, missingWrites, removeDataDirs, startWriteLoad } from '../helpers/durable.js';
 
 async function dumpOf(p: DoozerdProcess): Promise<string> {
@@ -21,7 +22,7 @@ const outsideCtl = (dump: string): string[] =>
   dump.split('\n').filter((l) => l.startsWith('{"path"') && !l.startsWith('{"path":"/ctl/') && !l.startsWith('{"path":"/after-restart"'));
 
 const writable = (p: DoozerdProcess): Promise<number> =>
-  until(`${p.addr} writable`, () => withClient(p, (c) => c.set('/after-restart', -1, 'x')).catch(() => undefined), 30_000);
+  until(`${p.addr} writable`, () => withClient(p, (c) => c.set('/after-restart', -1, 'x')).catch(() => undefined), DEADLINE.converge);
 
 describe('durability: backup, restore, recovery', () => {
   afterEach(async () => {
@@ -64,7 +65,7 @@ describe('durability: backup, restore, recovery', () => {
     const bad = await startDoozerd({ args: ['-restore', cut], waitReady: false });
     expect((await bad.exited).code).toBe(1);
     expect(bad.stderr()).toMatch(/cut\.jsonl:\d+: the dump is cut short/);
-  }, 90_000);
+  }, TEST_TIMEOUT.cluster);
 
   it('-force-new-cluster: a survivor of a cluster that lost its quorum starts a new one with all its data and revs; others attach', async () => {
     const dirs = [dataDir(), dataDir(), dataDir()];
@@ -73,15 +74,15 @@ describe('durability: backup, restore, recovery', () => {
     const procs = [seed, ...others];
     const nodes: ClusterNode[] = await Promise.all(procs.map(async (proc) => ({ proc, id: await withClient(proc, (c) => c.self()) })));
     await addSlots(seed, [1, 2]);
-    await waitForCals(nodes, 3, 30_000);
+    await waitForCals(nodes, 3, DEADLINE.converge);
     const load = startWriteLoad(procs, 3, 'q');
-    await until('60 acked writes', () => load.acked.size >= 60, 30_000);
+    await until('60 acked writes', () => load.acked.size >= 60, DEADLINE.converge);
     await load.stop();
 
     // Two CALs are lost for good; the survivor alone is no quorum.
     await Promise.all([procs[1]!.stop('SIGKILL'), procs[2]!.stop('SIGKILL')]);
     await procs[0]!.stop('SIGKILL');
-    const survivor = await startDoozerd({ port: seed.port, args: ['-data', dirs[0]!, '-force-new-cluster'], readyTimeoutMs: 30_000 });
+    const survivor = await startDoozerd({ port: seed.port, args: ['-data', dirs[0]!, '-force-new-cluster'], readyTimeoutMs: DEADLINE.start });
     await writable(survivor).catch((e: Error) => {
       throw new Error(`${e.message}\n${survivor.describe()}`);
     });
@@ -94,9 +95,9 @@ describe('durability: backup, restore, recovery', () => {
       { proc: survivor, id: nodes[0]!.id },
       { proc: joiner, id: await withClient(joiner, (c) => c.self()) },
     ];
-    await waitForCals(cluster, 2, 30_000);
+    await waitForCals(cluster, 2, DEADLINE.converge);
     const rev = await withClient(joiner, (c) => c.set('/after', -1, 'x'));
     await sameStore(cluster, rev);
     expect(await missingWrites(joiner, load.acked)).toEqual([]);
-  }, 120_000);
+  }, TEST_TIMEOUT.cluster);
 });

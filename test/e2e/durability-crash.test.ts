@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { addSlots, sameStore, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
+import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 import { dataDir, missingWrites, removeDataDirs, startWriteLoad, type Acked } from '../helpers/durable.js';
 
 const randomMs = (lo: number, hi: number): number => lo + Math.floor(Math.random() * (hi - lo));
@@ -25,15 +26,15 @@ describe('durability: kill -9 at random moments', () => {
     const all: Acked = new Map();
     for (let round = 0; round < 6; round++) {
       const load = startWriteLoad([node], 3, `r${round}`);
-      await until('writes flowing', () => load.acked.size >= 5, 20_000);
+      await until('writes flowing', () => load.acked.size >= 5, DEADLINE.converge);
       await sleep(randomMs(0, 400)); // the random moment
       await node.stop('SIGKILL');
       await load.stop();
       for (const [k, v] of load.acked) all.set(k, v);
-      node = await startDoozerd({ port: node.port, args, readyTimeoutMs: 30_000 });
+      node = await startDoozerd({ port: node.port, args, readyTimeoutMs: DEADLINE.start });
       expect(await missingWrites(node, all), `after round ${round}`).toEqual([]);
     }
-  }, 180_000);
+  }, TEST_TIMEOUT.bigCluster);
 
   it('a 3-CAL cluster, 3 rounds of killing every CAL at a random moment', async () => {
     const dirs = [dataDir(), dataDir(), dataDir()];
@@ -42,20 +43,20 @@ describe('durability: kill -9 at random moments', () => {
     let procs = [seed, ...(await Promise.all([1, 2].map((i) => startDoozerd({ args: [...args(i), '-a', seed.addr] }))))];
     const nodes: ClusterNode[] = await Promise.all(procs.map(async (proc) => ({ proc, id: await withClient(proc, (c) => c.self()) })));
     await addSlots(seed, [1, 2]);
-    await waitForCals(nodes, 3, 30_000);
+    await waitForCals(nodes, 3, DEADLINE.converge);
     const all: Acked = new Map();
     for (let round = 0; round < 3; round++) {
       const load = startWriteLoad(procs, 4, `c${round}`);
-      await until('writes flowing', () => load.acked.size >= 10, 30_000);
+      await until('writes flowing', () => load.acked.size >= 10, DEADLINE.converge);
       await sleep(randomMs(0, 500));
       await Promise.all(procs.map((p) => p.stop('SIGKILL')));
       await load.stop();
       for (const [k, v] of load.acked) all.set(k, v);
-      procs = await Promise.all(procs.map((p, i) => startDoozerd({ port: p.port, args: args(i), readyTimeoutMs: 30_000 })));
+      procs = await Promise.all(procs.map((p, i) => startDoozerd({ port: p.port, args: args(i), readyTimeoutMs: DEADLINE.start })));
       const back = procs.map((proc, i) => ({ proc, id: nodes[i]!.id }));
-      const rev = await until(`a write after round ${round}`, () => withClient(procs[round % 3]!, (c) => c.set('/after', -1, 'x')).catch(() => undefined), 30_000);
-      await sameStore(back, rev, 30_000);
+      const rev = await until(`a write after round ${round}`, () => withClient(procs[round % 3]!, (c) => c.set('/after', -1, 'x')).catch(() => undefined), DEADLINE.converge);
+      await sameStore(back, rev, DEADLINE.converge);
       for (const p of procs) expect(await missingWrites(p, all), `after round ${round} on ${p.addr}`).toEqual([]);
     }
-  }, 240_000);
+  }, TEST_TIMEOUT.bigCluster);
 });

@@ -12,6 +12,7 @@ import { Client } from '../../src/client/client.js';
 import { startDoozerd, stopAll } from '../helpers/doozerd-process.js';
 import { withClient } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
+import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 import type { Acked } from '../helpers/durable.js';
 import { missingWrites } from '../helpers/durable.js';
 
@@ -97,13 +98,13 @@ describe('durability: disk full', () => {
 
     // Space comes back: writes work again, and what waited completes.
     rmSync(join(fs, 'filler'));
-    await until('writes work again', () => c.set('/load/after', 0, body).then((rev) => acked.set('/load/after', { rev, body })).catch(() => undefined), 20_000);
-    await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, 10_000))]);
+    await until('writes work again', () => c.set('/load/after', 0, body).then((rev) => acked.set('/load/after', { rev, body })).catch(() => undefined), DEADLINE.converge);
+    await Promise.race([Promise.all(pending), new Promise((r) => setTimeout(r, DEADLINE.answer))]);
     await c.close();
 
     // And nothing acknowledged is lost across a kill -9.
     await node.stop('SIGKILL');
-    const again = await startDoozerd({ port: node.port, args: ['-data', data], readyTimeoutMs: 30_000 });
+    const again = await startDoozerd({ port: node.port, args: ['-data', data], readyTimeoutMs: DEADLINE.start });
     expect(await missingWrites(again, acked)).toEqual([]);
-  }, 90_000);
+  }, TEST_TIMEOUT.cluster);
 });

@@ -5,11 +5,12 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { addSlots, sameStore, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
+import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 import { dataDir, missingWrites, removeDataDirs, startWriteLoad } from '../helpers/durable.js';
 
 /** Restart a node on the same address and -data (waits for its client port). */
 function restart(p: DoozerdProcess, dir: string, extra: string[] = []): Promise<DoozerdProcess> {
-  return startDoozerd({ port: p.port, args: ['-data', dir, ...extra], readyTimeoutMs: 30_000 });
+  return startDoozerd({ port: p.port, args: ['-data', dir, ...extra], readyTimeoutMs: DEADLINE.start });
 }
 
 describe('durability: restart from -data', () => {
@@ -24,7 +25,7 @@ describe('durability: restart from -data', () => {
     const node = await startDoozerd({ args: ['-data', dir, '-snapshot', '40'] });
     const id = await withClient(node, (c) => c.self());
     const load = startWriteLoad([node], 4, 'one');
-    await until('100 acked writes', () => load.acked.size >= 100, 20_000);
+    await until('100 acked writes', () => load.acked.size >= 100, DEADLINE.converge);
     await node.stop('SIGKILL');
     await load.stop();
 
@@ -34,7 +35,7 @@ describe('durability: restart from -data', () => {
     expect(await missingWrites(again, load.acked)).toEqual([]);
     // It is a writable CAL again, and revs go on after the old ones.
     const maxRev = Math.max(...[...load.acked.values()].map((a) => a.rev));
-    const rev = await until('writable after restart', () => withClient(again, (c) => c.set('/after', -1, 'x')).catch(() => undefined), 20_000);
+    const rev = await until('writable after restart', () => withClient(again, (c) => c.set('/after', -1, 'x')).catch(() => undefined), DEADLINE.converge);
     expect(rev).toBeGreaterThan(maxRev);
 
     // A second process on the same directory fails at once, saying why.
@@ -42,7 +43,7 @@ describe('durability: restart from -data', () => {
     const st = await second.exited;
     expect(st.code).toBe(1);
     expect(second.stderr()).toMatch(/in use by another doozerd \(pid \d+, lock file .*doozerd\.lock\)/);
-  }, 90_000);
+  }, TEST_TIMEOUT.cluster);
 
   it('a 3-CAL cluster killed with -9 at once under load comes back with every acked write on every node', async () => {
     const dirs = [dataDir(), dataDir(), dataDir()];
@@ -51,10 +52,10 @@ describe('durability: restart from -data', () => {
     let procs = [seed, ...others];
     const nodes: ClusterNode[] = await Promise.all(procs.map(async (proc) => ({ proc, id: await withClient(proc, (c) => c.self()) })));
     await addSlots(seed, [1, 2]);
-    await waitForCals(nodes, 3, 30_000);
+    await waitForCals(nodes, 3, DEADLINE.converge);
 
     const load = startWriteLoad(procs, 6, 'all');
-    await until('150 acked writes', () => load.acked.size >= 150, 30_000);
+    await until('150 acked writes', () => load.acked.size >= 150, DEADLINE.converge);
     await Promise.all(procs.map((p) => p.stop('SIGKILL')));
     await load.stop();
     expect(load.acked.size).toBeGreaterThanOrEqual(150);
@@ -64,14 +65,14 @@ describe('durability: restart from -data', () => {
     expect(back.map((n) => n.id)).toEqual(nodes.map((n) => n.id));
     // Writable again (a quorum of CALs is back), then every node has every acked write.
     try {
-      const rev = await until('a write after the restart', () => withClient(procs[1]!, (c) => c.set('/after', -1, 'x')).catch(() => undefined), 30_000);
-      await sameStore(back, rev, 30_000);
+      const rev = await until('a write after the restart', () => withClient(procs[1]!, (c) => c.set('/after', -1, 'x')).catch(() => undefined), DEADLINE.converge);
+      await sameStore(back, rev, DEADLINE.converge);
     } catch (e) {
       const revs = await Promise.all(procs.map((p) => withClient(p, (c) => c.rev()).catch((x: Error) => x.message)));
       throw new Error(`${(e as Error).message}; revs ${revs.join(', ')}\n${procs.map((p) => p.describe()).join('\n')}`);
     }
     for (const p of procs) expect(await missingWrites(p, load.acked)).toEqual([]);
-  }, 150_000);
+  }, TEST_TIMEOUT.bigCluster);
 
   it('a CAL restarted after the others moved on far catches up from a copy before serving, and is a CAL again', async () => {
     const dirs = [dataDir(), dataDir(), dataDir()];
@@ -82,19 +83,19 @@ describe('durability: restart from -data', () => {
     const procs = [seed, ...others];
     const nodes: ClusterNode[] = await Promise.all(procs.map(async (proc) => ({ proc, id: await withClient(proc, (c) => c.self()) })));
     await addSlots(seed, [1, 2]);
-    await waitForCals(nodes, 3, 30_000);
+    await waitForCals(nodes, 3, DEADLINE.converge);
     const victim = procs[2]!;
     await victim.stop('SIGKILL');
     const load = startWriteLoad([procs[0]!, procs[1]!], 4, 'away');
-    await until('400 acked writes while it is away', () => load.acked.size >= 400, 60_000);
+    await until('400 acked writes while it is away', () => load.acked.size >= 400, DEADLINE.converge);
     await load.stop();
     const back = await restart(victim, dirs[2]!, ['-hist', '20']);
     // Right when it serves, it has what was acked before it came back.
     expect(await missingWrites(back, load.acked)).toEqual([]);
     const cluster: ClusterNode[] = [nodes[0]!, nodes[1]!, { proc: back, id: nodes[2]!.id }];
-    const rev = await until('a write through the restarted CAL', () => withClient(back, (c) => c.set('/after', -1, 'x')).catch(() => undefined), 30_000);
-    await sameStore(cluster, rev, 30_000);
-  }, 150_000);
+    const rev = await until('a write through the restarted CAL', () => withClient(back, (c) => c.set('/after', -1, 'x')).catch(() => undefined), DEADLINE.converge);
+    await sameStore(cluster, rev, DEADLINE.converge);
+  }, TEST_TIMEOUT.bigCluster);
 
   it('a CAL the cluster dropped while it was away (-timeout) registers again on restart and takes a CAL slot again', async () => {
     const dirs = [dataDir(), dataDir(), dataDir()];
@@ -104,19 +105,19 @@ describe('durability: restart from -data', () => {
     const procs = [seed, ...others];
     const nodes: ClusterNode[] = await Promise.all(procs.map(async (proc) => ({ proc, id: await withClient(proc, (c) => c.self()) })));
     await addSlots(seed, [1, 2]);
-    await waitForCals(nodes, 3, 30_000);
+    await waitForCals(nodes, 3, DEADLINE.converge);
     const victim = nodes[2]!;
     await victim.proc.stop('SIGKILL');
-    await until('the dead CAL dropped from /ctl/node', async () => !(await withClient(seed, (c) => c.getdirAll('/ctl/node'))).includes(victim.id), 30_000, 200);
+    await until('the dead CAL dropped from /ctl/node', async () => !(await withClient(seed, (c) => c.getdirAll('/ctl/node'))).includes(victim.id), DEADLINE.removal, 200);
     const rev0 = await withClient(seed, (c) => c.set('/while-away', -1, 'x'));
 
     const back = await restart(victim.proc, dirs[2]!, ['-timeout', '2']);
     expect(await withClient(back, (c) => c.self())).toBe(victim.id);
     const cluster: ClusterNode[] = [nodes[0]!, nodes[1]!, { proc: back, id: victim.id }];
     expect(await withClient(seed, (c) => c.getdirAll('/ctl/node'))).toContain(victim.id);
-    await waitForCals(cluster, 3, 30_000);
+    await waitForCals(cluster, 3, DEADLINE.converge);
     const rev = await withClient(back, (c) => c.set('/after', -1, 'x'));
     expect(rev).toBeGreaterThan(rev0);
-    await sameStore(cluster, rev, 30_000);
-  }, 120_000);
+    await sameStore(cluster, rev, DEADLINE.converge);
+  }, TEST_TIMEOUT.cluster);
 });
