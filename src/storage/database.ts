@@ -4,7 +4,8 @@
 // SQLite's own recovery. This module opens it, creates or checks the schema,
 // and keeps one connection per thread and path (actors of one thread share
 // it; SQLite serialises writers of different threads).
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
 /** Name of the data file inside the -data directory. */
@@ -28,6 +29,19 @@ CREATE TABLE IF NOT EXISTS snapshot_file (path TEXT PRIMARY KEY, body BLOB NOT N
 
 const connections = new Map<string, Db>();
 
+/**
+ * better-sqlite3, loaded on first use: it is an optional dependency (a
+ * native module), so the client library and in-memory nodes work where it
+ * is not installed. Throws DataDirError saying how to install it.
+ */
+function sqlite(): typeof Database {
+  try {
+    return createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  } catch (e) {
+    throw new DataDirError(`-data needs the better-sqlite3 package, which is not installed (${(e as Error).message.split('\n')[0]}): run npm install better-sqlite3@12`);
+  }
+}
+
 /** Path of the data file of directory `dir`. */
 export function dbPath(dir: string): string {
   return join(dir, DB_FILE);
@@ -40,9 +54,10 @@ export function dbPath(dir: string): string {
  */
 export function openDb(dir: string, create: boolean): Db {
   const file = dbPath(dir);
+  const Sqlite = sqlite();
   let db: Db;
   try {
-    db = new Database(file, { fileMustExist: !create });
+    db = new Sqlite(file, { fileMustExist: !create });
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
     db.pragma('busy_timeout = 10000');
