@@ -11,6 +11,7 @@
 import { Verb, FLAG_DEL, FLAG_SET } from '../net/client-codec.js';
 import type { Request, Response } from '../net/client-codec.js';
 import { DoozerError } from '../errors.js';
+import { setMaxListeners } from 'node:events';
 import { AbortedError, Connection, ConnectionError } from './connection.js';
 import type { ConnectOptions, RequestOptions } from './connection.js';
 import { readFileSync } from 'node:fs';
@@ -64,7 +65,17 @@ export type WalkEntry = WaitEvent;
 export interface WatchOptions {
   /** Stops the watch: the iterator ends (a pending next() resolves done). */
   signal?: AbortSignal;
+  /**
+   * WAITs kept in flight, at consecutive revs (default: 32 for `/**`, whose
+   * WAITs each answer exactly their own rev, 1 for other globs, where several
+   * WAITs would mostly answer the same event). More keeps up with faster
+   * writers: one round trip brings up to `window` events.
+   */
+  window?: number;
 }
+
+/** Default WAITs in flight for a `/**` watch. */
+export const WATCH_WINDOW_ALL = 32;
 
 /** The async iterator returned by Client.watch. */
 export interface Watch extends AsyncIterableIterator<WaitEvent> {
@@ -376,7 +387,9 @@ export class Client {
    */
   watch(glob: string, fromRev?: number, opts: WatchOptions = {}): Watch {
     if (fromRev !== undefined) checkInt('fromRev', fromRev);
-    return new WatchIterator(this, glob, fromRev, opts.signal);
+    const window = opts.window ?? (glob === '/**' ? WATCH_WINDOW_ALL : 1);
+    if (!Number.isSafeInteger(window) || window < 1) throw new TypeError(`window must be a positive integer, got ${window}`);
+    return new WatchIterator(this, glob, fromRev, opts.signal, window);
   }
 
   /** Presents a secret. Wrong secret: DoozerError OTHER "permission denied". */
@@ -419,8 +432,20 @@ async function pipelined<T>(count: number, fn: (i: number) => Promise<T>, window
   return out;
 }
 
+/**
+ * A watch: WAITs at consecutive revs from `rev` (up to `window` in flight),
+ * their answers taken in the order they were asked. WAIT(k) answers the first
+ * matching change at or after k, so after an answer at rev e every change up
+ * to e has been seen: the next useful WAIT is at e + 1, and an answer older
+ * than that (a WAIT sent at k <= e, for a glob that matched nothing in
+ * between) is the same event again and is skipped.
+ */
 class WatchIterator implements Watch {
+  /** Next rev to be delivered (every matching change before it was). */
   private rev: number | undefined;
+  /** Highest rev a WAIT was sent for. */
+  private asked = 0;
+  private readonly inFlight: { rev: number; answer: Promise<WaitEvent> }[] = [];
   private done = false;
   private readonly abort = new AbortController();
   private running: Promise<IteratorResult<WaitEvent>> | undefined;
@@ -430,8 +455,10 @@ class WatchIterator implements Watch {
     private readonly glob: string,
     fromRev: number | undefined,
     signal: AbortSignal | undefined,
+    private readonly window: number,
   ) {
     this.rev = fromRev;
+    setMaxListeners(0, this.abort.signal); // one listener per WAIT in flight
     if (signal) {
       if (signal.aborted) this.stop();
       else signal.addEventListener('abort', () => this.stop(), { once: true });
@@ -454,20 +481,39 @@ class WatchIterator implements Watch {
     return p;
   }
 
+  /** Tops the WAITs in flight up to `window`, at the revs after the last one asked. */
+  private fill(): void {
+    let k = Math.max(this.asked + 1, this.rev!);
+    while (this.inFlight.length < this.window) {
+      const answer = this.client.wait(this.glob, k, { signal: this.abort.signal });
+      answer.catch(() => {}); // taken (and thrown) in order by step()
+      this.inFlight.push({ rev: k, answer });
+      this.asked = k++;
+    }
+  }
+
   private async step(): Promise<IteratorResult<WaitEvent>> {
-    if (this.done) return { done: true, value: undefined };
     try {
-      if (this.rev === undefined) this.rev = (await this.client.rev()) + 1;
-      if (this.done) return { done: true, value: undefined };
-      const ev = await this.client.wait(this.glob, this.rev, { signal: this.abort.signal });
-      this.rev = ev.rev + 1;
-      return { done: false, value: ev };
+      for (;;) {
+        if (this.done) return { done: true, value: undefined };
+        if (this.rev === undefined) {
+          this.rev = (await this.client.rev()) + 1;
+          continue;
+        }
+        this.fill();
+        const head = this.inFlight.shift()!;
+        const ev = await head.answer;
+        if (this.done) return { done: true, value: undefined };
+        if (ev.rev < this.rev) continue; // seen already (asked at a rev the previous answer covered)
+        this.rev = ev.rev + 1;
+        return { done: false, value: ev };
+      }
     } catch (e) {
       if (e instanceof AbortedError || this.done) {
-        this.done = true;
+        this.stop();
         return { done: true, value: undefined };
       }
-      this.done = true;
+      this.stop();
       throw e;
     }
   }

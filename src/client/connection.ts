@@ -140,6 +140,8 @@ export function responseError(r: Response, req?: Omit<Request, 'tag'>, address?:
 export class Connection {
   readonly address: string;
   private readonly pending = new Map<number, Pending>();
+  /** The socket is corked until the end of this turn (write). */
+  private corked = false;
   private readonly reader: FrameReader;
   private nextTag = 0;
   private closedError: ConnectionError | undefined;
@@ -266,8 +268,25 @@ export class Connection {
       if (cleanups.length) p.cleanup = () => cleanups.forEach((f) => f());
       this.pending.set(tag, p);
       this.firstSentAt ??= Date.now();
-      this.socket.write(frame(encodeRequest({ ...req, tag })));
+      this.write(frame(encodeRequest({ ...req, tag })));
     });
+  }
+
+  /**
+   * Writes one frame. Frames written in one turn (a watch refilling its
+   * WAITs, a pipelined batch) leave in one write: the socket is corked until
+   * the turn's promise callbacks have run.
+   */
+  private write(buf: Uint8Array): void {
+    if (!this.corked) {
+      this.corked = true;
+      this.socket.cork();
+      process.nextTick(() => {
+        this.corked = false;
+        this.socket.uncork();
+      });
+    }
+    this.socket.write(buf);
   }
 
   /** Like send, but an error response rejects with DoozerError. */

@@ -4,7 +4,8 @@ import type { Actor, ActorContext } from '../../runtime/actor.js';
 import type { Message } from '../../runtime/message.js';
 import { DoozerError } from '../../errors.js';
 import { ErrCode, FLAG_SET, type Response } from '../../net/client-codec.js';
-import { compileGlob, type Glob } from './glob.js';
+import { compileGlob } from './glob.js';
+import { addWait, countWaits, dropWaits, takeAnswered, type WaitIndex } from './wait-index.js';
 import { Store, type StoreEvent } from './store.js';
 import { affectsCals, calSlots, type CtlCal } from './ctl.js';
 import { ChosenLog } from '../../storage/chosen-log.js';
@@ -26,12 +27,6 @@ export interface StoreActorArgs {
   snapshotStored?: boolean;
 }
 
-interface PendingWait {
-  glob: Glob;
-  rev: number;
-  replyTo: string;
-  tag: number;
-}
 type PendingRead = Extract<StoreMessage, { type: 'read' }>;
 
 interface StoreActorState {
@@ -39,7 +34,8 @@ interface StoreActorState {
   /** Decided mutations that arrived before their predecessors. */
   early: Map<number, Uint8Array>;
   futureReads: Map<number, PendingRead[]>;
-  waits: PendingWait[];
+  /** Pending WAITs by pattern, each list ascending by rev (wait-index.ts). */
+  waits: WaitIndex;
   subscribers: Set<string>;
   /** Subscribers that also want CAL list changes, and the last list they got. */
   calWatchers: Set<string>;
@@ -68,7 +64,7 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
         : new Store({ hist: args.hist }),
       early: new Map(),
       futureReads: new Map(),
-      waits: [],
+      waits: new Map(),
       subscribers: new Set(),
       calWatchers: new Set(),
       lastCals: '',
@@ -143,13 +139,9 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
   }
 
   function publish(ev: StoreEvent): void {
-    if (st.waits.length) {
-      const still: PendingWait[] = [];
-      for (const w of st.waits) {
-        if (ev.seqn >= w.rev && w.glob.matches(ev.path)) reply(w.replyTo, waitResponse(w.tag, ev));
-        else still.push(w);
-      }
-      st.waits = still;
+    if (st.waits.size) {
+      const answered = takeAnswered(st.waits, ev.seqn, ev.path);
+      for (const w of answered) reply(w.replyTo, waitResponse(w.tag, ev));
     }
     const readers = futureReads.get(ev.seqn);
     if (readers) {
@@ -192,7 +184,7 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
           const glob = compileGlob(m.glob);
           const ev = s.firstEvent(glob, m.rev);
           if (ev) reply(m.replyTo, waitResponse(m.tag, ev));
-          else st.waits.push({ glob, rev: m.rev, replyTo: m.replyTo, tag: m.tag });
+          else addWait(st.waits, { glob, rev: m.rev, replyTo: m.replyTo, tag: m.tag });
         } catch (e) {
           reply(m.replyTo, errorResponse(m.tag, e));
         }
@@ -200,7 +192,7 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
       }
       case 'cancel': {
         const drop = (r: { replyTo: string; tag: number }): boolean => r.replyTo === m.owner && (m.tag === undefined || r.tag === m.tag);
-        st.waits = st.waits.filter((w) => !drop(w));
+        dropWaits(st.waits, drop);
         for (const [rev, list] of futureReads) {
           const kept = list.filter((r) => !drop(r));
           if (kept.length) futureReads.set(rev, kept);
@@ -268,7 +260,7 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
         return;
       case 'store-stats':
         ctx.send(m.replyTo, {
-          type: 'store-stats', tag: m.tag, rev: s.rev, oldestRev: s.oldestRev, waits: st.waits.length, subscribers: subscribers.size,
+          type: 'store-stats', tag: m.tag, rev: s.rev, oldestRev: s.oldestRev, waits: countWaits(st.waits), subscribers: subscribers.size,
         } satisfies StoreStatsMessage);
         return;
       case 'disk-log':

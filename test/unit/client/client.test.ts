@@ -13,6 +13,14 @@ afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!();
 });
 
+async function until(cond: () => boolean, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 async function setup(opts: Parameters<typeof memoryStore>[0] = {}) {
   const store = memoryStore(opts);
   const server = await startFakeServer(store.handler);
@@ -164,6 +172,56 @@ describe('Client.watch', () => {
     await c.nop();
     await done;
     expect(got.map((e) => [e.path, e.rev, e.flags, e.isSet, e.isDel])).toEqual([['/', from, 0, false, false]]);
+  });
+
+  it('keeps `window` WAITs in flight at consecutive revs and yields each change once, in order', async () => {
+    const { client: c, store, server } = await setup();
+    const from = (await c.rev()) + 1;
+    const seen: ReturnType<typeof text>[] = [];
+    const done = (async () => {
+      for await (const ev of c.watch('/**', from, { window: 4 })) {
+        seen.push(text(ev));
+        if (seen.length === 6) break;
+      }
+    })();
+    await until(() => server.requests.filter((r) => r.verb === Verb.WAIT).length === 4);
+    expect(server.requests.filter((r) => r.verb === Verb.WAIT).map((r) => r.rev)).toEqual([from, from + 1, from + 2, from + 3]);
+    for (let i = 0; i < 6; i++) store.set(`/p/${i}`, String(i));
+    await done;
+    expect(seen.map((e) => [e.path, e.rev])).toEqual([0, 1, 2, 3, 4, 5].map((i) => [`/p/${i}`, from + i]));
+  });
+
+  it('a narrow glob with several WAITs in flight skips the repeated answers and re-arms after the event', async () => {
+    const { client: c, store, server } = await setup();
+    const from = (await c.rev()) + 1;
+    const seen: ReturnType<typeof text>[] = [];
+    const done = (async () => {
+      for await (const ev of c.watch('/w/*', from, { window: 3 })) {
+        seen.push(text(ev));
+        if (seen.length === 3) break;
+      }
+    })();
+    await until(() => server.requests.filter((r) => r.verb === Verb.WAIT).length === 3);
+    store.set('/other', 'x'); // from
+    store.set('/other', 'y'); // from + 1
+    store.set('/w/a', '1'); // from + 2: the answer to all three WAITs
+    store.set('/other', 'z');
+    store.set('/w/b', '2'); // from + 4
+    store.set('/w/a', '3'); // from + 5
+    await done;
+    expect(seen.map((e) => [e.path, e.rev, e.value])).toEqual([
+      ['/w/a', from + 2, '1'],
+      ['/w/b', from + 4, '2'],
+      ['/w/a', from + 5, '3'],
+    ]);
+    // After the event at from + 2 it asked from from + 3 on, never again below.
+    const later = server.requests.filter((r) => r.verb === Verb.WAIT).slice(3).map((r) => r.rev!);
+    expect(Math.min(...later)).toBe(from + 3);
+  });
+
+  it('refuses a window that is not a positive integer', async () => {
+    const { client: c } = await setup();
+    expect(() => c.watch('/**', 1, { window: 0 })).toThrow(TypeError);
   });
 
   it('throws server errors (e.g. a bad glob) from the iterator', async () => {

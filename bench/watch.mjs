@@ -1,0 +1,243 @@
+#!/usr/bin/env node
+// Watch-delivery benchmark: one node (ours, and the original doozerd when
+// ../shared/ref/bin has it), 10 watchers on `/**` (each its own connection,
+// in a child process), writers clobber-SETting at fixed rates. For each rate
+// it reports the rate reached, the share of written events every watcher
+// saw (the worst watcher counts), watchers that got TOO_LATE, and delivery
+// latency (SET sent -> event seen by a watcher; the SET carries its send
+// time), p50 and p99 over all watchers.
+//
+// Prints progress lines and a table; writes bench/results/watch-<time>.json.
+// Usage: node bench/watch.mjs [--seconds N] [--rates 2500,5000,10000]
+//        [--watchers N] [--window N] [--skip-original]
+//   --window: WAITs each watcher keeps in flight (Client.watch's window;
+//   1 is the plain re-arm-at-rev+1 loop).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { Client } from '../dist/client/client.js';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const argv = process.argv.slice(2);
+const arg = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const SECONDS = Number(arg('seconds', 5));
+const RATES = String(arg('rates', '2500,5000,10000')).split(',').map(Number);
+const WATCHERS = Number(arg('watchers', 10));
+const WINDOW = Number(arg('window', 32));
+const WRITE_CONNS = 8;
+const now = () => performance.timeOrigin + performance.now();
+
+// ---------------------------------------------------------------------------
+// Child role: the watchers. Reads "start <rev>" and "end <rev>" lines on
+// stdin, prints one JSON line of results after "end".
+if (arg('role') === 'watchers') {
+  const addr = arg('addr');
+  const clients = await Promise.all(Array.from({ length: WATCHERS }, () => Client.dial(addr)));
+  const stats = clients.map(() => ({ seen: 0, tooLate: 0, lat: [], next: 0 }));
+  let from = 0;
+  let endRev = Infinity;
+  const runs = [];
+  const watchOne = async (c, st) => {
+    let rev = from;
+    for (;;) {
+      const w = c.watch('/**', rev, { window: WINDOW });
+      try {
+        for await (const ev of w) {
+          st.next = ev.rev + 1;
+          if (ev.path.startsWith('/w/') && ev.rev <= endRev) {
+            st.seen++;
+            st.lat.push(now() - Number(ev.value.toString()));
+          }
+          if (ev.rev >= endRev) return;
+        }
+        return;
+      } catch (e) {
+        if (!String(e?.message ?? e).includes('TOO_LATE')) throw e;
+        st.tooLate++;
+        rev = (await c.rev()) + 1; // what was missed is lost
+      }
+    }
+  };
+  const rl = createInterface({ input: process.stdin });
+  for await (const line of rl) {
+    const [cmd, n] = line.split(' ');
+    if (cmd === 'start') {
+      from = Number(n) + 1;
+      for (let i = 0; i < WATCHERS; i++) runs.push(watchOne(clients[i], stats[i]));
+      process.stdout.write('ready\n');
+    } else if (cmd === 'end') {
+      endRev = Number(n);
+      const deadline = Date.now() + 10_000;
+      await Promise.race([Promise.all(runs), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
+      const lat = stats.flatMap((s) => s.lat).sort((a, b) => a - b);
+      const q = (f) => (lat.length ? Number(lat[Math.min(lat.length - 1, Math.floor(lat.length * f))].toFixed(2)) : null);
+      process.stdout.write(JSON.stringify({ seen: stats.map((s) => s.seen), tooLate: stats.map((s) => s.tooLate), p50: q(0.5), p99: q(0.99) }) + '\n');
+      process.exit(0);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Main role.
+
+function freePort() {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function until(what, fn, ms = 30_000) {
+  const end = Date.now() + ms;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch {}
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Starts a node (ours, or the original binary `bin`); resolves with { addr, proc } once it takes writes. */
+export async function startServer(bin, extra = []) {
+  const port = await freePort();
+  const addr = `127.0.0.1:${port}`;
+  const args = ['-l', addr, '-w', 'false', ...extra];
+  const proc = bin
+    ? spawn(bin, args, { stdio: 'ignore' })
+    : spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), `${root}bin/doozerd`, ...args], { stdio: 'ignore' });
+  await until(`${addr} writable`, async () => {
+    const c = await Client.dial(addr, { connectTimeoutMs: 500 });
+    try {
+      await c.set('/probe', -1, 'x');
+      return true;
+    } finally {
+      await c.close();
+    }
+  });
+  return { addr, proc };
+}
+
+export function originalBin() {
+  const dir = process.env.DOOZER_REF_BIN ?? join(root, '../shared/ref/bin');
+  const bin = join(dir, 'doozerd');
+  return existsSync(bin) ? bin : undefined;
+}
+
+/** Stops a server started by startServer (SIGTERM, so a profiling node writes its profile; SIGKILL after 5 s). */
+export async function stopServer(srv) {
+  if (srv.proc.exitCode !== null || srv.proc.signalCode !== null) return;
+  const exited = new Promise((r) => srv.proc.once('exit', r));
+  srv.proc.kill('SIGTERM');
+  const t = setTimeout(() => srv.proc.kill('SIGKILL'), 5000);
+  await exited;
+  clearTimeout(t);
+}
+
+/** One rate: watchers in a child process, writers here. */
+async function runRate(addr, rate, seconds) {
+  const child = spawn(process.execPath, [...(process.env.BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? []), fileURLToPath(import.meta.url), '--role', 'watchers', '--addr', addr, '--watchers', String(WATCHERS), '--window', String(WINDOW)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const writers = await Promise.all(Array.from({ length: WRITE_CONNS }, () => Client.dial(addr)));
+  const startRev = await writers[0].rev();
+  child.stdin.write(`start ${startRev}\n`);
+  await lines.next(); // ready
+  let issued = 0;
+  let written = 0;
+  let failed = 0;
+  let maxRev = startRev;
+  const t0 = performance.now();
+  const end = t0 + seconds * 1000;
+  const inflight = new Set();
+  const setLat = [];
+  while (performance.now() < end) {
+    const due = Math.floor(((performance.now() - t0) / 1000) * rate);
+    while (issued < due && inflight.size < 4096) {
+      const c = writers[issued % WRITE_CONNS];
+      const ts = performance.now();
+      const p = c
+        .set(`/w/${issued % 64}`, -1, String(now()))
+        .then((rev) => {
+          written++;
+          setLat.push(performance.now() - ts);
+          if (rev > maxRev) maxRev = rev;
+        }, () => failed++)
+        .finally(() => inflight.delete(p));
+      inflight.add(p);
+      issued++;
+    }
+    await new Promise((r) => setImmediate(r));
+  }
+  await Promise.all(inflight);
+  const elapsed = (performance.now() - t0) / 1000;
+  const endRev = Math.max(maxRev, await writers[0].rev());
+  child.stdin.write(`end ${endRev}\n`);
+  const r = JSON.parse((await lines.next()).value);
+  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  if (child.exitCode === null) await new Promise((res) => child.once('exit', res));
+  clearTimeout(killer);
+  await Promise.all(writers.map((c) => c.close()));
+  const worst = Math.min(...r.seen);
+  setLat.sort((a, b) => a - b);
+  const q = (f) => (setLat.length ? Number(setLat[Math.min(setLat.length - 1, Math.floor(setLat.length * f))].toFixed(2)) : null);
+  return {
+    rate,
+    setsPerSec: Math.round(written / elapsed),
+    written,
+    failed,
+    deliveredPct: Number(((100 * worst) / Math.max(1, written)).toFixed(2)),
+    tooLate: r.tooLate.reduce((a, b) => a + b, 0),
+    p50ms: r.p50,
+    p99ms: r.p99,
+    setP50ms: q(0.5),
+    setP99ms: q(0.99),
+  };
+}
+
+/** Every rate against one server; progress on stderr. */
+export async function watchWorkload(label, bin, opts = {}) {
+  const seconds = opts.seconds ?? SECONDS;
+  const out = [];
+  for (const rate of opts.rates ?? RATES) {
+    const srv = await startServer(bin);
+    try {
+      process.stderr.write(`watch: ${label}, ${WATCHERS} watchers, ${rate} SET/s for ${seconds} s...\n`);
+      const r = await runRate(srv.addr, rate, seconds);
+      process.stderr.write(`  ${r.setsPerSec} SET/s, delivered ${r.deliveredPct}%, TOO_LATE ${r.tooLate}, p50 ${r.p50ms} ms, p99 ${r.p99ms} ms (SET p50 ${r.setP50ms} ms, p99 ${r.setP99ms} ms)\n`);
+      out.push({ server: label, ...r });
+    } finally {
+      await stopServer(srv);
+    }
+  }
+  return out;
+}
+
+export function watchTable(rows) {
+  const lines = ['| server | target SET/s | reached | delivered (worst watcher) | TOO_LATE | p50 ms | p99 ms |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  for (const r of rows) lines.push(`| ${r.server} | ${r.rate} | ${r.setsPerSec} | ${r.deliveredPct}% | ${r.tooLate} | ${r.p50ms} | ${r.p99ms} |`);
+  return lines.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}` && arg('role') === undefined) {
+  const rows = [...(await watchWorkload('doozerd-ts', undefined))];
+  const orig = originalBin();
+  if (orig && !argv.includes('--skip-original')) rows.push(...(await watchWorkload('original doozerd', orig)));
+  console.log(watchTable(rows));
+  mkdirSync(`${root}bench/results`, { recursive: true });
+  const file = `${root}bench/results/watch-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, JSON.stringify({ seconds: SECONDS, watchers: WATCHERS, window: WINDOW, cores: os.cpus().length, load: os.loadavg(), rows }, null, 2));
+  process.stderr.write(`wrote ${file}\n`);
+  process.exit(0);
+}
