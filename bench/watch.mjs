@@ -13,7 +13,7 @@
 //   --window: WAITs each watcher keeps in flight (Client.watch's window;
 //   1 is the plain re-arm-at-rev+1 loop).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -108,14 +108,21 @@ async function until(what, fn, ms = 30_000) {
   }
 }
 
+/** The node flags on bin/doozerd's `#!/usr/bin/env -S node ...` line. */
+export function launcherFlags() {
+  const first = readFileSync(`${root}bin/doozerd`, 'utf8').split('\n')[0];
+  return first.split(/\s+/).filter((w) => w.startsWith('--'));
+}
+
 /** Starts a node (ours, or the original binary `bin`); resolves with { addr, proc } once it takes writes. */
 export async function startServer(bin, extra = []) {
   const port = await freePort();
   const addr = `127.0.0.1:${port}`;
   const args = ['-l', addr, '-w', 'false', ...extra];
+  // Ours runs as users start it: bin/doozerd with the node flags of its #! line.
   const proc = bin
     ? spawn(bin, args, { stdio: 'ignore' })
-    : spawn(process.execPath, [...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), `${root}bin/doozerd`, ...args], { stdio: 'ignore' });
+    : spawn(process.execPath, [...launcherFlags(), ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), `${root}bin/doozerd`, ...args], { stdio: 'ignore' });
   await until(`${addr} writable`, async () => {
     const c = await Client.dial(addr, { connectTimeoutMs: 500 });
     try {

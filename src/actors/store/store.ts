@@ -205,7 +205,7 @@ export class Store {
     const n = lookup(this.at(rev), comps);
     if (n === undefined) return { len: 0, rev: 0 };
     if (n instanceof DirNode) return { len: n.size, rev: DIR_REV };
-    return { len: n.body.length, rev: n.rev };
+    return { len: n.length, rev: n.rev };
   }
 
   /** The offset-th entry name of a directory, in byte order. */
@@ -272,4 +272,5 @@ export class Store {
   clean(): void {
     this.history.clean();
   }
+
 }

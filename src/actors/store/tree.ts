@@ -8,11 +8,40 @@
 // more to update than a small one. Names are ASCII, so JS string order is
 // byte order.
 
+/**
+ * A file. Its body is kept as a one-byte (latin1) string, one char per
+ * byte: for a 64-byte body that is about 80 bytes of heap, where a
+ * Uint8Array view with its own ArrayBuffer costs about 260 (the view, the
+ * buffer object, the backing store). `body` gives the bytes back (a new
+ * array each time).
+ */
 export class FileNode {
+  private readonly data: string;
+
   constructor(
-    readonly body: Uint8Array,
+    body: Uint8Array,
     readonly rev: number,
-  ) {}
+  ) {
+    this.data = body.length === 0 ? '' : Buffer.from(body.buffer, body.byteOffset, body.byteLength).toString('latin1');
+  }
+
+  /** The body's bytes (a fresh copy). */
+  get body(): Uint8Array {
+    const d = this.data;
+    const n = d.length;
+    if (n > 64) {
+      const b = Buffer.from(d, 'latin1');
+      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    }
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = d.charCodeAt(i);
+    return out;
+  }
+
+  /** Body length in bytes. */
+  get length(): number {
+    return this.data.length;
+  }
 }
 
 export class DirNode {
