@@ -1,10 +1,16 @@
 #!/usr/bin/env node
-// `npm run bench`: the placement benchmark (bench/placement.mjs), then the
-// cluster benchmark (bench/cluster.mjs) and the durable-write benchmark
-// against etcd (bench/durable.mjs) if present. --seconds N and
-// --conns N go to both, other options to the placement benchmark only;
-// --skip-placement / --skip-cluster leave one out. Each prints its table and
-// writes its JSON under bench/results/.
+// `npm run bench`: the placement benchmark (bench/placement.mjs), the
+// cluster benchmark (bench/cluster.mjs), the durable-write benchmark against
+// etcd (bench/durable.mjs), watch delivery at fixed write rates
+// (bench/watch.mjs) and the memory soak (bench/memory.mjs), the last two
+// also against the original doozerd when ../shared/ref/bin has it; each if
+// present. --seconds N goes to every one (watch: seconds per rate),
+// --conns N to placement, cluster and durable, --rates a,b,c and --window N
+// to watch, --soak-minutes M (default 1; 10 for the long soak) and
+// --files N to memory, --skip-original to watch and memory; other options go
+// to the placement benchmark only. --skip-placement / --skip-cluster /
+// --skip-durable / --skip-watch / --skip-memory leave one out. Each prints
+// progress and its table and writes its JSON under bench/results/.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -12,14 +18,19 @@ import { fileURLToPath } from 'node:url';
 const here = (f) => fileURLToPath(new URL(f, import.meta.url));
 const args = process.argv.slice(2);
 const skip = (what) => args.includes(`--skip-${what}`);
-const options = args.filter((a) => !a.startsWith('--skip-'));
+const options = args.filter((a) => !a.startsWith('--skip-') || a === '--skip-original');
+const original = args.includes('--skip-original') ? ['--skip-original'] : [];
 /** The `--name value` pairs of `options` whose name is in `names`. */
 const only = (names) => options.flatMap((a, i) => (names.includes(a) && i + 1 < options.length ? [a, options[i + 1]] : []));
 
+/** Options of the watch and memory benchmarks, kept away from the placement benchmark. */
+const OWN = ['--rates', '--window', '--soak-minutes', '--files'];
 const runs = [
-  ['placement', 'placement.mjs', options],
+  ['placement', 'placement.mjs', options.filter((a, i) => !OWN.includes(a) && !OWN.includes(options[i - 1]) && a !== '--skip-original')],
   ['cluster', 'cluster.mjs', only(['--seconds', '--conns'])],
   ['durable', 'durable.mjs', only(['--seconds', '--conns'])],
+  ['watch', 'watch.mjs', [...only(['--seconds', '--rates', '--window']), ...original]],
+  ['memory', 'memory.mjs', [...only(['--soak-minutes', '--files']), ...original]],
 ];
 let failed = false;
 for (const [name, file, argv] of runs) {

@@ -11,7 +11,6 @@
 import { Verb, FLAG_DEL, FLAG_SET } from '../net/client-codec.js';
 import type { Request, Response } from '../net/client-codec.js';
 import { DoozerError } from '../errors.js';
-import { setMaxListeners } from 'node:events';
 import { AbortedError, Connection, ConnectionError } from './connection.js';
 import type { ConnectOptions, RequestOptions } from './connection.js';
 import { readFileSync } from 'node:fs';
@@ -447,8 +446,9 @@ class WatchIterator implements Watch {
   private asked = 0;
   private readonly inFlight: { rev: number; answer: Promise<WaitEvent> }[] = [];
   private done = false;
-  private readonly abort = new AbortController();
   private running: Promise<IteratorResult<WaitEvent>> | undefined;
+  /** Ends the step() waiting for an answer (stop()). */
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly client: Client,
@@ -458,7 +458,6 @@ class WatchIterator implements Watch {
     private readonly window: number,
   ) {
     this.rev = fromRev;
-    setMaxListeners(0, this.abort.signal); // one listener per WAIT in flight
     if (signal) {
       if (signal.aborted) this.stop();
       else signal.addEventListener('abort', () => this.stop(), { once: true });
@@ -485,7 +484,7 @@ class WatchIterator implements Watch {
   private fill(): void {
     let k = Math.max(this.asked + 1, this.rev!);
     while (this.inFlight.length < this.window) {
-      const answer = this.client.wait(this.glob, k, { signal: this.abort.signal });
+      const answer = this.client.wait(this.glob, k); // no AbortSignal each: stop() wakes step() instead
       answer.catch(() => {}); // taken (and thrown) in order by step()
       this.inFlight.push({ rev: k, answer });
       this.asked = k++;
@@ -502,8 +501,12 @@ class WatchIterator implements Watch {
         }
         this.fill();
         const head = this.inFlight.shift()!;
-        const ev = await head.answer;
-        if (this.done) return { done: true, value: undefined };
+        const ev = await new Promise<WaitEvent | undefined>((resolve, reject) => {
+          this.wake = () => resolve(undefined);
+          head.answer.then(resolve, reject);
+        });
+        this.wake = undefined;
+        if (this.done || ev === undefined) return { done: true, value: undefined };
         if (ev.rev < this.rev) continue; // seen already (asked at a rev the previous answer covered)
         this.rev = ev.rev + 1;
         return { done: false, value: ev };
@@ -521,7 +524,7 @@ class WatchIterator implements Watch {
   stop(): void {
     if (this.done) return;
     this.done = true;
-    this.abort.abort();
+    this.wake?.();
   }
 
   return(): Promise<IteratorResult<WaitEvent>> {
