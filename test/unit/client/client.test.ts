@@ -13,14 +13,6 @@ afterEach(async () => {
   while (cleanup.length) await cleanup.pop()!();
 });
 
-async function until(cond: () => boolean, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 async function setup(opts: Parameters<typeof memoryStore>[0] = {}) {
   const store = memoryStore(opts);
   const server = await startFakeServer(store.handler);
@@ -184,7 +176,7 @@ describe('Client.watch', () => {
         if (seen.length === 6) break;
       }
     })();
-    await until(() => server.requests.filter((r) => r.verb === Verb.WAIT).length === 4);
+    await waits(server, 4);
     expect(server.requests.filter((r) => r.verb === Verb.WAIT).map((r) => r.rev)).toEqual([from, from + 1, from + 2, from + 3]);
     for (let i = 0; i < 6; i++) store.set(`/p/${i}`, String(i));
     await done;
@@ -201,7 +193,7 @@ describe('Client.watch', () => {
         if (seen.length === 3) break;
       }
     })();
-    await until(() => server.requests.filter((r) => r.verb === Verb.WAIT).length === 3);
+    await waits(server, 3);
     store.set('/other', 'x'); // from
     store.set('/other', 'y'); // from + 1
     store.set('/w/a', '1'); // from + 2: the answer to all three WAITs
