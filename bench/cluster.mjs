@@ -8,39 +8,15 @@
 // Usage: node bench/cluster.mjs [--seconds N] [--conns N]
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../dist/client/client.js';
+import { arg, freePort, until } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const arg = (name, dflt) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : dflt;
-};
-const SECONDS = arg('seconds', 5);
-const CONNS = arg('conns', 64);
+const num = (name, dflt) => Number(arg(name, dflt));
+const SECONDS = num('seconds', 5);
+const CONNS = num('conns', 64);
 const procs = [];
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until(what, fn, ms = 30_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch {}
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function startNode(args) {
   const port = await freePort();

@@ -11,13 +11,9 @@ import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../dist/client/client.js';
 import { originalBin, startServer, stopServer } from './watch.mjs';
+import { arg } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const argv = process.argv.slice(2);
-const arg = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
 const FILES = Number(arg('files', 100_000));
 const SOAK_MINUTES = Number(arg('soak-minutes', 1));
 const RATE = Number(arg('rate', 20_000));
@@ -112,7 +108,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const rows = [await memoryWorkload('doozerd-ts', undefined)];
   const orig = originalBin();
   // The original stops answering with many writers on one node: 8 connections.
-  if (orig && !argv.includes('--skip-original')) {
+  if (orig && !process.argv.includes('--skip-original')) {
     try {
       rows.push(await memoryWorkload('original doozerd', orig, { conns: 8 }));
     } catch (e) {

@@ -25,13 +25,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrCode, Verb, decodeResponse, encodeRequest } from '../dist/net/client-codec.js';
 import { FrameReader, frame } from '../dist/net/framing.js';
+import { arg, freePort } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const argv = process.argv.slice(2);
-const arg = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
 const SECONDS = Number(arg('seconds', 6));
 const WARMUP = Number(arg('warmup', 1.5));
 const CONNS = Number(arg('conns', 64));
@@ -60,15 +56,6 @@ export const PLACEMENTS = [
 ];
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** utime + stime of a process (all threads), in seconds. */
 function cpuSeconds(pid) {

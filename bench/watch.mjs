@@ -14,19 +14,14 @@
 //   1 is the plain re-arm-at-rev+1 loop).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../dist/client/client.js';
+import { arg, freePort, until } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const argv = process.argv.slice(2);
-const arg = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
 const SECONDS = Number(arg('seconds', 5));
 const RATES = String(arg('rates', '2500,5000,10000')).split(',').map(Number);
 const WATCHERS = Number(arg('watchers', 10));
@@ -86,27 +81,6 @@ if (arg('role') === 'watchers') {
 
 // ---------------------------------------------------------------------------
 // Main role.
-
-function freePort() {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function until(what, fn, ms = 30_000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch {}
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** The node flags on bin/doozerd's `#!/usr/bin/env -S node ...` line. */
 export function launcherFlags() {
@@ -258,7 +232,7 @@ export function watchTable(rows) {
 if (import.meta.url === `file://${process.argv[1]}` && arg('role') === undefined) {
   const rows = [...(await watchWorkload('doozerd-ts', undefined))];
   const orig = originalBin();
-  if (orig && !argv.includes('--skip-original')) rows.push(...(await watchWorkload('original doozerd', orig)));
+  if (orig && !process.argv.includes('--skip-original')) rows.push(...(await watchWorkload('original doozerd', orig)));
   console.log(watchTable(rows));
   mkdirSync(`${root}bench/results`, { recursive: true });
   const file = `${root}bench/results/watch-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
