@@ -1,0 +1,25 @@
+// Fuzzing real bin/doozerd processes with fixed seeds (a bounded run; longer
+// runs: `npm run fuzz -- --target all --seeds 20 --cases 500`). A failure
+// names the saved batch and the one-line command that replays it.
+import { afterAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../helpers/doozerd-process.js';
+import { runFuzz, type FuzzTarget } from '../../src/torture/fuzz.js';
+import { killAll } from '../../src/torture/procs.js';
+
+async function fuzz(target: FuzzTarget, seed: number, cases: number, forgeLearn = false): Promise<void> {
+  ensureBuilt();
+  const r = await runFuzz({ target, seed, cases, forgeLearn });
+  if (r.known.length) console.log(`fuzz ${target} seed ${seed}: known issue hit (being fixed elsewhere): ${r.known.join(', ')}`);
+  expect(r.ok, `${r.problems.join('\n')}\nreplay: node dist/torture/fuzz-cli.js --replay ${r.saved}`).toBe(true);
+}
+
+describe('fuzzing real nodes', () => {
+  afterAll(() => killAll());
+
+  it('client port: random, mutated, truncated and huge frames, wrong field types, floods', () => fuzz('client', 1, 150), 90_000);
+  it('consensus port: random, mutated, batched, huge and forged datagrams from unknown addresses', () => fuzz('udp', 1, 120), 90_000);
+  // Known finding: a LEARN datagram from an address that is no CAL is applied
+  // (a mutation nobody asked for). Flip to it() when the learner ignores such LEARNs.
+  it.fails('consensus port: a forged LEARN from an unknown address is not applied (KNOWN FAILING)', () => fuzz('udp', 2, 20, true), 90_000);
+  it('/ctl writes: bodies naming no node, malformed addresses, binary and huge bodies', () => fuzz('ctl', 1, 20), 120_000);
+});
