@@ -1,0 +1,301 @@
+// One torture run: a 3-CAL cluster of real bin/doozerd processes, a seeded
+// schedule of faults (partitions, one-way cuts, packet loss, SIGSTOP, kill -9
+// and restart), the recorded workload, then healing and the checkers:
+// linearizability, watch streams, acknowledged writes, convergence, crashes.
+// Writes a report folder (history.jsonl, faults.log, report.txt,
+// verdict.json) and returns the verdict.
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Client } from '../client/client.js';
+import { Prng } from '../sim/prng.js';
+import { checkHistory } from '../check/linearizability.js';
+import { checkAcknowledgedWrites, checkLogAgainstStore, checkWatchStreams, canReplay, type StoreSnapshot } from '../check/watch.js';
+import { checkConvergence, storeDigest, type NodeSample } from '../check/convergence.js';
+import { describeOp } from '../check/history.js';
+import { iptablesAvailable, NetFaults } from './nemesis.js';
+import { freePort, REPO_ROOT, sleep, startDoozerd, until, type Doozerd } from './procs.js';
+import { deadline } from './fuzz.js';
+import { Recorder, Watcher, Worker } from './workload.js';
+
+export interface TortureOptions {
+  seed: number;
+  /** Length of the fault phase in ms. */
+  durationMs: number;
+  /** Registers per generation, and how long a generation lasts (ms) before the workload moves to fresh files. */
+  registers?: number;
+  generationMs?: number;
+  /** Clients per node. */
+  clientsPerNode?: number;
+  /** Report folder root (default results/torture). */
+  resultsDir?: string;
+  /** Progress lines. */
+  log?: (line: string) => void;
+  /** Use iptables network faults when available (default true). */
+  netFaults?: boolean;
+}
+
+export interface TortureResult {
+  verdict: 'pass' | 'fail' | 'inconclusive';
+  problems: string[];
+  dir: string;
+  ops: number;
+  faults: number;
+  replay: string;
+  summary: string;
+}
+
+const TIMEOUT_S = 4; // -timeout: a silent CAL is removed after this many seconds
+
+/** Runs one torture run; never throws for a verdict (only for a broken setup). */
+export async function runTorture(o: TortureOptions): Promise<TortureResult> {
+  const log = o.log ?? (() => undefined);
+  const prng = new Prng(o.seed);
+  const faultRng = prng.fork();
+  const runId = `${o.seed.toString(36)}${Date.now().toString(36)}`.slice(-10);
+  const dir = join(o.resultsDir ?? join(REPO_ROOT, 'results/torture'), `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${o.seed}`);
+  mkdirSync(dir, { recursive: true });
+  const replay = `npm run torture -- --seed ${o.seed} --minutes ${(o.durationMs / 60_000).toFixed(2)}`;
+  const faultsLog: string[] = [];
+  const problems: string[] = [];
+  const t0 = Date.now();
+  const note = (line: string): void => {
+    faultsLog.push(`${((Date.now() - t0) / 1000).toFixed(1)}s ${line}`);
+  };
+
+  const useNet = (o.netFaults ?? true) && iptablesAvailable();
+  const net24 = useNet ? `127.${100 + (o.seed % 100)}.${1 + Math.floor(Math.random() * 250)}` : '127.0.0';
+  const hosts = useNet ? [11, 12, 13].map((x) => `${net24}.${x}`) : ['127.0.0.1', '127.0.0.1', '127.0.0.1'];
+  const netf = useNet ? new NetFaults(net24, runId) : undefined;
+  if (!useNet) note('network faults unavailable (needs root and iptables): process faults only');
+
+  const nodes: (Doozerd | undefined)[] = [];
+  const addrs: string[] = [];
+  const args = ['-timeout', String(TIMEOUT_S), '-hist', '100000'];
+  const rec = new Recorder();
+  const workers: Worker[] = [];
+  const watchers: Watcher[] = [];
+  const expectedExit = new Set<Doozerd>();
+  const crashed: string[] = [];
+  let generation = 0;
+  const nregs = o.registers ?? 3;
+  const registers = (): string[] => Array.from({ length: nregs }, (_, i) => `/t/g${generation}/r${i}`);
+  const allRegs = new Set<string>();
+  let faults = 0;
+
+  const watchExit = (d: Doozerd): void => {
+    void d.exited.then((st) => {
+      if (!expectedExit.has(d)) {
+        crashed.push(`${d.addr} exited unexpectedly (code ${st.code}, signal ${st.signal}); stderr tail:\n${d.stderr().split('\n').slice(-12).join('\n')}`);
+      }
+    });
+  };
+  const start = async (i: number, attachTo?: string): Promise<Doozerd> => {
+    const d = await startDoozerd(hosts[i]!, Number(addrs[i]!.split(':')[1]), [...args, ...(attachTo ? ['-a', attachTo] : [])], 20_000, { DOOZERD_LOG: 'info' });
+    const file = join(dir, `node${i}.stderr`);
+    appendFileSync(file, `--- ${new Date().toISOString()} started ${d.addr} (pid ${d.pid})${attachTo ? ` attached to ${attachTo}` : ''}\n`);
+    d.child.stderr!.on('data', (s: string) => appendFileSync(file, s));
+    nodes[i] = d;
+    watchExit(d);
+    return d;
+  };
+  // Every call to a node has a deadline: a node cut from the quorum never answers a write.
+  const dial = async <T>(addr: string, fn: (c: Client) => Promise<T>, ms = 5000): Promise<T> => {
+    const c = await Client.dial(addr, { connectTimeoutMs: 2000 });
+    try {
+      return await deadline(fn(c), ms, `a request to ${addr}`);
+    } finally {
+      await c.close().catch(() => undefined);
+    }
+  };
+
+  try {
+    netf?.install();
+    for (let i = 0; i < 3; i++) addrs.push(`${hosts[i]}:${await freePort(hosts[i]!)}`);
+    await start(0);
+    await Promise.all([start(1, addrs[0]), start(2, addrs[0])]);
+    await dial(addrs[0]!, async (c) => {
+      await c.set('/ctl/cal/1', 0, '');
+      await c.set('/ctl/cal/2', 0, '');
+    });
+    await until('3 writable CALs', async () => {
+      for (const a of addrs) await dial(a, (c) => c.set('/t-ready', -1, a));
+      return true;
+    }, 30_000, 200);
+    note(`cluster up: ${addrs.join(', ')}`);
+
+    // Watchers: the seed's from rev 1 (it holds the whole history), the others from now.
+    watchers.push(new Watcher(`watch /** on node0`, () => addrs[0]!, 1));
+    for (let i = 1; i < 3; i++) watchers.push(new Watcher(`watch /** on node${i}`, () => addrs[i]!));
+    for (const w of watchers) w.start();
+    const perNode = o.clientsPerNode ?? 1;
+    for (let i = 0; i < 3; i++) {
+      for (let k = 0; k < perNode; k++) {
+        workers.push(new Worker({ name: `c${i}${k}`, addr: () => addrs[i]!, registers, prng: prng.fork(), rec, opTimeoutMs: 5000 }));
+      }
+    }
+    for (const r of registers()) allRegs.add(r);
+    for (const w of workers) w.start();
+
+    // The fault schedule.
+    const end = Date.now() + o.durationMs;
+    const genMs = o.generationMs ?? 60_000;
+    let nextGen = Date.now() + genMs;
+    let lastProgress = 0;
+    const stopped = new Set<number>();
+    while (Date.now() < end) {
+      if (Date.now() > nextGen) {
+        generation++;
+        for (const r of registers()) allRegs.add(r);
+        nextGen = Date.now() + genMs;
+      }
+      const kinds = useNet ? ['isolate', 'one-way', 'loss', 'pause', 'kill', 'isolate', 'loss'] : ['pause', 'kill', 'pause'];
+      const kind = faultRng.pick(kinds);
+      const i = faultRng.int(3);
+      const j = (i + 1 + faultRng.int(2)) % 3;
+      const holdMs = 1000 + faultRng.int(5000);
+      faults++;
+      let restart: (() => Promise<void>) | undefined;
+      switch (kind) {
+        case 'isolate':
+          for (const k of [0, 1, 2].filter((x) => x !== i)) {
+            netf!.cut(hosts[i]!, hosts[k]!);
+            netf!.cut(hosts[k]!, hosts[i]!);
+          }
+          note(`isolate node${i} (${addrs[i]}) from the others for ${holdMs} ms; its clients still reach it`);
+          break;
+        case 'one-way':
+          netf!.cut(hosts[i]!, hosts[j]!);
+          note(`one-way: drop node${i} -> node${j} for ${holdMs} ms`);
+          break;
+        case 'loss': {
+          const p = 0.1 + faultRng.next() * 0.4;
+          netf!.loss(p);
+          note(`lose ${Math.round(p * 100)}% of consensus datagrams for ${holdMs} ms`);
+          break;
+        }
+        case 'pause':
+          nodes[i]!.child.kill('SIGSTOP');
+          stopped.add(i);
+          note(`SIGSTOP node${i} for ${holdMs} ms`);
+          break;
+        case 'kill': {
+          // Never the seed: its watcher holds the log from rev 1.
+          const v = i === 0 ? j : i;
+          const d = nodes[v]!;
+          expectedExit.add(d);
+          await d.kill();
+          note(`kill -9 node${v}; restart it on the same address as a new node after ${holdMs} ms`);
+          restart = async () => {
+            const live = [0, 1, 2].filter((x) => x !== v).map((x) => addrs[x]!);
+            try {
+              await start(v, live[0]);
+              note(`node${v} restarted (attached to ${live[0]})`);
+            } catch (e) {
+              problems.push(`restarting node${v} failed: ${(e as Error).message.split('\n')[0]}`);
+            }
+          };
+          break;
+        }
+      }
+      await sleep(holdMs);
+      netf?.heal();
+      for (const s of stopped) nodes[s]?.child.kill('SIGCONT');
+      stopped.clear();
+      if (restart) await restart();
+      note('healed');
+      await sleep(1000 + faultRng.int(2000));
+      if (Date.now() - lastProgress > 5000) {
+        lastProgress = Date.now();
+        const c = rec.counts();
+        log(`torture seed ${o.seed}: ${Math.round((Date.now() - t0) / 1000)}s, ${faults} faults, ${c.ops} ops (${c.ok} ok, ${c.fail} failed, ${c.unknown} unknown), rev ${watchers[0]!.lastRev()}, ${crashed.length} crashes`);
+      }
+    }
+
+    // Heal everything and let the cluster settle.
+    netf?.heal();
+    for (const d of nodes) d?.child.kill('SIGCONT');
+    for (let i = 0; i < 3; i++) if (!nodes[i] || nodes[i]!.exit()) await start(i, addrs[(i + 1) % 3]).catch((e: Error) => problems.push(`final restart of node${i}: ${e.message}`));
+    note('final heal');
+    for (const w of workers) await w.stop();
+    // Every node must serve writes again (as a CAL) or reads (as a slave); 3 CALs again.
+    await until('3 CALs, each writable', async () => {
+      const cals = await dial(addrs[0]!, async (c) => (await c.walkAll('/ctl/cal/*')).filter((e) => e.value.length > 0).length);
+      if (cals !== 3) return false;
+      for (const a of addrs) await dial(a, (c) => c.set('/t-ready', -1, a));
+      return true;
+    }, 60_000, 300).catch((e: Error) => problems.push(`after healing, the cluster did not get back to 3 writable CALs: ${e.message}`));
+
+    // Final linearizable reads of every register through every node.
+    const finalReaders = addrs.map((a, i) => new Worker({ name: `final${i}`, addr: () => a, registers, prng: prng.fork(), rec, opTimeoutMs: 10_000 }));
+    for (const r of [...allRegs]) for (const w of finalReaders) await w.linearizableRead(r);
+    await Promise.all(finalReaders.map((w) => w.stop()));
+
+    // Convergence at one rev.
+    let samples: NodeSample[] = [];
+    let finalStore: StoreSnapshot | undefined;
+    const conv = await until('every node at the same rev with the same store', async () => {
+      const revs = await Promise.all(addrs.map((a) => dial(a, (c) => c.rev())));
+      const rev = Math.max(...revs);
+      samples = await Promise.all(addrs.map((a) => dial(a, async (c) => {
+        await c.get('/ctl/name', rev); // waits for the node to reach rev (deadline of dial)
+        const walked = await c.walkAll('/**', rev);
+        if (a === addrs[0]) finalStore = { rev, files: new Map(walked.map((e) => [e.path, { rev: e.rev, value: e.value.toString() }])) };
+        const files = walked.map((e) => ({ path: e.path, rev: e.rev, value: e.value.toString('hex') }));
+        return { node: a, rev, digest: storeDigest(files), files: files.length };
+      }, 15_000)));
+      return checkConvergence(samples, addrs, rev).length === 0 ? rev : false;
+    }, 60_000, 500).catch(() => undefined);
+    if (conv === undefined) problems.push(...(samples.length ? checkConvergence(samples, addrs, 0) : ['no convergence sample: a node did not answer']));
+
+    // Let the watchers reach the final rev, then stop them.
+    if (finalStore) await until('watchers at the final rev', async () => watchers[0]!.lastRev() >= finalStore!.rev, 20_000).catch(() => undefined);
+    for (const w of watchers) await w.stop();
+
+    // Judge.
+    const lin = checkHistory(rec.history, { maxStepsPerFile: 5_000_000 });
+    problems.push(...lin.problems);
+    if (lin.verdict === 'inconclusive') note(`linearizability search ran out of budget on ${lin.files.filter((f) => f.verdict === 'inconclusive').map((f) => f.path).join(', ')}`);
+    const streams = watchers.flatMap((w) => w.segments);
+    const ws = checkWatchStreams(streams);
+    problems.push(...ws.problems);
+    let replayed = 'not checked';
+    if (finalStore) {
+      if (canReplay(ws.log, finalStore.rev)) {
+        problems.push(...checkLogAgainstStore(ws.log, finalStore));
+        replayed = `replayed ${finalStore.rev} revs`;
+      }
+      problems.push(...checkAcknowledgedWrites(rec.history, ws.log, finalStore));
+    }
+    problems.push(...crashed);
+
+    const c = rec.counts();
+    const verdict: TortureResult['verdict'] = problems.length ? 'fail' : lin.verdict === 'inconclusive' ? 'inconclusive' : 'pass';
+    const summary = [
+      `torture seed ${o.seed}: ${verdict.toUpperCase()}`,
+      `  ${Math.round((Date.now() - t0) / 1000)} s, ${faults} faults (${useNet ? 'iptables network faults + process faults' : 'process faults only'}), ${c.ops} ops: ${c.ok} ok, ${c.fail} failed, ${c.unknown} unknown`,
+      `  linearizability: ${lin.verdict} over ${lin.files.length} files (max ${Math.max(0, ...lin.files.map((f) => f.steps))} search steps)`,
+      `  watch streams: ${streams.length} segments, ${streams.reduce((k, s) => k + s.events.length, 0)} events; final store ${replayed}`,
+      `  convergence: ${conv !== undefined ? `all 3 nodes at rev ${conv}, same digest` : 'NOT converged'}; crashes: ${crashed.length}`,
+      ...(problems.length ? ['  problems:', ...problems.slice(0, 30).map((p) => `    ${p}`)] : []),
+      `  report: ${dir}`,
+      ...(verdict !== 'pass' ? [`  replay: ${replay}`] : []),
+    ].join('\n');
+    writeFileSync(join(dir, 'history.jsonl'), rec.history.map((op) => JSON.stringify({ ...op, complete: op.complete === Infinity ? null : op.complete })).join('\n') + '\n');
+    writeFileSync(join(dir, 'history.txt'), rec.history.map(describeOp).join('\n') + '\n');
+    writeFileSync(join(dir, 'faults.log'), faultsLog.join('\n') + '\n');
+    writeFileSync(join(dir, 'report.txt'), summary + '\n');
+    writeFileSync(join(dir, 'verdict.json'), JSON.stringify({ seed: o.seed, verdict, problems, ops: c, faults, files: lin.files, replay }, null, 1));
+    return { verdict, problems, dir, ops: c.ops, faults, replay, summary };
+  } finally {
+    for (const w of workers) await w.stop().catch(() => undefined);
+    for (const w of watchers) await w.stop().catch(() => undefined);
+    netf?.heal();
+    for (const d of nodes) {
+      if (d) {
+        expectedExit.add(d);
+        await d.kill();
+      }
+    }
+    netf?.uninstall();
+  }
+}
