@@ -58,6 +58,8 @@ export interface WorkerOptions {
   rec: Recorder;
   /** Per-op timeout (ms) after which the outcome is unknown. */
   opTimeoutMs: number;
+  /** Mean pause between ops (ms; uniform in [0, 2x]), to keep CPU use modest. Default 0. */
+  thinkMs?: number;
 }
 
 /** One client: runs ops one after another until stop() (one connection at a time; a new one after any doubt). */
@@ -94,6 +96,8 @@ export class Worker {
     while (!this.stopped) {
       try {
         await this.one();
+        const think = this.o.thinkMs ?? 0;
+        if (think > 0) await new Promise((r) => setTimeout(r, this.o.prng.next() * 2 * think));
       } catch {
         // Recorded inside; back off a little when the node is unreachable.
         await new Promise((r) => setTimeout(r, 100));
