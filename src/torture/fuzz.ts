@@ -210,7 +210,7 @@ export function genUdpCase(p: Prng, nearSeqn: number, forgeLearn = true): FuzzCa
 }
 
 /** One /ctl case: writes that the fuzzer puts back right after (bodies naming no node, malformed addresses, huge or binary bodies). */
-export function genCtlCase(p: Prng, ids: { slave: string }): FuzzCase {
+export function genCtlCase(p: Prng, ids: { slave: string }, avoidKnown = false): FuzzCase {
   const bodies = [
     'NOSUCHNODE', '', ids.slave, 'x'.repeat(16), 'AAAAAAAAAAAAAAAA', '127.0.0.1:99999', '127.0.0.1:0', ':8046', '127.0.0.1', 'not an address',
     '[::1]:80', '127.0.0.1:-5', '127.0.0.1:8046:9', '0.0.0.0:1', '\u0000\u00ff\u0001', 'z'.repeat(2900),
@@ -218,7 +218,7 @@ export function genCtlCase(p: Prng, ids: { slave: string }): FuzzCase {
   const fake = 'FUZZFAKE' + String(p.int(1e8)).padStart(8, '0');
   const targets = [
     '/ctl/cal/2', '/ctl/cal/3', `/ctl/node/${fake}/addr`, `/ctl/node/${ids.slave}/addr`, `/ctl/node/${fake}/writable`,
-    '/ctl/cal/2/sub', '/ctl/cal', '/ctl/cal/x', '/ctl/err', `/ctl/ns/local/${fake}`, '/ctl/node', `/ctl/node/${ids.slave}/applied`,
+    ...(avoidKnown ? [] : ['/ctl/cal/2/sub']), '/ctl/cal', '/ctl/cal/x', '/ctl/err', `/ctl/ns/local/${fake}`, '/ctl/node', `/ctl/node/${ids.slave}/applied`,
   ];
   const writes: CtlWrite[] = [];
   const kind = pick(p, ['garbage', 'garbage', 'fake-node', 'binary']);
@@ -441,6 +441,8 @@ export interface FuzzOptions {
   /** udp: also send LEARN messages (cmd 7) from the fuzzer's address (default true). A LEARN from an
    * address that is no CAL is applied today (spec/consensus.md accepts LEARN directly): known finding. */
   forgeLearn?: boolean;
+  /** ctl: leave out inputs of known findings (a directory under a slot: /ctl/cal/2/sub). Default false. */
+  avoidKnown?: boolean;
 }
 
 /** Runs one fuzz session on fresh nodes (1 node for the client port, 3 for udp and ctl) and judges it. */
@@ -509,7 +511,7 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
         if (typeof opts.cases !== 'number') cases.push(opts.cases[j]!);
         else if (opts.target === 'client') cases.push(genClientCase(p));
         else if (opts.target === 'udp') cases.push(genUdpCase(p, record.length ? record[record.length - 1]!.rev : 1, opts.forgeLearn ?? true));
-        else cases.push(genCtlCase(p, { slave: slaveId }));
+        else cases.push(genCtlCase(p, { slave: slaveId }, opts.avoidKnown ?? false));
       }
       for (const c of cases) {
         done.push(c);

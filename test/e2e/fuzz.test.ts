@@ -8,7 +8,7 @@ import { killAll } from '../../src/torture/procs.js';
 
 async function fuzz(target: FuzzTarget, seed: number, cases: number, forgeLearn = false): Promise<void> {
   ensureBuilt();
-  const r = await runFuzz({ target, seed, cases, forgeLearn });
+  const r = await runFuzz({ target, seed, cases, forgeLearn, avoidKnown: true });
   if (r.known.length) console.log(`fuzz ${target} seed ${seed}: known issue hit (being fixed elsewhere): ${r.known.join(', ')}`);
   expect(r.ok, `${r.problems.join('\n')}\nreplay: node dist/torture/fuzz-cli.js --replay ${r.saved}`).toBe(true);
 }
@@ -19,7 +19,19 @@ describe('fuzzing real nodes', () => {
   it('client port: random, mutated, truncated and huge frames, wrong field types, floods', () => fuzz('client', 1, 150), 90_000);
   it('consensus port: random, mutated, batched, huge and forged datagrams from unknown addresses', () => fuzz('udp', 1, 120), 90_000);
   // Known finding: a LEARN datagram from an address that is no CAL is applied
-  // (a mutation nobody asked for). Flip to it() when the learner ignores such LEARNs.
+  // (a mutation nobody asked for; sent to one node only, the replicas diverge
+  // for good). Flip to it() when the learner ignores such LEARNs.
   it.fails('consensus port: a forged LEARN from an unknown address is not applied (KNOWN FAILING)', () => fuzz('udp', 2, 20, true), 90_000);
-  it('/ctl writes: bodies naming no node, malformed addresses, binary and huge bodies', () => fuzz('ctl', 1, 20), 120_000);
+  // Known finding: a directory where a slot file belongs crashes the store
+  // actor on every apply after it. Flip to it() when fixed.
+  it.fails('/ctl writes: a directory under /ctl/cal does not stop the store (KNOWN FAILING)', async () => {
+    ensureBuilt();
+    const r = await runFuzz({
+      target: 'ctl', seed: 3,
+      cases: [{ target: 'ctl', kind: 'garbage', writes: [{ verb: 'set', path: '/ctl/cal/2/sub', rev: 0, body: Buffer.from('x').toString('base64') }] }],
+    });
+    expect(r.known).toEqual([]);
+    expect(r.ok, r.problems.join('\n')).toBe(true);
+  }, 90_000);
+  it('/ctl writes: bodies naming no node, malformed addresses, binary and huge bodies', () => fuzz('ctl', 1, 30), 120_000);
 });
