@@ -1,6 +1,6 @@
 // A torture run anyone can repeat:
 //
-//   npm run torture -- --minutes 30 [--seed S] [--clients-per-node K] [--no-net]
+//   npm run torture -- --minutes 30 [--seed S] [--clients-per-node K] [--no-net] [--no-data]
 //
 // Prints a progress line every few seconds and a summary; the report
 // (history, faults, verdict) goes to results/torture/<time>-seed<S>/. Exit
@@ -15,6 +15,7 @@ async function main(argv: string[]): Promise<number> {
   let seed = Math.floor(Math.random() * 1e6);
   let perNode = 1;
   let net = true;
+  let data = true;
   let results: string | undefined;
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
@@ -28,11 +29,12 @@ async function main(argv: string[]): Promise<number> {
     else if (k === '--clients-per-node') perNode = Number(v());
     else if (k === '--results') results = v();
     else if (k === '--no-net') net = false;
-    else throw new Error(`unknown argument ${k} (use --minutes N --seed S --clients-per-node K --results DIR --no-net)`);
+    else if (k === '--no-data') data = false;
+    else throw new Error(`unknown argument ${k} (use --minutes N --seed S --clients-per-node K --results DIR --no-net --no-data)`);
   }
   if (!(minutes > 0) || !Number.isSafeInteger(seed)) throw new Error('--minutes wants a positive number, --seed an integer');
   const r = await runTorture({
-    seed, durationMs: minutes * 60_000, clientsPerNode: perNode, netFaults: net, resultsDir: results,
+    seed, durationMs: minutes * 60_000, clientsPerNode: perNode, netFaults: net, data, resultsDir: results,
     log: (l) => void process.stderr.write(l + '\n'),
   });
   console.log(r.summary);

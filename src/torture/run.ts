@@ -34,6 +34,9 @@ export interface TortureOptions {
   log?: (line: string) => void;
   /** How long the cluster gets to be back at 3 writable CALs after the last fault (default 60 s). */
   healMs?: number;
+  /** Nodes keep their state in -data dirs (in the report folder) and a killed node restarts from
+   * its disk as itself (default true); false: it restarts empty, as a new node attaching. */
+  data?: boolean;
   /** Use iptables network faults when available (default true). */
   netFaults?: boolean;
 }
@@ -96,8 +99,15 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
       }
     });
   };
+  const useData = o.data ?? true;
+  const started = new Set<number>();
   const start = async (i: number, attachTo?: string): Promise<Doozerd> => {
-    const d = await startDoozerd(hosts[i]!, Number(addrs[i]!.split(':')[1]), [...args, ...(attachTo ? ['-a', attachTo] : [])], 20_000, { DOOZERD_LOG: 'info' });
+    // With -data, a node that ran before restarts from its disk as itself (no -a).
+    const again = useData && started.has(i);
+    const dataArgs = useData ? ['-data', join(dir, `node${i}-data`)] : [];
+    const attach = attachTo && !again ? ['-a', attachTo] : [];
+    const d = await startDoozerd(hosts[i]!, Number(addrs[i]!.split(':')[1]), [...args, ...dataArgs, ...attach], 20_000, { DOOZERD_LOG: 'info' });
+    started.add(i);
     const file = join(dir, `node${i}.stderr`);
     appendFileSync(file, `--- ${new Date().toISOString()} started ${d.addr} (pid ${d.pid})${attachTo ? ` attached to ${attachTo}` : ''}\n`);
     d.child.stderr!.on('data', (s: string) => appendFileSync(file, s));
@@ -231,12 +241,12 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
           const d = nodes[v]!;
           expectedExit.add(d);
           await d.kill();
-          note(`kill -9 node${v}; restart it on the same address as a new node after ${holdMs} ms`);
+          note(`kill -9 node${v}; restart it on the same address ${useData ? 'from its -data' : 'as a new node'} after ${holdMs} ms`);
           restart = async () => {
             const live = [0, 1, 2].filter((x) => x !== v).map((x) => addrs[x]!);
             try {
               await start(v, live[0]);
-              note(`node${v} restarted (attached to ${live[0]})`);
+              note(`node${v} restarted ${useData ? 'from its -data' : `(attached to ${live[0]})`}`);
             } catch (e) {
               problems.push(`restarting node${v} failed: ${(e as Error).message.split('\n')[0]}`);
             }
@@ -333,7 +343,7 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
     const verdict: TortureResult['verdict'] = problems.length ? 'fail' : lin.verdict === 'inconclusive' ? 'inconclusive' : 'pass';
     const summary = [
       `torture seed ${o.seed}: ${verdict.toUpperCase()}`,
-      `  ${Math.round((Date.now() - t0) / 1000)} s, ${faults} faults (${useNet ? 'iptables network faults + process faults' : 'process faults only'}), ${c.ops} ops: ${c.ok} ok, ${c.fail} failed, ${c.unknown} unknown`,
+      `  ${Math.round((Date.now() - t0) / 1000)} s, ${faults} faults (${useNet ? 'iptables network faults + process faults' : 'process faults only'}; ${useData ? 'nodes with -data' : 'no -data'}), ${c.ops} ops: ${c.ok} ok, ${c.fail} failed, ${c.unknown} unknown`,
       `  linearizability: ${lin.verdict} over ${lin.files.length} files (max ${Math.max(0, ...lin.files.map((f) => f.steps))} search steps)`,
       `  watch streams: ${streams.length} segments, ${streams.reduce((k, s) => k + s.events.length, 0)} events; final store ${replayed}`,
       `  convergence: ${conv !== undefined ? `all 3 nodes at rev ${conv}, same digest` : 'NOT converged'}; crashes: ${crashed.length}`,
