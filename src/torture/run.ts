@@ -197,11 +197,7 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
       const back = await recovered(15_000);
       if (back !== true) {
         const why = `the cluster did not get back to 3 writable CALs within 15 s of the last fault: ${back}`;
-        if (nodes.some((d) => d && /WARN liveness: CAL \S+ at {2}silent/.test(d.stderr()))) {
-          known.push(`a removed CAL came back without /ctl/node/<id>/addr and is removed again and again: ${why}`);
-        } else {
-          problems.push(why);
-        }
+        problems.push(why);
         note(why);
         break;
       }
@@ -332,12 +328,6 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
       problems.push(...checkAcknowledgedWrites(history, ws.log, finalStore));
     }
     problems.push(...crashed);
-    // Known finding: a CAL removed while cut off re-locks a slot without registering its address again.
-    const stuck = problems.findIndex((p) => p.startsWith('after healing, the cluster did not get back to 3 writable CALs'));
-    if (stuck >= 0 && nodes.some((d) => d && /WARN liveness: CAL \S+ at {2}silent/.test(d.stderr()))) {
-      known.push(`a removed CAL came back without /ctl/node/<id>/addr and is removed again and again: ${problems[stuck]}`);
-      problems.splice(stuck, 1);
-    }
 
     const c = rec.counts();
     const verdict: TortureResult['verdict'] = problems.length ? 'fail' : lin.verdict === 'inconclusive' ? 'inconclusive' : 'pass';
