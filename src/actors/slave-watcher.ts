@@ -9,7 +9,7 @@
 // notices here and goes back to being a slave.
 import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
-import { Verb } from '../net/client-codec.js';
+import { ErrCode, Verb } from '../net/client-codec.js';
 import { STORE, type ReplyMessage, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
 import { calListOf, type CtlCal } from './store/ctl.js';
 import { Membership } from './membership.js';
@@ -25,10 +25,25 @@ export interface SlaveWatcherArgs {
 }
 
 const LOCK_TAG = 1;
-const REGISTER_TAG = 2;
 const NOP_TAG = 3;
+/** Tags REGISTER_TAG + i: the i-th node file re-registered after a removal. */
+const REGISTER_TAG = 100;
+/** Before trying again a lock or a registration that failed for another reason than losing the race. */
+const RETRY_MS = 500;
 /** NOPs failing in a row before the winner stops driving (the cluster then moves on its own writes and pulses). */
 const NOP_FAILURES = 20;
+
+/** Timer → itself: the lock of slot@rev `key` failed for another reason than a lost race; it may be tried again. */
+interface RetryLock extends Message {
+  type: 'retry';
+  key: string;
+}
+
+/** Timer → itself: write node file `index` again (its last try failed). */
+interface RegisterAgain extends Message {
+  type: 'register';
+  index: number;
+}
 
 export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): Actor {
   const membership = new Membership(args.nodeId, args.alpha);
@@ -36,6 +51,8 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
   let storeRev = 0;
   let started = false;
   let locking: string | undefined;
+  /** The `tried` key of the lock in flight. */
+  let lockKey: string | undefined;
   /** Rev of our last won lock: no other slot is tried before the store has reached it (the reply comes first). */
   let lockedAt = 0;
   /** Slot file revs already tried: a lost or won race is not run twice. */
@@ -45,23 +62,42 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
   let driveTo = 0;
   let nopInFlight = false;
   let nopFailures = 0;
+  /** Node files (by index into args.nodeFiles) written after a removal and not yet confirmed: no slot is locked before they are. */
+  const unregistered = new Set<number>();
   ctx.send(STORE, { type: 'subscribe', subscriber: ctx.self, fromRev: -1, withCals: true });
 
   const calAddrs = (): string[] => calListOf(slots).filter((c) => c.id !== args.nodeId && c.addr).map((c) => c.addr);
   const follower = (m: FollowerMessage): void => void ctx.send(FOLLOWER, m);
 
+  /**
+   * How far the follower may copy: up to calFrom once we won a slot, else at
+   * most alpha - 1 past the store's rev. A slot change at rev r takes effect
+   * at r + alpha, so this way the follower never copies an instance this node
+   * may be a CAL of before the store (and we) have seen the change; a copied
+   * instance of our own would lose what it tells our proposer (a failed
+   * write's error) and acknowledge a write that never happened.
+   */
+  const followLimit = (): number => (membership.calFrom !== Infinity ? membership.calFrom : storeRev + args.alpha);
+
   /** Follow the cluster from our store's rev until we are a CAL. */
   function follow(): void {
     following = true;
-    follower({ type: 'follow', fromRev: storeRev, until: membership.calFrom, cals: calAddrs() });
+    follower({ type: 'follow', fromRev: storeRev, until: followLimit(), cals: calAddrs() });
+  }
+
+  function register(i: number): void {
+    const f = args.nodeFiles[i]!;
+    unregistered.add(i);
+    follower({ type: 'upstream-call', req: { verb: Verb.SET, path: f.path, rev: -1, value: f.body }, replyTo: ctx.self, tag: REGISTER_TAG + i });
   }
 
   function tryLock(): void {
-    if (locking || membership.calFrom !== Infinity || storeRev < lockedAt) return;
+    if (locking || unregistered.size > 0 || membership.calFrom !== Infinity || storeRev < lockedAt) return;
     const free = slots.find((c) => c.id === '' && !tried.has(`${c.slot}@${c.rev}`));
     if (!free) return;
     locking = free.slot;
-    tried.add(`${free.slot}@${free.rev}`);
+    lockKey = `${free.slot}@${free.rev}`;
+    tried.add(lockKey);
     ctx.log.info(`trying to lock free CAL slot /ctl/cal/${free.slot} at rev ${free.rev}`);
     follower({
       type: 'upstream-call',
@@ -100,9 +136,9 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
       nopFailures = 0;
     } else if (change === 'removed') {
       ctx.log.warn(`this node was removed from the CALs at rev ${rev} (silent longer than -timeout?); continuing as a slave`);
-      for (const f of args.nodeFiles) {
-        follower({ type: 'upstream-call', req: { verb: Verb.SET, path: f.path, rev: -1, value: f.body }, replyTo: ctx.self, tag: REGISTER_TAG });
-      }
+      // Our files were deleted with the slot: write them again before any
+      // lock, or a slot naming us would name a node without an address.
+      args.nodeFiles.forEach((_, i) => register(i));
       // Follow from here at once (settle): the instances up to calUntil were
       // decided by the others long ago, and consensus alone may never learn
       // them (nothing here proposes in them), leaving the node stuck.
@@ -142,7 +178,16 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
           const e = msg as StoreEventMessage;
           storeRev = e.event.seqn;
           if (e.cals) onSlots(e.event.seqn, e.cals);
+          if (following && membership.calFrom === Infinity) follower({ type: 'follow-until', until: followLimit() });
           break;
+        }
+        case 'retry':
+          tried.delete((msg as RetryLock).key);
+          break;
+        case 'register': {
+          const i = (msg as RegisterAgain).index;
+          if (unregistered.has(i)) register(i);
+          return;
         }
         case 'reply': {
           const r = msg as ReplyMessage;
@@ -150,13 +195,31 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
             onNopReply(r);
             break;
           }
+          if (r.tag >= REGISTER_TAG) {
+            const i = r.tag - REGISTER_TAG;
+            if (r.response.errCode === undefined) unregistered.delete(i);
+            else {
+              ctx.log.info(`re-registering ${args.nodeFiles[i]?.path} failed (error ${r.response.errCode} ${r.response.errDetail ?? ''}); retrying`);
+              ctx.setTimer(`register-${i}`, RETRY_MS, { type: 'register', index: i } as RegisterAgain);
+            }
+            break;
+          }
           if (r.tag !== LOCK_TAG) return;
           const slot = locking;
+          const tryKey = lockKey;
           locking = undefined;
           if (r.response.errCode === undefined) {
             ctx.log.info(`locked /ctl/cal/${slot} at rev ${r.response.rev}`);
             lockedAt = r.response.rev ?? 0;
-          } else ctx.log.info(`lost the race for /ctl/cal/${slot} (error ${r.response.errCode})`);
+          } else if (r.response.errCode === ErrCode.REV_MISMATCH) {
+            ctx.log.info(`lost the race for /ctl/cal/${slot}`);
+          } else {
+            // Not a lost race (no CAL reachable, a CAL going away...): the
+            // slot may still be free. Another free slot may be tried now;
+            // this one again after a pause.
+            ctx.log.info(`locking /ctl/cal/${slot} failed (error ${r.response.errCode} ${r.response.errDetail ?? ''}); trying again in ${RETRY_MS} ms`);
+            if (tryKey) ctx.setTimer(`retry-${tryKey}`, RETRY_MS, { type: 'retry', key: tryKey } as RetryLock);
+          }
           break;
         }
         default:

@@ -27,7 +27,7 @@ export type FollowerMessage =
   | { type: 'follow'; fromRev: number; until: number; cals: string[] }
   /** Addresses of the current CALs changed. */
   | { type: 'follow-cals'; cals: string[] }
-  /** Stop before `until` (the node is a CAL from there on). */
+  /** Copy nothing at or after `until` (the node may be a CAL from there on); raised as the store moves. */
   | { type: 'follow-until'; until: number }
   /** A request to make through a CAL; answered with `{type:'reply', tag, response}`. */
   | { type: 'upstream-call'; req: Omit<Request, 'tag'>; replyTo: string; tag: number };
@@ -86,6 +86,7 @@ export class Follower {
         return;
       case 'follow-until':
         this.until = m.until;
+        this.pump();
         return;
       case 'upstream-call':
         void this.call(m);
@@ -161,7 +162,8 @@ export class Follower {
   }
 
   private onChange(rev: number, path: string, flags: number, value: Uint8Array): void {
-    if (rev < this.nextNeeded || this.received.has(rev)) return;
+    // Never past `until`: from there on this node's own consensus decides (see the slave-watcher's followLimit).
+    if (rev < this.nextNeeded || rev >= this.until || this.received.has(rev)) return;
     this.opts.system.send(STORE, { type: 'apply', seqn: rev, mutation: mutationFromChange(path, flags, value) });
     this.received.add(rev);
     while (this.received.delete(this.nextNeeded)) this.nextNeeded++;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Client } from '../client/client.js';
 import { Prng } from '../sim/prng.js';
 import { checkHistory } from '../check/linearizability.js';
-import { checkAcknowledgedWrites, checkLogAgainstStore, checkWatchStreams, canReplay, isCovered, type StoreSnapshot } from '../check/watch.js';
+import { checkAcknowledgedWrites, checkLogAgainstStore, checkWatchStreams, canReplay, type StoreSnapshot } from '../check/watch.js';
 import { checkConvergence, storeDigest, type NodeSample } from '../check/convergence.js';
 import { describeOp } from '../check/history.js';
 import { iptablesAvailable, NetFaults } from './nemesis.js';
@@ -303,18 +303,9 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
     // Judge.
     const streams = watchers.flatMap((w) => w.segments);
     const ws = checkWatchStreams(streams);
-    // Known finding (test/e2e/torture-findings.test.ts): a new CAL acknowledges a SET whose
-    // mutation failed. Such ops are relabeled as the log shows them (REV_MISMATCH) and counted
-    // apart, so that the checkers still judge everything else.
-    const history = rec.history.map((op) => {
-      if (op.f !== 'set' || op.outcome !== 'ok' || !isCovered(ws.log, op.rev ?? 0)) return op;
-      const e = ws.log.events.get(op.rev ?? 0);
-      if (e && e.path === '/ctl/err' && e.value === 'rev mismatch') {
-        known.push(`a CAL acknowledged a SET that failed (rev ${op.rev}): ${describeOp(op)}`);
-        return { ...op, outcome: 'fail' as const, error: 'REV_MISMATCH', rev: undefined };
-      }
-      return op;
-    });
+    // A SET acknowledged OK that the log shows failed is a problem like any
+    // other (it was a known finding, fixed: test/e2e/torture-findings.test.ts).
+    const history = rec.history;
     const lin = checkHistory(history, { maxStepsPerFile: 5_000_000 });
     problems.push(...lin.problems);
     if (lin.verdict === 'inconclusive') note(`linearizability search ran out of budget on ${lin.files.filter((f) => f.verdict === 'inconclusive').map((f) => f.path).join(', ')}`);

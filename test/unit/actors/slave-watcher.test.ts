@@ -81,3 +81,61 @@ describe('slave-watcher', () => {
     expect(locks(a)).toEqual([]);
   });
 });
+
+describe('slave-watcher: faults found by the torture run (issue 12)', () => {
+  let a: FakeActor;
+  const files = [{ path: '/ctl/node/S/addr', body: Buffer.from('s:8046') }, { path: '/ctl/node/S/version', body: Buffer.from('v') }];
+  beforeEach(() => {
+    a = startActor('slave-watcher', createSlaveWatcher, { nodeId: 'S', alpha: 50, nodeFiles: files });
+    a.receive({ type: 'store-cals', rev: 100, cals: [cal('0', 'A', 3), cal('1', '', 90)] } as never);
+  });
+
+  it('a lock that failed for another reason than a lost race is tried again after a pause', () => {
+    expect(locks(a)).toHaveLength(1);
+    a.receive({ type: 'reply', tag: 1, response: { tag: 1, errCode: ErrCode.OTHER, errDetail: 'no CAL reachable' } } as never);
+    expect(locks(a)).toEqual([]); // no other free slot: nothing at once
+    const retry = [...a.timers.values()].find((t) => t.msg.type === 'retry');
+    expect(retry?.delayMs).toBeGreaterThan(0);
+    a.receive(retry!.msg);
+    expect(locks(a)).toEqual([{ path: '/ctl/cal/1', rev: 90, value: 'S', tag: 1 }]);
+  });
+
+  it('a lost race (REV_MISMATCH) is not tried again at the same slot rev', () => {
+    expect(locks(a)).toHaveLength(1);
+    a.receive({ type: 'reply', tag: 1, response: { tag: 1, errCode: ErrCode.REV_MISMATCH } } as never);
+    expect([...a.timers.values()].some((t) => t.msg.type === 'retry')).toBe(false);
+    a.receive(event(101));
+    expect(locks(a)).toEqual([]);
+  });
+
+  it('after a removal it writes its node files again and locks no slot before they are all confirmed', () => {
+    a.receive({ type: 'reply', tag: 1, response: { tag: 1, rev: 101 } } as never);
+    a.receive(event(101, [cal('0', 'A', 3), cal('1', 'S', 101)]));
+    a.take(FOLLOWER);
+    // Removed: slot emptied (its files deleted by the others).
+    a.receive(event(200, [cal('0', 'A', 3), cal('1', '', 200)]));
+    const sent = a.take(FOLLOWER).filter((m) => m.type === 'upstream-call');
+    const paths = sent.map((m) => (m.req as { path: string }).path);
+    expect(paths).toEqual(['/ctl/node/S/addr', '/ctl/node/S/version']);
+    // One registration fails: no lock yet, the file is written again after a pause.
+    a.receive({ type: 'reply', tag: sent[0]!.tag, response: { tag: sent[0]!.tag } } as never);
+    a.receive({ type: 'reply', tag: sent[1]!.tag, response: { tag: sent[1]!.tag, errCode: ErrCode.OTHER } } as never);
+    a.receive(event(201));
+    expect(a.take(FOLLOWER).filter((m) => m.type === 'upstream-call')).toEqual([]);
+    const again = [...a.timers.values()].find((t) => t.msg.type === 'register');
+    a.receive(again!.msg);
+    const resent = a.take(FOLLOWER).filter((m) => m.type === 'upstream-call');
+    expect(resent.map((m) => (m.req as { path: string }).path)).toEqual(['/ctl/node/S/version']);
+    a.receive({ type: 'reply', tag: resent[0]!.tag, response: { tag: resent[0]!.tag } } as never);
+    // Registered: now it locks the free slot.
+    expect(locks(a)).toEqual([{ path: '/ctl/cal/1', rev: 200, value: 'S', tag: 1 }]);
+  });
+
+  it('the follower may copy at most alpha - 1 revs past the store, and never an instance of its own', () => {
+    const follow = a.sent.find((s) => s.to === FOLLOWER && s.msg.type === 'follow');
+    expect(follow?.msg).toMatchObject({ fromRev: 100, until: 150 });
+    a.take(FOLLOWER);
+    a.receive(event(101));
+    expect(a.take(FOLLOWER).find((m) => m.type === 'follow-until')).toMatchObject({ until: 151 });
+  });
+});
