@@ -47,6 +47,8 @@ export interface StoreEventMessage {
   event: StoreEvent;
   /** For `withCals` subscribers: every /ctl/cal/* slot as of this event's version, when they changed. */
   cals?: CtlCal[];
+  /** The store was replaced by a snapshot at event.seqn (a follower fell out of history): the revs since the previous event were skipped, and `event` is no real change. */
+  snapshot?: true;
 }
 
 /** For `withCals` subscribers: every /ctl/cal/* slot as of version `rev`. */

@@ -5,7 +5,7 @@ import type { Message } from '../../runtime/message.js';
 import { DoozerError } from '../../errors.js';
 import { ErrCode, FLAG_SET, type Response } from '../../net/client-codec.js';
 import { compileGlob } from './glob.js';
-import { addWait, countWaits, dropWaits, takeAnswered, type WaitIndex } from './wait-index.js';
+import { addWait, countWaits, dropWaits, takeAnswered, takeUpTo, type WaitIndex } from './wait-index.js';
 import { Store, type StoreEvent } from './store.js';
 import { affectsCals, calSlots, type CtlCal } from './ctl.js';
 import { ChosenLog } from '../../storage/chosen-log.js';
@@ -167,6 +167,31 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
     }
   }
 
+  /**
+   * Tell subscribers the store jumped to a snapshot at s.rev: a `store-event`
+   * marked `snapshot` (a nop at that rev, not a real change) with every slot
+   * for CAL watchers. Without it they would wait for the revs in between
+   * forever (the slave-watcher limits how far the follower copies by the
+   * rev it has seen).
+   */
+  function announceSnapshot(): void {
+    // WAITs at or below the new rev may have been answered by a skipped
+    // change: they get TOO_LATE, as for a rev older than the history.
+    for (const w of takeUpTo(st.waits, s.rev)) reply(w.replyTo, errorResponse(w.tag, new DoozerError('TOO_LATE')));
+    // Reads waiting for a rev the store jumped over: answered now (TOO_LATE if it is not kept).
+    for (const [rev, readers] of [...futureReads]) {
+      if (rev > s.rev) continue;
+      futureReads.delete(rev);
+      for (const r of readers) read(r);
+    }
+    const ev: StoreEvent = { seqn: s.rev, path: '/', body: new Uint8Array(0), flags: 0, mutation: new Uint8Array(0) };
+    const cals = calSlots(s);
+    st.lastCals = JSON.stringify(cals);
+    for (const sub of subscribers) {
+      ctx.send(sub, { type: 'store-event', event: ev, snapshot: true, ...(st.calWatchers.has(sub) ? { cals } : {}) } satisfies StoreEventMessage);
+    }
+  }
+
   function receive(msg: Message): void {
     const m = msg as StoreMessage;
     switch (m.type) {
@@ -251,6 +276,7 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
         s = st.store = Store.fromSnapshot(m.snapshot.rev, m.snapshot.files, { hist: args.hist });
         for (const k of [...early.keys()]) if (k <= s.rev) early.delete(k);
         disk?.snapshotSoon(s);
+        announceSnapshot();
         drainEarly();
         return;
       }

@@ -65,6 +65,18 @@ export function takeAnswered(index: WaitIndex, seqn: number, path: string): Pend
   return out ?? [];
 }
 
+/** Removes and returns every WAIT with rev <= `rev`, whatever its glob. */
+export function takeUpTo(index: WaitIndex, rev: number): PendingWait[] {
+  const out: PendingWait[] = [];
+  for (const [pattern, list] of index) {
+    const n = upperBound(list, rev);
+    if (n === 0) continue;
+    out.push(...list.splice(0, n));
+    if (list.length === 0) index.delete(pattern);
+  }
+  return out;
+}
+
 /** Removes the WAITs for which `drop` is true. */
 export function dropWaits(index: WaitIndex, drop: (w: PendingWait) => boolean): void {
   for (const [pattern, list] of index) {
