@@ -107,10 +107,17 @@ export function createLiveness(ctx: ActorContext, args: LivenessArgs): Actor {
           const e = msg as StoreEventMessage;
           storeRev = e.event.seqn;
           if (e.cals) {
+            const before = new Set(slots.map((c) => c.id));
             slots = e.cals;
             membership.update(e.event.seqn, e.cals);
             const listed = new Set(slots.map((c) => c.id));
             for (const id of removing) if (!listed.has(id)) removing.delete(id);
+            // A node that (re)enters a slot gets a full timeout from now: what
+            // was heard of its address before (say, before it was paused and
+            // removed) says nothing about it now, and it sends consensus
+            // datagrams only from its first instance, alpha revs later.
+            const now = Date.now();
+            for (const c of slots) if (c.id && c.addr && !before.has(c.id)) lastHeard.set(c.addr, now);
           }
           return;
         }

@@ -108,7 +108,11 @@ describe('client writes to /ctl', () => {
     } finally {
       paused.proc.child.kill('SIGCONT');
     }
-    // Its slot is empty now and it is the only slave: it locks it again.
+    // Its slot is empty now and it is the only slave: it locks it again and
+    // takes writes. (Right after SIGCONT a write may also succeed before it
+    // notices the removal, in one of the instances it is still a CAL of: so
+    // wait for the slot first, then for a write.)
+    await until('the continued node holds a slot again', async () => (await calIds(seed!.proc)).includes(paused.id), 60_000, 100);
     const rev = await until('the continued node writable again', () => writeVia(paused, '/after-continue', 'ok').catch(() => undefined), 60_000, 100);
     expect(await calIds(seed!.proc)).toContain(paused.id);
     await sameStore(cals, rev, 30_000);

@@ -75,6 +75,30 @@ describe('liveness', () => {
     );
   });
 
+  it('a node that enters a slot again gets a full timeout from then, whatever was heard of its address before', () => {
+    const ev = (seqn: number, cals: CtlCal[]) => ({ type: 'store-event', event: { seqn, path: '/ctl/cal/2', body: new Uint8Array(), flags: 4, mutation: new Uint8Array() }, cals }) as never;
+    hear('10.0.0.1:8046');
+    hear('10.0.0.2:8046');
+    // C leaves its slot (removed); long silence from its address meanwhile.
+    a.receive(ev(110, [cal('0', 'A'), cal('1', 'B'), cal('2', '', 110)]));
+    for (let i = 0; i < 4; i++) {
+      hear('10.0.0.1:8046');
+      tick();
+    }
+    expect(proposals(a)).toEqual([]);
+    // C wins the slot again: it is not judged on its old silence.
+    a.receive(ev(130, [cal('0', 'A'), cal('1', 'B'), cal('2', 'C', 130)]));
+    hear('10.0.0.1:8046');
+    tick();
+    expect(proposals(a), 'right after it re-entered').toEqual([]);
+    // Silent a full timeout after re-entering: now it goes.
+    hear('10.0.0.1:8046');
+    tick();
+    hear('10.0.0.1:8046');
+    tick();
+    expect(proposals(a).map((x) => x.path)).toEqual(['/ctl/cal/2']);
+  });
+
   it('after a pause of this process (checks late), gives every peer a full timeout before judging', () => {
     hear('10.0.0.1:8046');
     hear('10.0.0.2:8046');
