@@ -9,7 +9,7 @@
 // notices here and goes back to being a slave.
 import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
-import { ErrCode, Verb } from '../net/client-codec.js';
+import { ErrCode, FLAG_DEL, Verb } from '../net/client-codec.js';
 import { STORE, type ReplyMessage, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
 import { calListOf, type CtlCal } from './store/ctl.js';
 import { Membership } from './membership.js';
@@ -178,6 +178,13 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
           const e = msg as StoreEventMessage;
           storeRev = e.event.seqn;
           if (e.cals) onSlots(e.event.seqn, e.cals);
+          // One of our node files deleted while we live (liveness removing us
+          // races with our re-registration, or a client): write it again, or
+          // a slot we hold or lock would name a node without an address.
+          if (e.event.flags === FLAG_DEL) {
+            const i = args.nodeFiles.findIndex((f) => f.path === e.event.path);
+            if (i >= 0 && !unregistered.has(i)) register(i);
+          }
           if (following && membership.calFrom === Infinity) follower({ type: 'follow-until', until: followLimit() });
           break;
         }

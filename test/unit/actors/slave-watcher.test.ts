@@ -131,6 +131,22 @@ describe('slave-watcher: faults found by the torture run (issue 12)', () => {
     expect(locks(a)).toEqual([{ path: '/ctl/cal/1', rev: 200, value: 'S', tag: 1 }]);
   });
 
+  it('writes a node file again when it is deleted while the node lives (liveness racing its re-registration)', () => {
+    expect(locks(a)).toHaveLength(1); // the first free slot, lost:
+    a.receive({ type: 'reply', tag: 1, response: { tag: 1, errCode: ErrCode.REV_MISMATCH } } as never);
+    a.receive({
+      type: 'store-event',
+      event: { seqn: 101, path: '/ctl/node/S/addr', body: new Uint8Array(), flags: 8, mutation: new Uint8Array() },
+    } as never);
+    const sent = a.take(FOLLOWER).filter((m) => m.type === 'upstream-call');
+    expect(sent.map((m) => [(m.req as { path: string }).path, Buffer.from((m.req as { value: Uint8Array }).value).toString()])).toEqual([['/ctl/node/S/addr', 's:8046']]);
+    // Until it is confirmed, no slot is locked.
+    a.receive(event(102, [cal('0', 'A', 3), cal('1', '', 102)]));
+    expect(locks(a)).toEqual([]);
+    a.receive({ type: 'reply', tag: sent[0]!.tag, response: { tag: sent[0]!.tag } } as never);
+    expect(locks(a)).toEqual([{ path: '/ctl/cal/1', rev: 102, value: 'S', tag: 1 }]);
+  });
+
   it('the follower may copy at most alpha - 1 revs past the store, and never an instance of its own', () => {
     const follow = a.sent.find((s) => s.to === FOLLOWER && s.msg.type === 'follow');
     expect(follow?.msg).toMatchObject({ fromRev: 100, until: 150 });
