@@ -8,7 +8,7 @@ import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
 import { STORE, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
 import { encodeDel, encodeSet } from './store/mutation.js';
-import type { CtlCal } from './store/ctl.js';
+import { calListOf, type CtlCal } from './store/ctl.js';
 import { Membership } from './membership.js';
 import { PROPOSER, type ProposedMessage } from './proposer-messages.js';
 import type { HeardMessage } from '../net/udp-transport.js';
@@ -33,6 +33,8 @@ export function createLiveness(ctx: ActorContext, args: LivenessArgs): Actor {
   let storeRev = 0;
   let wasCal = false;
   let lastCheck = Date.now();
+  /** The last check heard from fewer than a quorum of CALs (logged once per episode). */
+  let cutOff = false;
   /** Ids with a removal in flight, so one silence is not proposed twice. */
   const removing = new Set<string>();
   /** Proposal tag → id whose slot it empties (its files go once that succeeds). */
@@ -64,6 +66,19 @@ export function createLiveness(ctx: ActorContext, args: LivenessArgs): Actor {
       grace();
       return;
     }
+    // A node that hears from fewer than a quorum of the CALs (itself
+    // included) is most likely the one cut off: it judges no one. Its
+    // removals would wait for a quorum anyway, and once the partition heals
+    // they would remove healthy nodes (the original's "a different, healthy
+    // node is kicked instead").
+    const cals = calListOf(slots);
+    const heardCals = cals.filter((c) => c.id === args.nodeId || now - (lastHeard.get(c.addr) ?? -Infinity) < args.timeoutMs).length;
+    if (heardCals < Math.floor(cals.length / 2) + 1) {
+      if (!cutOff) ctx.log.warn(`heard from only ${heardCals} of ${cals.length} CALs within -timeout: judging no one until a quorum is heard again`);
+      cutOff = true;
+      return;
+    }
+    cutOff = false;
     for (const c of slots) {
       if (!c.id || c.id === args.nodeId || removing.has(c.id)) continue;
       const heard = lastHeard.get(c.addr);

@@ -93,6 +93,9 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
 
   function tryLock(): void {
     if (locking || unregistered.size > 0 || membership.calFrom !== Infinity || storeRev < lockedAt) return;
+    // Never a second slot: one naming us may not count yet (say our address
+    // file is being written again), but it is ours.
+    if (slots.some((c) => c.id === args.nodeId)) return;
     const free = slots.find((c) => c.id === '' && !tried.has(`${c.slot}@${c.rev}`));
     if (!free) return;
     locking = free.slot;

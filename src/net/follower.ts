@@ -98,7 +98,12 @@ export class Follower {
     let response: Response;
     try {
       const c = await this.connected();
-      const r = await c.request(m.req);
+      const r = await c.request(m.req).catch((e: unknown) => {
+        // The node we follow is no CAL now (removed, say): follow another,
+        // so that the retry of this request reaches one.
+        if (e instanceof DoozerError && e.code === 'READONLY') this.lost(c, 'it is no longer a CAL');
+        throw e;
+      });
       response = { ...r, tag: m.tag };
     } catch (e) {
       response = e instanceof DoozerError

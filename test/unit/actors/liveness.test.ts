@@ -116,25 +116,35 @@ describe('liveness', () => {
   });
 
   it('tries again after a failed removal (the slot changed meanwhile), with the new slot rev', () => {
+    hear('10.0.0.1:8046');
     tick();
+    hear('10.0.0.1:8046');
     tick();
     const first = proposals(a);
-    expect(first.map((x) => x.path).sort()).toEqual(['/ctl/cal/1', '/ctl/cal/2']);
-    const c = first.find((x) => x.path === '/ctl/cal/2')!;
-    const b = first.find((x) => x.path === '/ctl/cal/1')!;
-    // B's removal succeeds; C's loses a race (its slot file changed at rev 130).
-    a.receive({ type: 'proposed', tag: b.tag, seqn: 131 } as never);
-    expect(proposals(a).every((x) => x.kind === 'del' && x.path!.startsWith('/ctl/node/B/'))).toBe(true);
-    a.receive({ type: 'proposed', tag: c.tag, err: { code: 'REV_MISMATCH', text: 'rev mismatch' } } as never);
+    expect(first.map((x) => x.path)).toEqual(['/ctl/cal/2']);
+    // C's removal loses a race (its slot file changed at rev 130).
+    a.receive({ type: 'proposed', tag: first[0]!.tag, err: { code: 'REV_MISMATCH', text: 'rev mismatch' } } as never);
     expect(proposals(a), 'no node files deleted for a failed removal').toEqual([]);
     a.receive({
       type: 'store-event',
-      event: { seqn: 131, path: '/ctl/cal/1', body: new Uint8Array(), flags: 4, mutation: new Uint8Array() },
-      cals: [cal('0', 'A'), cal('1', '', 131), cal('2', 'C', 130)],
+      event: { seqn: 131, path: '/ctl/cal/2', body: new Uint8Array(), flags: 4, mutation: new Uint8Array() },
+      cals: [cal('0', 'A'), cal('1', 'B'), cal('2', 'C', 130)],
     } as never);
     // Still silent: judged again at the next check, at the slot's new rev.
+    hear('10.0.0.1:8046');
     tick();
     expect(proposals(a)).toMatchObject([{ kind: 'set', path: '/ctl/cal/2', rev: 130, body: '' }]);
+  });
+
+  it('a node that hears from fewer than a quorum of CALs (cut off itself) judges no one', () => {
+    // Neither B nor C is heard: A is most likely the one cut off.
+    for (let i = 0; i < 6; i++) tick();
+    expect(proposals(a)).toEqual([]);
+    expect(a.logs.some((l) => /heard from only 1 of 3 CALs/.test(l))).toBe(true);
+    // Once B is heard again (a quorum with A), C, still silent, is judged.
+    hear('10.0.0.1:8046');
+    tick();
+    expect(proposals(a).map((x) => x.path)).toEqual(['/ctl/cal/2']);
   });
 
   it('a node that is not a CAL (or was removed) judges no one', () => {

@@ -147,6 +147,16 @@ describe('slave-watcher: faults found by the torture run (issue 12)', () => {
     expect(locks(a)).toEqual([{ path: '/ctl/cal/1', rev: 102, value: 'S', tag: 1 }]);
   });
 
+  it('never locks a second slot while one names it, even one that does not count yet (no address)', () => {
+    expect(locks(a)).toHaveLength(1);
+    a.receive({ type: 'reply', tag: 1, response: { tag: 1, rev: 101 } } as never);
+    // Slot 1 names us, but our address file is missing (being written again): not listed yet.
+    const mine = { slot: '1', id: 'S', rev: 101, addr: '', ours: true };
+    a.receive(event(101, [cal('0', 'A', 3), mine, cal('2', '', 101)]));
+    a.receive(event(102));
+    expect(locks(a)).toEqual([]);
+  });
+
   it('the follower may copy at most alpha - 1 revs past the store, and never an instance of its own', () => {
     const follow = a.sent.find((s) => s.to === FOLLOWER && s.msg.type === 'follow');
     expect(follow?.msg).toMatchObject({ fromRev: 100, until: 150 });
