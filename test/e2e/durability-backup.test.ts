@@ -6,10 +6,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runDoozer, startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
-import { addSlots, calIds, sameStore, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
+import { calIds, sameStore, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
 import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
-import { dataDir, missingWrites, removeDataDirs, startWriteLoad } from '../helpers/durable.js';
+import { dataDir, missingWrites, removeDataDirs, startDurableCluster, startWriteLoad } from '../helpers/durable.js';
 
 async function dumpOf(p: DoozerdProcess): Promise<string> {
   const r = await runDoozer(['-a', p.uri, 'dump']);
@@ -68,13 +68,8 @@ describe('durability: backup, restore, recovery', () => {
   }, TEST_TIMEOUT.cluster);
 
   it('-force-new-cluster: a survivor of a cluster that lost its quorum starts a new one with all its data and revs; others attach', async () => {
-    const dirs = [dataDir(), dataDir(), dataDir()];
-    const seed = await startDoozerd({ args: ['-data', dirs[0]!] });
-    const others = await Promise.all([1, 2].map((i) => startDoozerd({ args: ['-data', dirs[i]!, '-a', seed.addr] })));
-    const procs = [seed, ...others];
-    const nodes: ClusterNode[] = await Promise.all(procs.map(async (proc) => ({ proc, id: await withClient(proc, (c) => c.self()) })));
-    await addSlots(seed, [1, 2]);
-    await waitForCals(nodes, 3, DEADLINE.converge);
+    const { dirs, procs, nodes } = await startDurableCluster();
+    const seed = procs[0]!;
     const load = startWriteLoad(procs, 3, 'q');
     await until('60 acked writes', () => load.acked.size >= 60, DEADLINE.converge);
     await load.stop();

@@ -5,10 +5,10 @@
 // round is there, with its rev, after each restart, and the node serves.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
-import { addSlots, sameStore, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
+import { sameStore, withClient } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
 import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
-import { dataDir, missingWrites, removeDataDirs, startWriteLoad, type Acked } from '../helpers/durable.js';
+import { dataDir, missingWrites, removeDataDirs, startDurableCluster, startWriteLoad, type Acked } from '../helpers/durable.js';
 
 const randomMs = (lo: number, hi: number): number => lo + Math.floor(Math.random() * (hi - lo));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -37,13 +37,9 @@ describe('durability: kill -9 at random moments', () => {
   }, TEST_TIMEOUT.bigCluster);
 
   it('a 3-CAL cluster, 3 rounds of killing every CAL at a random moment', async () => {
-    const dirs = [dataDir(), dataDir(), dataDir()];
-    const args = (i: number): string[] => ['-data', dirs[i]!, '-snapshot', '40'];
-    const seed = await startDoozerd({ args: args(0) });
-    let procs = [seed, ...(await Promise.all([1, 2].map((i) => startDoozerd({ args: [...args(i), '-a', seed.addr] }))))];
-    const nodes: ClusterNode[] = await Promise.all(procs.map(async (proc) => ({ proc, id: await withClient(proc, (c) => c.self()) })));
-    await addSlots(seed, [1, 2]);
-    await waitForCals(nodes, 3, DEADLINE.converge);
+    const cluster = await startDurableCluster(['-snapshot', '40']);
+    const { args, nodes } = cluster;
+    let procs = cluster.procs;
     const all: Acked = new Map();
     for (let round = 0; round < 3; round++) {
       const load = startWriteLoad(procs, 4, `c${round}`);

@@ -3,10 +3,10 @@
 // killed with -9 at once under write load comes back the same on every node.
 import { afterEach, describe, expect, it } from 'vitest';
 import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
-import { addSlots, sameStore, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
+import { sameStore, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
 import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
-import { dataDir, missingWrites, removeDataDirs, startWriteLoad } from '../helpers/durable.js';
+import { dataDir, missingWrites, removeDataDirs, startDurableCluster, startWriteLoad } from '../helpers/durable.js';
 
 /** Restart a node on the same address and -data (waits for its client port). */
 function restart(p: DoozerdProcess, dir: string, extra: string[] = []): Promise<DoozerdProcess> {
@@ -46,13 +46,9 @@ describe('durability: restart from -data', () => {
   }, TEST_TIMEOUT.cluster);
 
   it('a 3-CAL cluster killed with -9 at once under load comes back with every acked write on every node', async () => {
-    const dirs = [dataDir(), dataDir(), dataDir()];
-    const seed = await startDoozerd({ args: ['-data', dirs[0]!] });
-    const others = await Promise.all([1, 2].map((i) => startDoozerd({ args: ['-data', dirs[i]!, '-a', seed.addr] })));
-    let procs = [seed, ...others];
-    const nodes: ClusterNode[] = await Promise.all(procs.map(async (proc) => ({ proc, id: await withClient(proc, (c) => c.self()) })));
-    await addSlots(seed, [1, 2]);
-    await waitForCals(nodes, 3, DEADLINE.converge);
+    const cluster = await startDurableCluster();
+    const { dirs, nodes } = cluster;
+    let procs = cluster.procs;
 
     const load = startWriteLoad(procs, 6, 'all');
     await until('150 acked writes', () => load.acked.size >= 150, DEADLINE.converge);
@@ -75,15 +71,8 @@ describe('durability: restart from -data', () => {
   }, TEST_TIMEOUT.bigCluster);
 
   it('a CAL restarted after the others moved on far catches up from a copy before serving, and is a CAL again', async () => {
-    const dirs = [dataDir(), dataDir(), dataDir()];
     // -hist 20: the others keep too little history for the restarted node to catch up value by value.
-    const args = (i: number): string[] => ['-data', dirs[i]!, '-hist', '20'];
-    const seed = await startDoozerd({ args: args(0) });
-    const others = await Promise.all([1, 2].map((i) => startDoozerd({ args: [...args(i), '-a', seed.addr] })));
-    const procs = [seed, ...others];
-    const nodes: ClusterNode[] = await Promise.all(procs.map(async (proc) => ({ proc, id: await withClient(proc, (c) => c.self()) })));
-    await addSlots(seed, [1, 2]);
-    await waitForCals(nodes, 3, DEADLINE.converge);
+    const { dirs, procs, nodes } = await startDurableCluster(['-hist', '20']);
     const victim = procs[2]!;
     await victim.stop('SIGKILL');
     const load = startWriteLoad([procs[0]!, procs[1]!], 4, 'away');
@@ -98,14 +87,8 @@ describe('durability: restart from -data', () => {
   }, TEST_TIMEOUT.bigCluster);
 
   it('a CAL the cluster dropped while it was away (-timeout) registers again on restart and takes a CAL slot again', async () => {
-    const dirs = [dataDir(), dataDir(), dataDir()];
-    const args = (i: number): string[] => ['-data', dirs[i]!, '-timeout', '2'];
-    const seed = await startDoozerd({ args: args(0) });
-    const others = await Promise.all([1, 2].map((i) => startDoozerd({ args: [...args(i), '-a', seed.addr] })));
-    const procs = [seed, ...others];
-    const nodes: ClusterNode[] = await Promise.all(procs.map(async (proc) => ({ proc, id: await withClient(proc, (c) => c.self()) })));
-    await addSlots(seed, [1, 2]);
-    await waitForCals(nodes, 3, DEADLINE.converge);
+    const { dirs, procs, nodes } = await startDurableCluster(['-timeout', '2']);
+    const seed = procs[0]!;
     const victim = nodes[2]!;
     await victim.proc.stop('SIGKILL');
     await until('the dead CAL dropped from /ctl/node', async () => !(await withClient(seed, (c) => c.getdirAll('/ctl/node'))).includes(victim.id), DEADLINE.removal, 200);

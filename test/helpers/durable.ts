@@ -5,7 +5,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../src/client/client.js';
-import type { DoozerdProcess } from './doozerd-process.js';
+import { startDoozerd, type DoozerdProcess } from './doozerd-process.js';
+import { addSlots, waitForCals, withClient, type ClusterNode } from './cluster.js';
+import { DEADLINE } from './deadlines.js';
 
 const dirs: string[] = [];
 
@@ -80,4 +82,27 @@ export async function missingWrites(p: DoozerdProcess, acked: Acked): Promise<st
   } finally {
     await c.close();
   }
+}
+
+/** A 3-CAL cluster whose nodes run with -data. */
+export interface DurableCluster {
+  /** Each node's -data directory. */
+  dirs: string[];
+  /** `-data <dir> ...extra` for node i (to restart it the same way). */
+  args(i: number): string[];
+  procs: DoozerdProcess[];
+  nodes: ClusterNode[];
+}
+
+/** Starts a seed and two attached nodes with -data (and `extra` flags), adds two slots, waits for 3 writable CALs. */
+export async function startDurableCluster(extra: string[] = []): Promise<DurableCluster> {
+  const dirs = [dataDir(), dataDir(), dataDir()];
+  const args = (i: number): string[] => ['-data', dirs[i]!, ...extra];
+  const seed = await startDoozerd({ args: args(0) });
+  const others = await Promise.all([1, 2].map((i) => startDoozerd({ args: [...args(i), '-a', seed.addr] })));
+  const procs = [seed, ...others];
+  const nodes: ClusterNode[] = await Promise.all(procs.map(async (proc) => ({ proc, id: await withClient(proc, (c) => c.self()) })));
+  await addSlots(seed, [1, 2]);
+  await waitForCals(nodes, 3, DEADLINE.converge);
+  return { dirs, args, procs, nodes };
 }
