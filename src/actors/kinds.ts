@@ -1,7 +1,8 @@
 // Every actor kind by name, so a host on any thread can start one from a spec.
 import type { ActorFactory } from '../runtime/actor.js';
 import { createClientSession } from './client-session.js';
-import { createConsensus } from './consensus.js';
+import { createAcceptor } from './acceptor.js';
+import { createLearner } from './learner.js';
 import { createLiveness } from './liveness.js';
 import { createProposer } from './proposer.js';
 import { createPulse } from './pulse.js';
@@ -10,7 +11,8 @@ import { createStoreActor } from './store/store-actor.js';
 
 export const actorKinds: Record<string, ActorFactory> = {
   store: createStoreActor,
-  consensus: createConsensus,
+  acceptor: createAcceptor,
+  learner: createLearner,
   proposer: createProposer,
   'client-session': createClientSession,
   'slave-watcher': createSlaveWatcher,

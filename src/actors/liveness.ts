@@ -8,10 +8,8 @@ import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
 import { STORE, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
 import { encodeDel, encodeSet } from './store/mutation.js';
-import { calListOf, type CtlCal } from './store/ctl.js';
-import { Membership } from './membership.js';
+import { ClusterView } from './cluster-view.js';
 import { PROPOSER, type ProposedMessage } from './proposer-messages.js';
-import type { HeardMessage } from '../net/udp-transport.js';
 
 export const LIVENESS = 'liveness';
 
@@ -24,15 +22,25 @@ export interface LivenessArgs {
 /** Files doozerd keeps per node (spec/cluster.md). */
 const NODE_FILES = ['addr', 'hostname', 'version', 'writable', 'applied'];
 
+/**
+ * Transport → liveness: consensus addresses heard from since the last report
+ * (sent every quarter second or so). Liveness stamps them with its own clock
+ * on arrival: late by at most the report interval, which only ever makes a
+ * peer look alive a little longer.
+ */
+export interface HeardMessage {
+  type: 'heard';
+  peers: string[];
+}
+
 export function createLiveness(ctx: ActorContext, args: LivenessArgs): Actor {
-  const membership = new Membership(args.nodeId, args.alpha);
+  const view = new ClusterView(args.nodeId, args.alpha);
   const checkEvery = Math.max(50, args.timeoutMs / 2);
-  /** Last time each address was heard from (Date.now() ms). */
+  /** Last time each address was heard from (ctx.now() ms). */
   const lastHeard = new Map<string, number>();
-  let slots: CtlCal[] = [];
   let storeRev = 0;
   let wasCal = false;
-  let lastCheck = Date.now();
+  let lastCheck = ctx.now();
   /** The last check heard from fewer than a quorum of CALs (logged once per episode). */
   let cutOff = false;
   /** Ids with a removal in flight, so one silence is not proposed twice. */
@@ -45,16 +53,16 @@ export function createLiveness(ctx: ActorContext, args: LivenessArgs): Actor {
 
   /** Give every peer a full timeout from now. */
   function grace(): void {
-    const now = Date.now();
-    for (const c of slots) if (c.addr) lastHeard.set(c.addr, now);
+    const now = ctx.now();
+    for (const c of view.slots) if (c.addr) lastHeard.set(c.addr, now);
   }
 
   function check(): void {
-    const now = Date.now();
+    const now = ctx.now();
     const late = now - lastCheck - checkEvery;
     lastCheck = now;
     // Unlisted (removed, on the way out): judge no one, it is most likely the silent one.
-    const isCal = membership.isCalAt(storeRev + 1) && membership.calUntil === Infinity;
+    const isCal = view.isCalAt(storeRev + 1) && view.listed;
     if (!isCal) {
       wasCal = false;
       return;
@@ -71,7 +79,7 @@ export function createLiveness(ctx: ActorContext, args: LivenessArgs): Actor {
     // removals would wait for a quorum anyway, and once the partition heals
     // they would remove healthy nodes (the original's "a different, healthy
     // node is kicked instead").
-    const cals = calListOf(slots);
+    const cals = view.cals;
     const heardCals = cals.filter((c) => c.id === args.nodeId || now - (lastHeard.get(c.addr) ?? -Infinity) < args.timeoutMs).length;
     if (heardCals < Math.floor(cals.length / 2) + 1) {
       if (!cutOff) ctx.log.warn(`heard from only ${heardCals} of ${cals.length} CALs within -timeout: judging no one until a quorum is heard again`);
@@ -79,7 +87,7 @@ export function createLiveness(ctx: ActorContext, args: LivenessArgs): Actor {
       return;
     }
     cutOff = false;
-    for (const c of slots) {
+    for (const c of view.slots) {
       if (!c.id || c.id === args.nodeId || removing.has(c.id)) continue;
       const heard = lastHeard.get(c.addr);
       if (heard === undefined) {
@@ -103,8 +111,9 @@ export function createLiveness(ctx: ActorContext, args: LivenessArgs): Actor {
     receive(msg: Message) {
       switch (msg.type) {
         case 'heard':
-          for (const [addr, at] of (msg as HeardMessage).peers) {
-            if ((lastHeard.get(addr) ?? 0) < at) lastHeard.set(addr, at);
+          {
+            const at = ctx.now();
+            for (const addr of (msg as HeardMessage).peers) lastHeard.set(addr, at);
           }
           return;
         case 'check':
@@ -114,25 +123,23 @@ export function createLiveness(ctx: ActorContext, args: LivenessArgs): Actor {
         case 'store-cals': {
           const c = msg as StoreCalsMessage;
           storeRev = c.rev;
-          slots = c.cals;
-          membership.start(c.rev, c.cals);
+          view.start(c.rev, c.cals);
           return;
         }
         case 'store-event': {
           const e = msg as StoreEventMessage;
           storeRev = e.event.seqn;
           if (e.cals) {
-            const before = new Set(slots.map((c) => c.id));
-            slots = e.cals;
-            membership.update(e.event.seqn, e.cals);
-            const listed = new Set(slots.map((c) => c.id));
+            const before = new Set(view.slots.map((c) => c.id));
+            view.update(e.event.seqn, e.cals);
+            const listed = new Set(view.slots.map((c) => c.id));
             for (const id of removing) if (!listed.has(id)) removing.delete(id);
             // A node that (re)enters a slot gets a full timeout from now: what
             // was heard of its address before (say, before it was paused and
             // removed) says nothing about it now, and it sends consensus
             // datagrams only from its first instance, alpha revs later.
-            const now = Date.now();
-            for (const c of slots) if (c.id && c.addr && !before.has(c.id)) lastHeard.set(c.addr, now);
+            const now = ctx.now();
+            for (const c of view.slots) if (c.id && c.addr && !before.has(c.id)) lastHeard.set(c.addr, now);
           }
           return;
         }

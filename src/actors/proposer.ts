@@ -1,27 +1,52 @@
-// The proposer: the one door for writes. Sessions (and the node's own
-// actors) hand it mutations; it refuses them while this node is not a
-// writable CAL (READONLY), passes them to consensus, and answers each with
-// the seqn it was applied at (or the mutation's error) once this node's
-// store has applied it, so a later read on this node sees the write.
+// The proposer actor: the one door for writes, and the Paxos proposer
+// (coordinators, the client write queue and fills: ProposerCore in
+// src/actors/paxos). Sessions (and the node's own actors) hand it mutations;
+// it refuses them while this node is not a writable CAL (READONLY), proposes
+// them in instances this node leads, and answers each with the seqn it was
+// applied at (or the mutation's error) once this node's store has applied
+// it, so a later read on this node sees the write.
+//
+// In: RSVPs (UDP transport and this node's acceptor), `seen` hints from the
+// acceptor and learner, `decided` from the learner, the store stream. Out:
+// INVITE and NOMINATE to peers (UDP transport) and to this node's acceptor.
 import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
+import { LOCAL_SOURCE, ProposerCore, type Cal, type ProposerStats } from './paxos/index.js';
 import { STORE, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
 import { encodeSet, NOP_MUTATION } from './store/mutation.js';
-import { Membership } from './membership.js';
-import { CONSENSUS, type CancelledMessage, type ConsensusCancelMessage, type ConsensusProposeMessage, type WrittenMessage } from './consensus.js';
+import { ClusterView } from './cluster-view.js';
+import {
+  UDP_OUT, routeByRole,
+  type DecidedMessage, type DiskStateMessage, type PeerInMessage, type PeerOutMessage, type SeenMessage,
+} from './paxos-messages.js';
 import type { ProposeMessage, ProposedMessage } from './proposer-messages.js';
 
+export { PROPOSER } from './proposer-messages.js';
+
 export interface ProposerArgs {
-  nodeId: string;
+  self: Cal;
   alpha: number;
+  /** Delay before filling an instance this node does not lead (-fill), ms. */
+  fillMs: number;
   /** First node of a new cluster: skip alpha seqns with no-ops before becoming writable (spec/cluster.md). */
   seed: boolean;
 }
 
+/** Main-thread endpoint (the web server's /metrics) that the proposer's counters are reported to. */
+export const METRICS_ENDPOINT = 'metrics';
+
+/** Proposer → metrics endpoint: counts since the last report. */
+export interface ConsensusCountsMessage extends ProposerStats {
+  type: 'consensus-counts';
+}
+
+const COUNTS_EVERY_MS = 1000;
 /** Names of senders whose writes are allowed before the node is writable (its own bookkeeping). */
 const INTERNAL = new Set(['pulse', 'liveness', 'slave-watcher']);
 /** Results of recent seqns kept for writes whose `written` arrives after the store applied them. */
 const RECENT = 4096;
+
+type WriteError = { code: string; text: string };
 
 interface Pending {
   replyTo: string;
@@ -29,41 +54,87 @@ interface Pending {
 }
 
 interface State {
-  membership: Membership;
+  view: ClusterView;
   storeRev: number;
   writable: boolean;
   /** Our writable file is proposed (or the startup sequence is under way). */
   becoming: boolean;
-  nextId: number;
+  /** Client writes in the core, by its write id. */
   pending: Map<number, Pending>;
   /** seqn → write id, for chosen writes the store has not applied yet. */
   bySeqn: Map<number, number>;
   /** Recent applied seqns: error (or null). */
-  recent: Map<number, { code: string; text: string } | null>;
+  recent: Map<number, WriteError | null>;
   started: boolean;
+  /** What the acceptor's disk said when it refused (undefined: it takes writes). */
+  diskFailure: string | undefined;
 }
 
 export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
+  const restarted = ctx.durable.has('state');
   let st = ctx.durable.get('state') as State | undefined;
   if (!st) {
     st = {
-      membership: new Membership(args.nodeId, args.alpha),
-      storeRev: 0,
+      view: new ClusterView(args.self.id, args.alpha),
+      storeRev: -1,
       writable: false,
       becoming: false,
-      nextId: 1,
       pending: new Map(),
       bySeqn: new Map(),
       recent: new Map(),
       started: false,
+      diskFailure: undefined,
     };
     ctx.durable.set('state', st);
   }
   const s = st;
+  // The core is not durable: rounds and queued writes die with this instance.
+  const core = new ProposerCore({ self: args.self, rng: () => ctx.random(), alpha: args.alpha, fillDelayMs: args.fillMs });
+  const writablePath = `/ctl/node/${args.self.id}/writable`;
+  if (restarted) {
+    // Writes the previous instance held may or may not have been chosen: their clients must not wait forever.
+    const err = { code: 'OTHER', text: 'the proposer restarted: this write may or may not have been applied; read it back to check' };
+    for (const id of [...s.pending.keys()]) answer(id, err, 0);
+    for (const id of s.bySeqn.values()) answer(id, err, 0);
+    s.bySeqn.clear();
+    s.becoming = false;
+  }
   ctx.send(STORE, { type: 'subscribe', subscriber: ctx.self, fromRev: s.started ? s.storeRev : -1, withCals: true });
-  const writablePath = `/ctl/node/${args.nodeId}/writable`;
 
-  function answer(id: number, err: { code: string; text: string } | null | undefined, seqn: number): void {
+  // Counters for /metrics, reported as deltas once a second.
+  const reported: ProposerStats = { ...core.stats };
+  ctx.setTimer('counts', COUNTS_EVERY_MS, { type: 'report-counts' });
+  function reportCounts(): void {
+    const c = core.stats;
+    const delta = { proposals: c.proposals - reported.proposals, fills: c.fills - reported.fills, rounds: c.rounds - reported.rounds, retries: c.retries - reported.retries };
+    Object.assign(reported, c);
+    if (delta.proposals || delta.fills || delta.rounds || delta.retries) ctx.send(METRICS_ENDPOINT, { type: 'consensus-counts', ...delta } satisfies ConsensusCountsMessage);
+    ctx.setTimer('counts', COUNTS_EVERY_MS, { type: 'report-counts' });
+  }
+
+  let armedFor = Infinity;
+  /** Let out what the core produced, and keep its timer. */
+  function flush(): void {
+    const r = core.drain();
+    if (r.sends.length) ctx.send(UDP_OUT, { type: 'peer-out', sends: r.sends } satisfies PeerOutMessage);
+    if (r.local.length) {
+      routeByRole(r.local, (role, msgs) => ctx.send(role, { type: 'peer-in', from: LOCAL_SOURCE, msgs } satisfies PeerInMessage));
+    }
+    for (const w of r.written) {
+      if (w.seqn <= s.storeRev) answer(w.id, s.recent.get(w.seqn), w.seqn);
+      else s.bySeqn.set(w.seqn, w.id);
+    }
+    for (const id of r.unknown) {
+      answer(id, { code: 'OTHER', text: 'this node skipped the instance of this write (it copied a snapshot): it may or may not have been applied; read it back to check' }, 0);
+    }
+    if (r.wakeAt !== armedFor) {
+      armedFor = r.wakeAt;
+      if (r.wakeAt === Infinity) ctx.clearTimer('tick');
+      else ctx.setTimer('tick', Math.max(0, r.wakeAt - ctx.now()), { type: 'tick' });
+    }
+  }
+
+  function answer(id: number, err: WriteError | null | undefined, seqn: number): void {
     const p = s.pending.get(id);
     if (!p) return;
     s.pending.delete(id);
@@ -74,9 +145,8 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
   }
 
   function submit(value: Uint8Array, p: Pending | undefined): void {
-    const id = s.nextId++;
+    const id = core.propose(value, ctx.now());
     if (p) s.pending.set(id, p);
-    ctx.send(CONSENSUS, { type: 'consensus-propose', id, value } satisfies ConsensusProposeMessage);
   }
 
   /**
@@ -86,7 +156,7 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
    * would block the write after a later win of a slot.
    */
   function maybeBecomeWritable(): void {
-    if (s.becoming || s.membership.calUntil !== Infinity || !s.membership.isCalAt(s.storeRev + 1)) return;
+    if (s.becoming || !s.view.listed || !s.view.isCalAt(s.storeRev + 1)) return;
     s.becoming = true;
     if (args.seed) for (let i = 0; i < args.alpha; i++) submit(NOP_MUTATION, undefined);
     submit(encodeSet(-1, writablePath, Buffer.from('true')), undefined);
@@ -94,17 +164,17 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
 
   /**
    * Unlisted from the CALs (or past our last instance): refuse client writes,
-   * and have consensus drop the writes still queued, which would otherwise
-   * wait forever for an instance this node leads (they are answered READONLY).
+   * and drop the writes still queued, which would otherwise wait forever for
+   * an instance this node leads (they are answered READONLY).
    */
   function stopWriting(): void {
-    if (s.writable) ctx.log.warn(`no longer a CAL (removed at rev ${s.membership.removedAt}): refusing writes`);
+    if (s.writable) ctx.log.warn(`no longer a CAL (removed at rev ${s.view.removedAt}): refusing writes`);
     s.writable = false;
     s.becoming = false;
-    ctx.send(CONSENSUS, { type: 'consensus-cancel' } satisfies ConsensusCancelMessage);
+    for (const id of [...s.pending.keys()]) if (core.cancel(id)) answer(id, { code: 'READONLY', text: 'this node is no longer a CAL' }, 0);
   }
 
-  function onApplied(seqn: number, path: string, isSet: boolean, err: { code: string; text: string } | undefined): void {
+  function onApplied(seqn: number, path: string, isSet: boolean, err: WriteError | undefined): void {
     const prev = s.storeRev;
     s.storeRev = seqn;
     s.recent.set(seqn, err ?? null);
@@ -115,12 +185,18 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
       answer(id, err, seqn);
     }
     // Only our own SET of the file, while listed (its delete by liveness once removed is no reason).
-    if (path === writablePath && isSet && !err && s.membership.isCalAt(seqn + 1) && s.membership.calUntil === Infinity) {
+    if (path === writablePath && isSet && !err && s.view.isCalAt(seqn + 1) && s.view.listed) {
       if (!s.writable) ctx.log.info(`writable from rev ${seqn}`);
       s.writable = true;
     }
-    if (s.membership.isCalAt(prev + 1) && !s.membership.isCalAt(seqn + 1)) stopWriting();
+    if (s.view.isCalAt(prev + 1) && !s.view.isCalAt(seqn + 1)) stopWriting();
     maybeBecomeWritable();
+  }
+
+  function openUpTo(prev: number, rev: number): void {
+    const cals = s.view.instanceCals();
+    const t = ctx.now();
+    for (let n = Math.max(prev, rev - 1) + args.alpha + 1; n <= rev + args.alpha; n++) core.open(n, cals, t);
   }
 
   return {
@@ -131,59 +207,83 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
           const internal = INTERNAL.has(p.replyTo);
           // Once unlisted, not even our own bookkeeping: it could only land in
           // instances the others decided long ago (and the node follows now).
-          const listed = s.membership.calUntil === Infinity;
-          const ok = internal ? listed && s.membership.isCalAt(s.storeRev + 1) : s.writable;
+          const ok = internal ? s.view.listed && s.view.isCalAt(s.storeRev + 1) : s.writable;
           if (!ok) {
             ctx.send(p.replyTo, {
               type: 'proposed', tag: p.tag,
-              err: { code: 'READONLY', text: s.membership.calFrom === Infinity ? 'this node is not a CAL' : !listed ? 'this node is no longer a CAL' : 'this node is not writable yet' },
+              err: { code: 'READONLY', text: s.view.calFrom === Infinity ? 'this node is not a CAL' : !s.view.listed ? 'this node is no longer a CAL' : 'this node is not writable yet' },
             } satisfies ProposedMessage);
             return;
           }
+          if (s.diskFailure) {
+            // Our vote could not be stored: refuse rather than hold the client forever.
+            ctx.send(p.replyTo, { type: 'proposed', tag: p.tag, err: { code: 'OTHER', text: s.diskFailure } } satisfies ProposedMessage);
+            return;
+          }
           submit(p.mutation, { replyTo: p.replyTo, tag: p.tag });
-          return;
+          break;
         }
-        case 'written': {
-          const w = msg as WrittenMessage;
-          if (w.seqn <= s.storeRev) answer(w.id, s.recent.get(w.seqn), w.seqn);
-          else s.bySeqn.set(w.seqn, w.id);
-          return;
+        case 'peer-in': {
+          const p = msg as PeerInMessage;
+          const t = ctx.now();
+          for (const m of p.msgs) core.receive(p.from, m, t);
+          break;
         }
-        case 'cancelled': {
-          const c = msg as CancelledMessage;
-          const err = c.why === 'removed'
-            ? { code: 'READONLY', text: 'this node is no longer a CAL' }
-            : c.why === 'disk'
-            ? { code: 'OTHER', text: c.detail ?? 'the disk refuses writes' }
-            : { code: 'OTHER', text: 'consensus restarted: this write may or may not have been applied; read it back to check' };
-          for (const id of c.ids) answer(id, err, 0);
-          return;
+        case 'seen': {
+          const m = msg as SeenMessage;
+          core.seen(m.used, m.promised, ctx.now());
+          break;
         }
+        case 'decided': {
+          const t = ctx.now();
+          for (const l of (msg as DecidedMessage).learned) core.decided(l.seqn, l.value, t);
+          break;
+        }
+        case 'disk-state':
+          s.diskFailure = (msg as DiskStateMessage).failure;
+          return;
+        case 'tick':
+          armedFor = Infinity;
+          core.tick(ctx.now());
+          break;
+        case 'report-counts':
+          reportCounts();
+          return;
         case 'store-cals': {
           const c = msg as StoreCalsMessage;
           if (!s.started) {
             s.started = true;
             s.storeRev = c.rev;
-            s.membership.start(c.rev, c.cals);
+            s.view.start(c.rev, c.cals);
           }
+          core.applied(c.rev);
+          const t = ctx.now();
+          for (let n = c.rev + 1; n <= c.rev + args.alpha; n++) core.open(n, s.view.instanceCals(), t);
           maybeBecomeWritable();
-          return;
+          break;
         }
         case 'store-event': {
           const e = msg as StoreEventMessage;
           if (e.event.seqn <= s.storeRev) return;
+          const prev = s.storeRev;
           if (e.cals) {
-            const change = s.membership.update(e.event.seqn, e.cals);
+            const change = s.view.update(e.event.seqn, e.cals);
             if (change === 'removed') stopWriting();
             // A slot won (again): become writable from its first instance, as on a first win.
             if (change === 'joined') s.becoming = s.writable = false;
           }
           onApplied(e.event.seqn, e.event.path, e.event.flags === 4, e.event.err);
-          return;
+          // The decision, if the learner has not told us yet (a snapshot's event carries none).
+          if (!e.snapshot) core.decided(e.event.seqn, e.event.mutation, ctx.now());
+          core.applied(e.event.seqn);
+          openUpTo(prev, e.event.seqn);
+          break;
         }
         default:
           ctx.log.warn(`ignoring unknown message ${msg.type}`);
+          return;
       }
+      flush();
     },
   };
 }

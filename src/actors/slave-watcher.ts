@@ -11,8 +11,8 @@ import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
 import { ErrCode, FLAG_DEL, Verb } from '../net/client-codec.js';
 import { STORE, type ReplyMessage, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
-import { calListOf, type CtlCal } from './store/ctl.js';
-import { Membership } from './membership.js';
+import type { CtlCal } from './store/ctl.js';
+import { ClusterView } from './cluster-view.js';
 import { FOLLOWER, type FollowerMessage } from '../net/follower.js';
 
 export const SLAVE_WATCHER = 'slave-watcher';
@@ -46,8 +46,7 @@ interface RegisterAgain extends Message {
 }
 
 export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): Actor {
-  const membership = new Membership(args.nodeId, args.alpha);
-  let slots: CtlCal[] = [];
+  const view = new ClusterView(args.nodeId, args.alpha);
   let storeRev = 0;
   let started = false;
   let locking: string | undefined;
@@ -66,7 +65,7 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
   const unregistered = new Set<number>();
   ctx.send(STORE, { type: 'subscribe', subscriber: ctx.self, fromRev: -1, withCals: true });
 
-  const calAddrs = (): string[] => calListOf(slots).filter((c) => c.id !== args.nodeId && c.addr).map((c) => c.addr);
+  const calAddrs = (): string[] => view.otherCalAddrs();
   const follower = (m: FollowerMessage): void => void ctx.send(FOLLOWER, m);
 
   /**
@@ -77,7 +76,7 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
    * instance of our own would lose what it tells our proposer (a failed
    * write's error) and acknowledge a write that never happened.
    */
-  const followLimit = (): number => (membership.calFrom !== Infinity ? membership.calFrom : storeRev + args.alpha);
+  const followLimit = (): number => (view.calFrom !== Infinity ? view.calFrom : storeRev + args.alpha);
 
   /** Follow the cluster from our store's rev until we are a CAL. */
   function follow(): void {
@@ -92,11 +91,11 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
   }
 
   function tryLock(): void {
-    if (locking || unregistered.size > 0 || membership.calFrom !== Infinity || storeRev < lockedAt) return;
+    if (locking || unregistered.size > 0 || view.calFrom !== Infinity || storeRev < lockedAt) return;
     // Never a second slot: one naming us may not count yet (say our address
     // file is being written again), but it is ours.
-    if (slots.some((c) => c.id === args.nodeId)) return;
-    const free = slots.find((c) => c.id === '' && !tried.has(`${c.slot}@${c.rev}`));
+    if (view.slots.some((c) => c.id === args.nodeId)) return;
+    const free = view.slots.find((c) => c.id === '' && !tried.has(`${c.slot}@${c.rev}`));
     if (!free) return;
     locking = free.slot;
     lockKey = `${free.slot}@${free.rev}`;
@@ -130,12 +129,11 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
   }
 
   function onSlots(rev: number, next: CtlCal[]): void {
-    slots = next;
-    const change = membership.update(rev, slots);
+    const change = view.update(rev, next);
     if (change === 'joined') {
-      ctx.log.info(`won a CAL slot at rev ${rev}: a CAL from seqn ${membership.calFrom}`);
-      follower({ type: 'follow-until', until: membership.calFrom });
-      driveTo = membership.calFrom;
+      ctx.log.info(`won a CAL slot at rev ${rev}: a CAL from seqn ${view.calFrom}`);
+      follower({ type: 'follow-until', until: view.calFrom });
+      driveTo = view.calFrom;
       nopFailures = 0;
     } else if (change === 'removed') {
       ctx.log.warn(`this node was removed from the CALs at rev ${rev} (silent longer than -timeout?); continuing as a slave`);
@@ -145,8 +143,7 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
       // Follow from here at once (settle): the instances up to calUntil were
       // decided by the others long ago, and consensus alone may never learn
       // them (nothing here proposes in them), leaving the node stuck.
-      membership.calFrom = Infinity;
-      membership.calUntil = Infinity;
+      view.becomeSlave();
       following = false;
       driveTo = 0;
     }
@@ -155,10 +152,9 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
 
   function settle(): void {
     // Not a CAL of the next instance (a slave, or removed): copy from a CAL.
-    if (!following && !membership.isCalAt(storeRev + 1) && membership.calFrom === Infinity) follow();
-    if (!following && membership.calUntil !== Infinity && storeRev + 1 >= membership.calUntil) {
-      membership.calFrom = Infinity;
-      membership.calUntil = Infinity;
+    if (!following && !view.isCalAt(storeRev + 1) && view.calFrom === Infinity) follow();
+    if (!following && view.calUntil !== Infinity && storeRev + 1 >= view.calUntil) {
+      view.becomeSlave();
       follow();
     }
     tryLock();
@@ -173,8 +169,7 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
           if (started) return;
           started = true;
           storeRev = c.rev;
-          slots = c.cals;
-          membership.start(c.rev, c.cals);
+          view.start(c.rev, c.cals);
           break;
         }
         case 'store-event': {
@@ -188,7 +183,7 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
             const i = args.nodeFiles.findIndex((f) => f.path === e.event.path);
             if (i >= 0 && !unregistered.has(i)) register(i);
           }
-          if (following && membership.calFrom === Infinity) follower({ type: 'follow-until', until: followLimit() });
+          if (following && view.calFrom === Infinity) follower({ type: 'follow-until', until: followLimit() });
           break;
         }
         case 'retry':

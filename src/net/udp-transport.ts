@@ -1,50 +1,33 @@
 // Consensus datagrams in and out on the node's -l address (UDP). Moves bytes
-// only: decodes what arrives and hands it to the consensus actor, encodes what
-// the consensus actor asks to send. Several messages for one peer in one
+// and routes: decodes what arrives and hands each message to the Paxos role
+// actor that handles it (acceptor, learner or proposer, by its command),
+// encodes what the roles ask to send. Several messages for one peer in one
 // event-loop turn travel in one datagram when the peer is ours.
 import dgram from 'node:dgram';
 import net from 'node:net';
 import { logger } from '../log.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
-import type { PaxosMsg, Send } from '../actors/paxos/types.js';
+import type { PaxosMsg } from '../actors/paxos/types.js';
+import type { HeardMessage } from '../actors/liveness.js';
+import { routeByRole, UDP_OUT, type PeerInMessage, type PeerOutMessage } from '../actors/paxos-messages.js';
 import { decodeDatagram, encodeMsg, packBatches } from './peer-codec.js';
 import { peerEndpoint } from '../actors/store/ctl.js';
 
 const log = logger('udp');
 
-export const UDP_OUT = 'udp-out';
-
-/** Consensus actor ← transport: the messages of one datagram. `at`: when it arrived (ms, Date.now()). */
-export interface PeerInMessage {
-  type: 'peer-in';
-  from: string;
-  msgs: PaxosMsg[];
-  at: number;
-}
-
-/** Consensus actor → transport. */
-export type PeerOutMessage =
-  | { type: 'peer-out'; sends: Send[] }
-  /** Addresses of peers known to run this implementation (batching allowed). */
-  | { type: 'peer-ours'; addrs: string[] };
+export { UDP_OUT, type PeerInMessage, type PeerOutMessage };
 
 export interface PeerTransportOptions {
   host: string;
   port: number;
   system: ActorSystem;
-  /** Actor that receives `peer-in` messages. */
-  deliverTo: string;
   /** Actor told, every `heardEveryMs`, which peers were heard from and when (liveness). */
   heardTo?: string;
   heardEveryMs?: number;
 }
 
-/** Transport → liveness: peers heard since the last report, with the receive time of their last datagram. */
-export interface HeardMessage {
-  type: 'heard';
-  peers: [addr: string, at: number][];
-}
+export type { HeardMessage };
 
 export interface PeerTransport {
   close(): Promise<void>;
@@ -58,7 +41,7 @@ export async function startPeerTransport(opts: PeerTransportOptions): Promise<Pe
   let flushScheduled = false;
   const counts = { datagramsIn: 0, datagramsOut: 0, badDatagrams: 0 };
   let lastBadLog = 0;
-  const heard = new Map<string, number>();
+  const heard = new Set<string>();
   const heardTimer = opts.heardTo
     ? setInterval(() => {
         if (heard.size === 0) return;
@@ -84,8 +67,9 @@ export async function startPeerTransport(opts: PeerTransportOptions): Promise<Pe
       }
       return;
     }
-    heard.set(from, at);
-    opts.system.send(opts.deliverTo, { type: 'peer-in', from, msgs, at } satisfies PeerInMessage);
+    heard.add(from);
+    // Each message to the Paxos role that handles it (paxos-messages.ts roleOf).
+    routeByRole(msgs, (role, part) => opts.system.send(role, { type: 'peer-in', from, msgs: part } satisfies PeerInMessage));
   });
 
   /** Addresses already reported as unusable (one log line each, not one per datagram). */

@@ -4,10 +4,12 @@
 import { logger } from '../log.js';
 import type { ActorSystem } from '../runtime/system.js';
 import { STORE } from '../actors/store/messages.js';
-import { PROPOSER } from '../actors/proposer-messages.js';
-import { CONSENSUS } from '../actors/consensus.js';
+import { ACCEPTOR, LEARNER, PROPOSER } from '../actors/paxos-messages.js';
 import { LIVENESS } from '../actors/liveness.js';
 import { SLAVE_WATCHER } from '../actors/slave-watcher.js';
+import type { AcceptorArgs } from '../actors/acceptor.js';
+import type { LearnerArgs } from '../actors/learner.js';
+import type { ProposerArgs } from '../actors/proposer.js';
 import { Follower } from '../net/follower.js';
 import { startPeerTransport, type PeerTransport } from '../net/udp-transport.js';
 import type { NodeOptions } from './flags.js';
@@ -126,7 +128,6 @@ async function run(r: ReplicaOptions, start: StoreStart): Promise<Replica> {
       host: opts.listen.host,
       port: opts.listen.port,
       system,
-      deliverTo: CONSENSUS,
       heardTo: LIVENESS,
     });
   } catch (e) {
@@ -135,8 +136,9 @@ async function run(r: ReplicaOptions, start: StoreStart): Promise<Replica> {
   }
   const follower = new Follower({ system, dial: peerDial(r) });
   const keep = Math.max(opts.hist, 4 * ALPHA);
-  system.spawn({ name: CONSENSUS, kind: 'consensus', args: { self, alpha: ALPHA, fillMs: opts.fillSec * 1000, keep, ...(r.dataDir ? { dataDir: r.dataDir } : {}) } });
-  system.spawn({ name: PROPOSER, kind: 'proposer', args: { nodeId, alpha: ALPHA, seed: start.seed } });
+  system.spawn({ name: ACCEPTOR, kind: 'acceptor', args: { self, alpha: ALPHA, keep, ...(r.dataDir ? { dataDir: r.dataDir } : {}) } satisfies AcceptorArgs });
+  system.spawn({ name: LEARNER, kind: 'learner', args: { nodeId, alpha: ALPHA } satisfies LearnerArgs });
+  system.spawn({ name: PROPOSER, kind: 'proposer', args: { self, alpha: ALPHA, fillMs: opts.fillSec * 1000, seed: start.seed } satisfies ProposerArgs });
   system.spawn({ name: SLAVE_WATCHER, kind: 'slave-watcher', args: { nodeId, alpha: ALPHA, nodeFiles: nodeFiles(nodeId, addr) } });
   system.spawn({ name: LIVENESS, kind: 'liveness', args: { nodeId, alpha: ALPHA, timeoutMs: opts.timeoutSec * 1000 } });
   system.spawn({ name: 'pulse', kind: 'pulse', args: { nodeId, pulseMs: opts.pulseSec * 1000 } });

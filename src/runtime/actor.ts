@@ -11,8 +11,10 @@ export interface ActorContext {
   /** Deliver `msg` to this actor after `delayMs`; a timer with the same key is replaced. */
   setTimer(key: string, delayMs: number, msg: Message): void;
   clearTimer(key: string): void;
-  /** Monotonic milliseconds. */
+  /** Monotonic milliseconds (from the runtime: a simulation runs actors on a virtual clock). */
   now(): number;
+  /** A random number in [0, 1) (from the runtime: a simulation seeds it). */
+  random(): number;
   readonly log: Logger;
   /**
    * State that must survive a restart of this actor (an acceptor's promises,

@@ -9,16 +9,16 @@
 //
 // Glob (snapshot): a compiled glob is its pattern.
 //
-// Membership (fields): plain fields only.
+// ClusterView (fields): plain fields only.
 //
-// Manager (snapshot): the consensus core. What must survive is its acceptors'
-// promises and votes (acceptorStates); a restored manager reopens its window
-// and gets them back as instances open. Learners and coordinators rebuild by
-// the protocol's own retries.
+// AcceptorCore (snapshot): what must survive is its promises and votes
+// (states()); a restored core gets them back as its instances open again.
+// Learners and coordinators are not durable: they rebuild by the protocol's
+// own retries.
 import { Store, type StoreFile } from '../actors/store/store.js';
 import { compileGlob, type Glob } from '../actors/store/glob.js';
-import { Membership } from '../actors/membership.js';
-import { Manager, type AcceptorState, type Cal } from '../actors/paxos/index.js';
+import { ClusterView } from '../actors/cluster-view.js';
+import { AcceptorCore, type AcceptorState, type Cal } from '../actors/paxos/index.js';
 import { registerDataClass, registerDurableClass } from './durable.js';
 
 interface StoreSnapshot {
@@ -59,24 +59,26 @@ registerDurableClass<Glob>({
   restore: (pattern) => compileGlob(pattern as string),
 });
 
-registerDataClass('Membership', Membership);
+registerDataClass('ClusterView', ClusterView);
 
-interface ManagerSnapshot {
+interface AcceptorSnapshot {
   self: Cal;
   alpha: number;
-  fillDelayMs: number;
-  acceptors: AcceptorState[];
+  keep: number;
+  decided: number;
+  states: AcceptorState[];
 }
 
-registerDurableClass<Manager>({
-  name: 'Manager',
-  ctor: Manager,
+registerDurableClass<AcceptorCore>({
+  name: 'AcceptorCore',
+  ctor: AcceptorCore,
   strategy: 'snapshot',
-  snapshot: (m): ManagerSnapshot => ({ self: m.self, alpha: m.alpha, fillDelayMs: m.fillDelayMs, acceptors: m.acceptorStates() }),
-  restore(data): Manager {
-    const d = data as ManagerSnapshot;
-    const m = new Manager({ self: d.self, alpha: d.alpha, fillDelayMs: d.fillDelayMs, rng: Math.random });
-    m.restoreAcceptors(d.acceptors);
-    return m;
+  snapshot: (a): AcceptorSnapshot => ({ self: a.self, alpha: a.alpha, keep: a.keep, decided: a.inspect().highestDecided, states: a.states() }),
+  restore(data): AcceptorCore {
+    const d = data as AcceptorSnapshot;
+    const a = new AcceptorCore({ self: d.self, alpha: d.alpha, keep: d.keep });
+    a.decided(d.decided);
+    a.restore(d.states);
+    return a;
   },
 });

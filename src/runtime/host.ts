@@ -1,10 +1,10 @@
 // Runs actors on one thread: mailboxes, a fair run queue drained in batches,
 // timers, and one-for-one supervision of the actors it hosts. Messages for
 // addresses it does not host go to `forward` (the router of another thread).
-import { performance } from 'node:perf_hooks';
 import { logger, type Logger } from '../log.js';
 import type { Actor, ActorContext, ActorFactory, ActorSpec } from './actor.js';
 import { Mailbox } from './mailbox.js';
+import { realClock, type RuntimeClock, type TimerHandle } from './clock.js';
 import { summarize, type Message } from './message.js';
 import type { ActorStats } from './stats.js';
 import { RestartTracker, defaultRestartLimits, type RestartLimits } from './supervisor.js';
@@ -55,6 +55,8 @@ export interface HostOptions {
   hooks?: HostHooks;
   /** An actor handed a `$crash` message throws (tests only). */
   debugHooks?: boolean;
+  /** Time, timers and randomness for the actors (default: the real clock; src/sim: a virtual one). */
+  clock?: RuntimeClock;
 }
 
 class Cell {
@@ -67,9 +69,9 @@ class Cell {
   /** Messages handled per second, over the last full second. */
   rate = 0;
   lastSampled = 0;
-  /** When this instance was spawned (Date.now() ms), for its age in stats. */
-  readonly spawnedAt = Date.now();
-  timers = new Map<string, NodeJS.Timeout>();
+  /** When this instance was spawned (wall-clock ms), for its age in stats. */
+  spawnedAt = 0;
+  timers = new Map<string, TimerHandle>();
   readonly exitWatchers: ExitCallback[] = [];
   readonly tracker: RestartTracker;
   readonly log: Logger;
@@ -96,8 +98,11 @@ export class ActorHost {
   /** The actor whose handler (or factory) is running: the sender of what it sends. */
   private current: Cell | undefined;
   private sampler: NodeJS.Timeout | undefined;
+  private readonly clock: RuntimeClock;
 
-  constructor(private readonly opts: HostOptions) {}
+  constructor(private readonly opts: HostOptions) {
+    this.clock = opts.clock ?? realClock;
+  }
 
   get thread(): string {
     return this.opts.thread;
@@ -132,6 +137,7 @@ export class ActorHost {
       this.opts.limits ?? defaultRestartLimits,
       init?.durable ?? this.opts.hooks?.makeDurable?.(spec) ?? new Map<string, unknown>(),
     );
+    cell.spawnedAt = this.clock.wallNow();
     if (init?.restarts) cell.restarts = init.restarts;
     if (init?.lastError !== undefined) cell.lastError = init.lastError;
     cell.ctx = this.makeContext(cell);
@@ -220,7 +226,7 @@ export class ActorHost {
       refused: c.mailbox.refused,
       restarts: c.restarts,
       rate: c.rate,
-      ageMs: Date.now() - c.spawnedAt,
+      ageMs: this.clock.wallNow() - c.spawnedAt,
       ...(c.lastError !== undefined ? { lastError: c.lastError } : {}),
       peek: c.mailbox.peek(peekCount).map(summarize),
     }));
@@ -234,7 +240,7 @@ export class ActorHost {
   }
 
   private startSampler(): void {
-    if (this.sampler) return;
+    if (this.sampler || !this.clock.background) return;
     this.sampler = setInterval(() => {
       for (const c of this.cells.values()) {
         c.rate = c.processed - c.lastSampled;
@@ -264,8 +270,8 @@ export class ActorHost {
       send: (to, msg) => this.send(to, msg),
       setTimer: (key, delayMs, msg) => {
         const old = cell.timers.get(key);
-        if (old) clearTimeout(old);
-        const t = setTimeout(() => {
+        if (old !== undefined) this.clock.clearTimeout(old);
+        const t = this.clock.setTimeout(() => {
           cell.timers.delete(key);
           if (cell.stopped) return;
           // Timer messages are the actor's own; they bypass the capacity check.
@@ -276,10 +282,11 @@ export class ActorHost {
       },
       clearTimer: (key) => {
         const t = cell.timers.get(key);
-        if (t) clearTimeout(t);
+        if (t !== undefined) this.clock.clearTimeout(t);
         cell.timers.delete(key);
       },
-      now: () => performance.now(),
+      now: () => this.clock.now(),
+      random: () => this.clock.random(),
       log: cell.log,
       durable: cell.durable,
       stopSelf: (reason) => queueMicrotask(() => this.stop(cell.spec.name, reason ?? 'stopped itself')),
@@ -288,7 +295,7 @@ export class ActorHost {
 
   private forcePush(cell: Cell, msg: Message): boolean {
     cell.log.warn(`mailbox full (${cell.mailbox.capacity}); timer message ${msg.type} delayed`);
-    setTimeout(() => cell.mailbox.push(msg) && this.schedule(cell), 10);
+    this.clock.setTimeout(() => cell.mailbox.push(msg) && this.schedule(cell), 10);
     return false;
   }
 
@@ -298,13 +305,13 @@ export class ActorHost {
     this.runQueue.push(cell);
     if (!this.drainScheduled) {
       this.drainScheduled = true;
-      setImmediate(this.drain);
+      this.clock.defer(this.drain);
     }
   }
 
   private readonly drain = (): void => {
     this.drainScheduled = false;
-    const deadline = performance.now() + DRAIN_BUDGET_MS;
+    const deadline = this.clock.now() + DRAIN_BUDGET_MS;
     while (this.runQueue.length > 0) {
       const cell = this.runQueue.shift()!;
       cell.queued = false;
@@ -324,11 +331,11 @@ export class ActorHost {
       }
       this.current = undefined;
       if (cell.mailbox.depth > 0) this.schedule(cell);
-      if (performance.now() > deadline) break;
+      if (this.clock.now() > deadline) break;
     }
     if (this.runQueue.length > 0 && !this.drainScheduled) {
       this.drainScheduled = true;
-      setImmediate(this.drain);
+      this.clock.defer(this.drain);
     }
   };
 
@@ -341,14 +348,14 @@ export class ActorHost {
       this.stop(name, `crashed: ${cell.lastError}`);
       return;
     }
-    const decision = cell.tracker.onCrash(performance.now());
+    const decision = cell.tracker.onCrash(this.clock.now());
     if (decision.action === 'escalate') {
       // One line says why the node gives up: the one onEscalate writes.
       this.stop(name, `escalated: ${decision.reason}`);
       this.opts.onEscalate(name, decision.reason);
       return;
     }
-    setTimeout(() => {
+    this.clock.setTimeout(() => {
       if (cell.stopped || cell.actor) return;
       cell.restarts++;
       cell.log.warn(`restarting (restart ${cell.restarts}, after ${decision.delayMs} ms)`);
@@ -358,7 +365,7 @@ export class ActorHost {
 
   /** End the current actor instance: its timers, its stopped() hook. The cell (mailbox, durable) stays. */
   private retire(cell: Cell): void {
-    for (const t of cell.timers.values()) clearTimeout(t);
+    for (const t of cell.timers.values()) this.clock.clearTimeout(t);
     cell.timers.clear();
     try {
       cell.actor?.stopped?.();

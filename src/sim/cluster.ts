@@ -1,31 +1,36 @@
-// Deterministic simulation of a cluster: N nodes, each the pure consensus
-// core (Manager) plus a Store, over a simulated network, on a virtual clock.
-// Everything random comes from one seed, so a failing seed replays exactly.
+// Deterministic simulation of a cluster: N nodes, each running the node's
+// real actors (store, acceptor, learner, proposer, liveness, slave-watcher,
+// pulse) on a real ActorHost (src/sim/sim-node.ts), over a simulated network,
+// on one virtual clock (src/sim/sim-clock.ts). Everything random comes from
+// one seed, so a failing seed replays exactly.
 //
 // A run has two phases:
 //   chaos  client writes at random nodes while the network loses, duplicates,
 //          delays and reorders datagrams, partitions come and go and nodes
-//          pause; on some seeds a CAL is removed from /ctl/cal and put back.
+//          pause; on some seeds a CAL is removed from /ctl/cal and put back
+//          (it follows as a slave meanwhile, and its slave-watcher may win
+//          the slot back itself), on some seeds garbage is written to /ctl.
 //   heal   faults end (no loss, no partition, no pause; delays and
-//          duplicates stay), a few more writes (one of them at least 500 ms
-//          later, as a real cluster's periodic writes), and the run waits until every
-//          write is acknowledged and every node has applied the same rev.
+//          duplicates stay), a few more writes, and the run waits until every
+//          write is answered and every node has applied the same rev.
 // Checked on every seed:
-//   - no two different values learned for one seqn, on any node;
-//   - no node reports one seqn twice;
+//   - no two different values applied at one seqn, on any nodes;
 //   - every acknowledged write was chosen exactly once, at the seqn reported,
-//     and its file has that rev;
+//     and its file has that rev; a write refused (READONLY) was never chosen;
+//     one whose outcome was unknown was chosen at most once;
 //   - all stores are equal at equal revs (final and sampled older revs);
-//   - after healing, every write is acknowledged and all nodes reach the same
+//   - after healing, every write is answered and all nodes reach the same
 //     rev within a bound of virtual time.
 
-import { Manager } from '../actors/paxos/manager.js';
-import { bytesEqual, Cmd, type Cal, type Learned, type PaxosMsg, type Written } from '../actors/paxos/types.js';
-import { Store, type StoreFile } from '../actors/store/store.js';
-import { calListOf, calSlots } from '../actors/store/ctl.js';
+import type { ActorFactory } from '../runtime/actor.js';
+import type { ProposedMessage } from '../actors/proposer-messages.js';
+import { bytesEqual, type PaxosMsg } from '../actors/paxos/types.js';
+import type { StoreFile } from '../actors/store/store.js';
 import { SimNetwork, type NetConditions, type NetStats } from './network.js';
 import { Prng } from './prng.js';
 import { Scheduler } from './scheduler.js';
+import { SimClock } from './sim-clock.js';
+import { SimNode, type SimWorld } from './sim-node.js';
 
 export interface SimOptions {
   seed: number;
@@ -50,6 +55,10 @@ export interface SimOptions {
   conditions?: Partial<NetConditions>;
   /** Collect a trace of events (for debugging one seed). */
   trace?: boolean;
+  /** Actor kinds to run instead of the real ones (a test plants a bug in one). */
+  kinds?: Record<string, ActorFactory>;
+  /** Liveness -timeout, virtual ms (default 60000: longer than a run, so no CAL is removed for silence). */
+  timeoutMs?: number;
 }
 
 export interface SimResult {
@@ -72,14 +81,18 @@ export interface SimResult {
   trace: string[];
 }
 
+
+type Outcome = 'pending' | 'ok' | 'refused' | 'unknown' | 'error';
+
 interface WriteRec {
+  tag: number;
   node: number;
-  id: number;
   value: Uint8Array;
   path: string;
   /** Shares its value with another write. */
   dupValue: boolean;
   issuedAt: number;
+  outcome: Outcome;
   seqn: number;
   ackAt: number;
 }
@@ -87,45 +100,25 @@ interface WriteRec {
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 const B32 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+/** A write refused because its node is not writable yet is sent again after this long (virtual ms), as a client would. */
+const RETRY_MS = 20;
 
-class SimNode {
-  manager!: Manager;
-  readonly store = new Store({ hist: 100000 });
-  readonly pending = new Map<number, Uint8Array>();
-  readonly reported = new Set<number>();
-  cals: Cal[] = [];
-  /** Whether this node is a CAL of instance n (recorded when opened). */
-  readonly calOf = new Map<number, boolean>();
-  paused = false;
-  inbox: { from: string; m: PaxosMsg }[] = [];
-  tickDue = false;
-  timerAt = Infinity;
-  /** The node's clock: local = virtual * clockRate + clockOffset. */
-  clockOffset = 0;
-  clockRate = 1;
-
-  constructor(
-    readonly idx: number,
-    readonly id: string,
-    readonly addr: string,
-  ) {}
-}
-
-export class SimCluster {
+export class SimCluster implements SimWorld {
   readonly sched = new Scheduler();
   readonly rng: Prng;
   readonly net: SimNetwork;
   readonly nodes: SimNode[] = [];
   private readonly byAddr = new Map<string, SimNode>();
-  private readonly decided = new Map<number, Uint8Array>();
+  private readonly decidedValues = new Map<number, Uint8Array>();
   private readonly writes: WriteRec[] = [];
-  private readonly writeByKey = new Map<string, WriteRec>();
+  private readonly writeByTag = new Map<number, WriteRec>();
   readonly failures: string[] = [];
   readonly trace: string[] = [];
   private readonly alpha: number;
   private readonly opts: SimOptions;
   private bootRev = 0;
   private writeSeq = 0;
+  private nextTag = 1;
   /** Nodes that take client writes (the churned node never does). */
   private writers: SimNode[] = [];
   private healed = false;
@@ -136,8 +129,78 @@ export class SimCluster {
     this.alpha = opts.alpha ?? 50;
     this.rng = new Prng(opts.seed * 7919 + opts.cals);
     const netRng = this.rng.fork();
-    this.net = new SimNetwork(netRng, this.sched, (to, from, m) => this.deliver(to, from, m));
+    this.net = new SimNetwork(netRng, this.sched, (to, from, m) => this.byAddr.get(to)?.deliver(from, m));
     this.boot();
+  }
+
+  // ------------------------------------------------------------ SimWorld
+
+  send(from: string, to: string, m: PaxosMsg): void {
+    this.net.send(from, to, m);
+  }
+
+  decided(seqn: number): Uint8Array | undefined {
+    return this.decidedValues.get(seqn);
+  }
+
+  nodeAt(addrs: readonly string[]): SimNode | undefined {
+    for (const a of addrs) {
+      const n = this.byAddr.get(a);
+      if (n && !n.clock.paused) return n;
+    }
+    return undefined;
+  }
+
+  applied(node: SimNode, seqn: number, mutation: Uint8Array): void {
+    const prev = this.decidedValues.get(seqn);
+    if (prev === undefined) this.decidedValues.set(seqn, mutation);
+    else if (!bytesEqual(prev, mutation)) this.fail(`two values for seqn ${seqn}: node ${node.idx} applied ${show(mutation)}, another applied ${show(prev)}`);
+    if (this.opts.trace) this.trace.push(`${this.sched.now.toFixed(3)} n${node.idx} apply ${seqn} ${show(mutation)}`);
+  }
+
+  answered(node: SimNode, m: ProposedMessage): void {
+    const rec = this.writeByTag.get(m.tag);
+    if (rec === undefined) {
+      this.fail(`node ${node.idx} answered unknown write ${m.tag}`);
+      return;
+    }
+    if (rec.outcome !== 'pending') {
+      this.fail(`write ${show(rec.value)} answered twice`);
+      return;
+    }
+    if (this.opts.trace) this.trace.push(`${this.sched.now.toFixed(3)} n${node.idx} answer ${m.tag} ${'err' in m ? `${m.err.code} ${m.err.text}` : `at ${m.seqn}`}`);
+    if ('err' in m) {
+      if (m.err.code === 'READONLY') {
+        // Refused before it was proposed: never chosen. Not writable yet: a client tries again.
+        if (/not writable yet/.test(m.err.text) && !this.done) {
+          this.sched.after(RETRY_MS, () => node.write(rec.value, rec.tag));
+          return;
+        }
+        rec.outcome = 'refused';
+      } else if (/may or may not/.test(m.err.text)) {
+        rec.outcome = 'unknown';
+      } else {
+        rec.outcome = 'error'; // chosen, and the store refused the mutation (a mismatch, a bad path)
+      }
+      rec.ackAt = this.sched.now;
+      return;
+    }
+    rec.outcome = 'ok';
+    rec.seqn = m.seqn;
+    rec.ackAt = this.sched.now;
+    const v = this.decidedValues.get(m.seqn);
+    if (v === undefined || !bytesEqual(v, rec.value)) {
+      this.fail(`write ${show(rec.value)} acknowledged at seqn ${m.seqn} which holds ${v ? show(v) : 'nothing'}`);
+    }
+  }
+
+  every(ms: number, fn: () => void): void {
+    const tick = (): void => {
+      if (this.done) return;
+      fn();
+      this.sched.after(ms, tick);
+    };
+    this.sched.after(ms, tick);
   }
 
   // ------------------------------------------------------------ setup
@@ -145,6 +208,7 @@ export class SimCluster {
   private boot(): void {
     const n = this.opts.cals;
     const ids = new Set<string>();
+    const made: { id: string; addr: string }[] = [];
     for (let i = 0; i < n; i++) {
       let id = '';
       do {
@@ -152,129 +216,28 @@ export class SimCluster {
         for (let j = 0; j < 16; j++) id += B32[this.rng.int(32)];
       } while (ids.has(id));
       ids.add(id);
-      const node = new SimNode(i, id, `10.0.0.${i + 1}:8046`);
-      this.nodes.push(node);
-      this.byAddr.set(node.addr, node);
+      made.push({ id, addr: `10.0.0.${i + 1}:8046` });
     }
     const boot: string[] = ['-1:/ctl/name=sim'];
-    for (const node of this.nodes) boot.push(`-1:/ctl/node/${node.id}/addr=${node.addr}`);
-    this.nodes.forEach((node, i) => boot.push(`-1:/ctl/cal/${i}=${node.id}`));
+    for (const m of made) boot.push(`-1:/ctl/node/${m.id}/addr=${m.addr}`);
+    made.forEach((m, i) => boot.push(`-1:/ctl/cal/${i}=${m.id}`));
     this.bootRev = boot.length;
-    for (const node of this.nodes) {
-      // Each node's clock has its own origin and rate: the core must only use differences.
-      node.clockOffset = this.rng.chance(0.5) ? 0 : this.rng.range(0, 1e9);
-      node.clockRate = this.rng.range(0.9, 1.1);
-      const nodeRng = this.rng.fork();
-      node.manager = new Manager({
-        self: { id: node.id, addr: node.addr },
-        rng: nodeRng.asRng(),
-        alpha: this.alpha,
-        fillDelayMs: this.opts.fillDelayMs ?? 100,
-        fastPath: this.opts.fastPath ?? true,
-        lookup: (s) => node.store.event(s)?.mutation,
-      });
-      boot.forEach((m, i) => node.store.apply(i + 1, enc.encode(m)));
-      node.cals = readCals(node.store);
-      for (let s = this.bootRev + 1; s <= this.bootRev + this.alpha; s++) this.openOn(node, s);
-      this.flush(node);
-    }
-  }
-
-  private openOn(node: SimNode, seqn: number): void {
-    node.calOf.set(seqn, node.cals.some((c) => c.id === node.id));
-    node.manager.open(seqn, node.cals, this.clock(node));
-  }
-
-  // ------------------------------------------------------------ node I/O
-
-  private deliver(to: string, from: string, m: PaxosMsg): void {
-    const node = this.byAddr.get(to);
-    if (node === undefined) return;
-    if (node.paused) {
-      if (node.inbox.length < 5000) node.inbox.push({ from, m });
-      return;
-    }
-    node.manager.receive(from, m, this.clock(node));
-    this.flush(node);
-  }
-
-  private flush(node: SimNode): void {
-    const mgr = node.manager;
-    for (;;) {
-      while (mgr.hasReady) {
-        const r = mgr.drain();
-        for (const s of r.sends) {
-          for (const to of s.to) this.net.send(node.addr, to, s.msg);
-        }
-        for (const l of r.learned) this.onLearned(node, l);
-        for (const w of r.written) this.onWritten(node, w);
-      }
-      this.applyReady(node);
-      if (!mgr.hasReady) break;
-    }
-    const wl = mgr.wakeAt();
-    if (wl === Infinity) return;
-    // The node's local time -> virtual time (a hair late, never early).
-    const w = (wl - node.clockOffset) / node.clockRate + 1e-3;
-    if (w < node.timerAt) {
-      node.timerAt = w;
-      this.sched.at(w, () => this.onTimer(node, w));
-    }
-  }
-
-  private onTimer(node: SimNode, w: number): void {
-    if (node.timerAt === w) node.timerAt = Infinity;
-    if (node.paused) {
-      node.tickDue = true;
-      return;
-    }
-    node.manager.tick(this.clock(node));
-    this.flush(node);
-  }
-
-  private applyReady(node: SimNode): void {
-    for (;;) {
-      const s = node.store.rev + 1;
-      const v = node.pending.get(s);
-      if (v === undefined) return;
-      node.pending.delete(s);
-      const ev = node.store.apply(s, v);
-      if (ev.path.startsWith('/ctl/cal/') || ev.path.startsWith('/ctl/node/')) node.cals = readCals(node.store);
-      this.openOn(node, s + this.alpha);
-    }
-  }
-
-  private onLearned(node: SimNode, l: Learned): void {
-    const prev = this.decided.get(l.seqn);
-    if (prev === undefined) {
-      this.decided.set(l.seqn, l.value);
-    } else if (!bytesEqual(prev, l.value)) {
-      this.fail(`two values for seqn ${l.seqn}: node ${node.idx} learned ${show(l.value)}, another learned ${show(prev)}`);
-    }
-    if (node.reported.has(l.seqn)) this.fail(`node ${node.idx} reported seqn ${l.seqn} twice`);
-    node.reported.add(l.seqn);
-    if (this.opts.trace) this.trace.push(`${this.sched.now.toFixed(3)} n${node.idx} learn ${l.seqn} ${show(l.value)}`);
-    if (l.seqn > node.store.rev) node.pending.set(l.seqn, l.value);
-  }
-
-  private onWritten(node: SimNode, w: Written): void {
-    const rec = this.writeByKey.get(`${node.idx}:${w.id}`);
-    if (rec === undefined) {
-      this.fail(`node ${node.idx} acknowledged unknown write ${w.id}`);
-      return;
-    }
-    if (rec.seqn >= 0) this.fail(`write ${show(rec.value)} acknowledged twice (${rec.seqn}, ${w.seqn})`);
-    rec.seqn = w.seqn;
-    rec.ackAt = this.sched.now;
-    const v = this.decided.get(w.seqn);
-    if (v === undefined || !bytesEqual(v, rec.value)) {
-      this.fail(`write ${show(rec.value)} acknowledged at seqn ${w.seqn} which holds ${v ? show(v) : 'nothing'}`);
-    }
-    if (this.opts.trace) this.trace.push(`${this.sched.now.toFixed(3)} n${node.idx} ack ${w.id} at ${w.seqn}`);
-  }
-
-  private clock(node: SimNode): number {
-    return this.sched.now * node.clockRate + node.clockOffset;
+    made.forEach((m, i) => {
+      // Each node's clock has its own origin and rate: the actors must only use differences.
+      const offset = this.rng.chance(0.5) ? 0 : this.rng.range(0, 1e9);
+      const rate = this.rng.range(0.9, 1.1);
+      const clock = new SimClock(this.sched, this.rng.fork(), offset, rate);
+      const node = new SimNode(
+        {
+          idx: i, id: m.id, addr: m.addr, alpha: this.alpha, fillDelayMs: this.opts.fillDelayMs ?? 100,
+          timeoutMs: this.opts.timeoutMs ?? 60_000, pulseMs: 1000, clock, boot: boot.map((b) => enc.encode(b)),
+          ...(this.opts.kinds ? { kinds: this.opts.kinds } : {}),
+        },
+        this,
+      );
+      this.nodes.push(node);
+      this.byAddr.set(m.addr, node);
+    });
   }
 
   private fail(msg: string): void {
@@ -285,16 +248,16 @@ export class SimCluster {
 
   private write(node: SimNode, valueStr: string, path: string, dupValue: boolean): void {
     const value = enc.encode(valueStr);
-    const id = node.manager.propose(value, this.clock(node));
-    const rec: WriteRec = { node: node.idx, id, value, path, dupValue, issuedAt: this.sched.now, seqn: -1, ackAt: -1 };
+    const tag = this.nextTag++;
+    const rec: WriteRec = { tag, node: node.idx, value, path, dupValue, issuedAt: this.sched.now, outcome: 'pending', seqn: -1, ackAt: -1 };
     this.writes.push(rec);
-    this.writeByKey.set(`${node.idx}:${id}`, rec);
-    if (this.opts.trace) this.trace.push(`${this.sched.now.toFixed(3)} n${node.idx} propose ${id} ${valueStr}`);
-    this.flush(node);
+    this.writeByTag.set(tag, rec);
+    if (this.opts.trace) this.trace.push(`${this.sched.now.toFixed(3)} n${node.idx} write ${tag} ${valueStr}`);
+    node.write(value, tag);
   }
 
   private clientWrite(): void {
-    const live = this.writers.filter((n) => !n.paused);
+    const live = this.writers.filter((n) => !n.clock.paused);
     if (live.length === 0) return;
     const node = this.rng.pick(live);
     const mine = this.writes.filter((w) => w.node === node.idx && !w.path.startsWith('/ctl/'));
@@ -314,50 +277,10 @@ export class SimCluster {
   }
 
   private pause(node: SimNode, ms: number): void {
-    if (node.paused) return;
-    node.paused = true;
+    if (node.clock.paused) return;
+    node.clock.pause();
     if (this.opts.trace) this.trace.push(`${this.sched.now.toFixed(3)} n${node.idx} pause ${ms.toFixed(1)}ms`);
-    this.sched.after(ms, () => this.resume(node));
-  }
-
-  private resume(node: SimNode): void {
-    if (!node.paused) return;
-    node.paused = false;
-    const inbox = node.inbox;
-    node.inbox = [];
-    for (const { from, m } of inbox) node.manager.receive(from, m, this.clock(node));
-    if (node.tickDue) {
-      node.tickDue = false;
-      node.manager.tick(this.clock(node));
-    }
-    this.flush(node);
-  }
-
-  /**
-   * What a slave's WAIT stream gives a node that is not a CAL of some of its
-   * open instances (it was removed): every decided value after its rev.
-   */
-  private follow(): void {
-    for (const node of this.nodes) {
-      if (node.paused) continue;
-      let slave = false;
-      for (let s = node.store.rev + 1; s <= node.store.rev + this.alpha; s++) {
-        if (node.calOf.get(s) === false) {
-          slave = true;
-          break;
-        }
-      }
-      if (!slave) continue;
-      let fed = 0;
-      for (let s = node.store.rev + 1; fed < 64; s++) {
-        const v = this.decided.get(s);
-        if (v === undefined) break;
-        if (s % 2 === 0) node.manager.decided(s, v, this.clock(node));
-        else node.manager.receive(this.writers[0]!.addr, { cmd: Cmd.LEARN, seqn: s, vrnd: 0, crnd: 0, value: v }, this.clock(node));
-        fed++;
-      }
-      if (fed > 0) this.flush(node);
-    }
+    this.sched.after(ms, () => node.clock.resume());
   }
 
   // ------------------------------------------------------------ the run
@@ -396,8 +319,8 @@ export class SimCluster {
       for (let i = 0; i < nParts; i++) {
         const at = rng.range(0, chaosMs);
         const dur = rng.range(20, 1200);
-        const side = this.nodes.filter(() => rng.chance(0.5)).map((x) => x.addr);
-        const other = this.nodes.map((x) => x.addr).filter((a) => !side.includes(a));
+        const side = this.nodes.filter(() => rng.chance(0.5)).map((x) => x.opts.addr);
+        const other = this.nodes.map((x) => x.opts.addr).filter((a) => !side.includes(a));
         this.sched.at(at, () => {
           this.net.partition([side, other]);
           if (o.trace) this.trace.push(`${this.sched.now.toFixed(3)} partition ${side.join(',')} | ${other.join(',')}`);
@@ -428,7 +351,7 @@ export class SimCluster {
       scenario.push('ctl-garbage');
       for (const m of CTL_GARBAGE) {
         this.sched.at(rng.range(0, chaosMs), () => {
-          const w = this.writers.find((x) => !x.paused) ?? this.writers[0]!;
+          const w = this.writers.find((x) => !x.clock.paused) ?? this.writers[0]!;
           this.write(w, m, m.slice(3, m.indexOf('=')), true);
         });
       }
@@ -439,18 +362,13 @@ export class SimCluster {
       const slot = churned.idx;
       scenario.push(`churn=n${slot}`);
       this.sched.at(t1, () => {
-        const w = this.writers.find((x) => !x.paused) ?? this.writers[0]!;
+        const w = this.writers.find((x) => !x.clock.paused) ?? this.writers[0]!;
         this.write(w, `-1:/ctl/cal/${slot}=`, `/ctl/cal/${slot}`, true);
       });
       this.sched.at(t2, () => {
-        const w = this.writers.find((x) => !x.paused) ?? this.writers[0]!;
-        this.write(w, `-1:/ctl/cal/${slot}=${churned.id}`, `/ctl/cal/${slot}`, true);
+        const w = this.writers.find((x) => !x.clock.paused) ?? this.writers[0]!;
+        this.write(w, `-1:/ctl/cal/${slot}=${churned.opts.id}`, `/ctl/cal/${slot}`, true);
       });
-      const followEvery = (): void => {
-        this.follow();
-        if (!this.done) this.sched.after(20, followEvery);
-      };
-      this.sched.after(20, followEvery);
     }
 
     // Chaos.
@@ -461,21 +379,16 @@ export class SimCluster {
     this.net.heal();
     this.net.conditions.loss = 0;
     this.net.conditions.tail = 0;
-    for (const node of this.nodes) this.resume(node);
+    for (const node of this.nodes) node.clock.resume();
     const healAt = this.sched.now;
     const extra = 1 + rng.int(3);
     for (let i = 0; i < extra; i++) this.sched.at(healAt + rng.range(0, 30), () => this.clientWrite());
-    // One more write once the fills after healing have settled, standing for
-    // the traffic a real cluster always has (every CAL writes its `applied`
-    // file each second): a node that missed the decision of the highest
-    // instance in use only learns it when some later instance is used.
-    this.sched.at(healAt + rng.range(500, 700), () => this.clientWrite());
 
     let convergeMs = -1;
     const deadline = healAt + healBound;
     while (this.sched.now < deadline) {
       this.sched.runUntil(Math.min(deadline, this.sched.now + 10));
-      if (this.sched.now >= healAt + 700 && this.converged()) {
+      if (this.sched.now >= healAt + 100 && this.converged()) {
         convergeMs = this.sched.now - healAt;
         break;
       }
@@ -483,12 +396,12 @@ export class SimCluster {
     }
     this.done = true;
     if (convergeMs < 0 && this.failures.length === 0) {
-      const revs = this.nodes.map((x) => x.store.rev).join(',');
-      const unacked = this.writes.filter((w) => w.seqn < 0).length;
-      this.fail(`no convergence ${healBound}ms after healing: revs ${revs}, ${unacked} writes unacknowledged`);
+      const revs = this.nodes.map((x) => x.rev).join(',');
+      const unanswered = this.writes.filter((w) => w.outcome === 'pending').length;
+      this.fail(`no convergence ${healBound}ms after healing: revs ${revs}, ${unanswered} writes unanswered`);
     }
     if (this.failures.length === 0) this.finalChecks();
-    const acked = this.writes.filter((w) => w.seqn >= 0);
+    const acked = this.writes.filter((w) => w.outcome === 'ok');
 
     return {
       seed: o.seed,
@@ -498,7 +411,7 @@ export class SimCluster {
       scenario: scenario.join(' '),
       virtualMs: this.sched.now,
       convergeMs,
-      rev: Math.max(...this.nodes.map((x) => x.store.rev)),
+      rev: Math.max(...this.nodes.map((x) => x.rev)),
       writesIssued: this.writes.length,
       writesAcked: acked.length,
       ackMeanMs: acked.length ? acked.reduce((a, w) => a + w.ackAt - w.issuedAt, 0) / acked.length : 0,
@@ -509,51 +422,57 @@ export class SimCluster {
   }
 
   private converged(): boolean {
-    if (this.writes.some((w) => w.seqn < 0)) return false;
-    const rev = this.nodes[0]!.store.rev;
-    for (const node of this.nodes) if (node.store.rev !== rev) return false;
+    if (this.writes.some((w) => w.outcome === 'pending')) return false;
+    const rev = this.nodes[0]!.rev;
+    for (const node of this.nodes) if (node.rev !== rev) return false;
     for (const w of this.writes) if (w.seqn > rev) return false;
     return true;
   }
 
   private finalChecks(): void {
-    const rev = this.nodes[0]!.store.rev;
+    const rev = this.nodes[0]!.rev;
     // Every node applied the decided value at every seqn.
     for (const node of this.nodes) {
       for (let s = this.bootRev + 1; s <= rev; s++) {
-        const ev = node.store.event(s);
-        const v = this.decided.get(s);
+        const ev = node.mirror.event(s);
+        const v = this.decidedValues.get(s);
         if (ev === undefined || v === undefined || !bytesEqual(ev.mutation, v)) {
           this.fail(`node ${node.idx} applied ${ev ? show(ev.mutation) : 'nothing'} at ${s}, decided ${v ? show(v) : 'nothing'}`);
           return;
         }
       }
     }
-    // Writes: each chosen exactly once, at the seqn reported.
+    // Writes: chosen as often as their answers say, acknowledged ones at the seqn reported.
     const counts = new Map<string, number>();
     for (let s = this.bootRev + 1; s <= rev; s++) {
-      const key = dec.decode(this.decided.get(s)!);
+      const key = dec.decode(this.decidedValues.get(s)!);
       counts.set(key, (counts.get(key) ?? 0) + 1);
     }
-    const expected = new Map<string, number>();
+    const atLeast = new Map<string, number>();
+    const atMost = new Map<string, number>();
     for (const w of this.writes) {
       const key = dec.decode(w.value);
-      expected.set(key, (expected.get(key) ?? 0) + 1);
+      const sure = w.outcome === 'ok' || w.outcome === 'error' ? 1 : 0;
+      const maybe = sure + (w.outcome === 'unknown' ? 1 : 0);
+      atLeast.set(key, (atLeast.get(key) ?? 0) + sure);
+      atMost.set(key, (atMost.get(key) ?? 0) + maybe);
+    }
+    for (const [key, lo] of atLeast) {
+      const got = counts.get(key) ?? 0;
+      const hi = atMost.get(key)!;
+      if (got < lo || got > hi) this.fail(`write ${key} chosen ${got} times, ${lo === hi ? lo : `${lo}..${hi}`} expected from its answers`);
     }
     const seqns = new Set<number>();
     for (const w of this.writes) {
-      const key = dec.decode(w.value);
+      if (w.outcome !== 'ok') continue;
       if (seqns.has(w.seqn)) this.fail(`two writes acknowledged at seqn ${w.seqn}`);
       seqns.add(w.seqn);
-      const got = counts.get(key) ?? 0;
-      if (got !== expected.get(key)) this.fail(`write ${key} chosen ${got} times, ${expected.get(key)} expected`);
-      if (!w.dupValue) {
-        for (const node of this.nodes) {
-          const f = node.store.get(w.path);
-          if (f.rev !== w.seqn) {
-            this.fail(`node ${node.idx}: ${w.path} has rev ${f.rev}, write acknowledged at ${w.seqn}`);
-            break;
-          }
+      if (w.dupValue) continue;
+      for (const node of this.nodes) {
+        const f = node.mirror.get(w.path);
+        if (f.rev !== w.seqn) {
+          this.fail(`node ${node.idx}: ${w.path} has rev ${f.rev}, write acknowledged at ${w.seqn}`);
+          break;
         }
       }
     }
@@ -561,17 +480,12 @@ export class SimCluster {
     const samples = [rev];
     for (let i = 0; i < 4; i++) samples.push(this.bootRev + this.rng.int(rev - this.bootRev + 1));
     for (const r of samples) {
-      const want = filesKey(this.nodes[0]!.store.files(r));
+      const want = filesKey(this.nodes[0]!.mirror.files(r));
       for (const node of this.nodes.slice(1)) {
-        if (filesKey(node.store.files(r)) !== want) this.fail(`stores of nodes 0 and ${node.idx} differ at rev ${r}`);
+        if (filesKey(node.mirror.files(r)) !== want) this.fail(`stores of nodes 0 and ${node.idx} differ at rev ${r}`);
       }
     }
   }
-}
-
-/** The CAL list a node computes from its store: the same function the real actors use. */
-function readCals(store: Store): Cal[] {
-  return calListOf(calSlots(store)).map((c) => ({ id: c.id, addr: c.addr }));
 }
 
 /** Client writes into /ctl that name no usable node (mutations, rev -1). */

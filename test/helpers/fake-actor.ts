@@ -46,6 +46,7 @@ export function startActor(self: string, factory: ActorFactory, args: unknown, d
       timers.delete(key);
     },
     now: () => performance.now(),
+    random: Math.random,
     log: { error: line('error'), warn: line('warn'), info: line('info'), debug: line('debug'), enabled: () => true },
     durable,
     stopSelf() {

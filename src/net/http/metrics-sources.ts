@@ -4,7 +4,7 @@
 // without a web view (-w false, or a client secret set) the node starts it
 // on its own when -debug serves /metrics.
 import type { ActorSystem } from '../../runtime/system.js';
-import { METRICS_ENDPOINT, type ConsensusCountsMessage } from '../../actors/consensus.js';
+import { METRICS_ENDPOINT, type ConsensusCountsMessage } from '../../actors/proposer.js';
 import { countConsensus, enableProcessMetrics, setMetricsSources } from './metrics.js';
 import { StoreMirror } from './mirror.js';
 

@@ -15,7 +15,7 @@
 // Gauges that read the live node (mailbox depths, store rev, history, WAITs,
 // connections) are filled at scrape time from the sources the web server
 // registers with `setMetricsSources` (src/net/http/metrics-sources.ts).
-import type { ConsensusCountsMessage } from '../../actors/consensus.js';
+import type { ConsensusCountsMessage } from '../../actors/proposer.js';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ActorStats } from '../../runtime/stats.js';
 

@@ -1,19 +1,19 @@
 import { describe, expect, it } from 'vitest';
-import { Membership } from '../../../src/actors/membership.js';
+import { ClusterView } from '../../../src/actors/cluster-view.js';
 import { calListOf, peerEndpoint, type CtlCal } from '../../../src/actors/store/ctl.js';
 
 const slot = (slot: string, id: string): CtlCal => ({ slot, id, rev: 1, addr: id ? `${id}:1` : '', ours: true });
 
 describe('membership (CAL from d + alpha)', () => {
   it('a node listed at its first version is a CAL of every later instance', () => {
-    const m = new Membership('A', 50);
+    const m = new ClusterView('A', 50);
     m.start(6, [slot('0', 'A')]);
     expect(m.isCalAt(6)).toBe(false);
     expect(m.isCalAt(7)).toBe(true);
   });
 
   it('a slave that wins a slot at version d takes part from d + alpha', () => {
-    const m = new Membership('B', 50);
+    const m = new ClusterView('B', 50);
     m.start(100, [slot('0', 'A'), slot('1', '')]);
     expect(m.isCalAt(101)).toBe(false);
     expect(m.update(120, [slot('0', 'A'), slot('1', 'B')])).toBe('joined');
@@ -22,7 +22,7 @@ describe('membership (CAL from d + alpha)', () => {
   });
 
   it('a CAL unlisted at version e stops at e + alpha, and can join again', () => {
-    const m = new Membership('B', 50);
+    const m = new ClusterView('B', 50);
     m.start(10, [slot('0', 'A'), slot('1', 'B')]);
     expect(m.update(30, [slot('0', 'A'), slot('1', '')])).toBe('removed');
     expect(m.removedAt).toBe(30);
@@ -62,7 +62,7 @@ describe('CAL list from slots any client can write (issue 8: /ctl writes)', () =
   });
 
   it('slots that list no CAL keep the previous list: the last CAL stays one', () => {
-    const m = new Membership('A', 50);
+    const m = new ClusterView('A', 50);
     m.start(10, [at('0', 'A', '127.0.0.1:8046')]);
     expect(m.update(20, [at('0', 'NOSUCHNODE', '')])).toBeUndefined();
     expect(m.update(21, [])).toBeUndefined();
@@ -70,7 +70,7 @@ describe('CAL list from slots any client can write (issue 8: /ctl writes)', () =
   });
 
   it('a bogus slot next to real ones does not make this node a member or unlist it', () => {
-    const m = new Membership('B', 50);
+    const m = new ClusterView('B', 50);
     m.start(10, [at('0', 'A', '127.0.0.1:8046'), at('1', 'B', '127.0.0.1:8047')]);
     expect(m.update(20, [at('0', 'A', '127.0.0.1:8046'), at('1', 'B', '127.0.0.1:8047'), at('2', 'NOSUCHNODE', '')])).toBeUndefined();
     expect(m.update(30, [at('0', 'A', '127.0.0.1:8046'), at('1', 'B', 'garbage')])).toBe('removed');
