@@ -14,6 +14,6 @@ export {
 export type { ConnectOptions, ConnectionErrorInfo, RequestOptions } from './connection.js';
 export { DEFAULT_PORT, formatAddress, isDoozerUri, parseAddress, parseTarget, parseUri, URI_FORM, UriError } from './uri.js';
 export type { Address, DoozerUri } from './uri.js';
-export { DoozerError } from '../errors.js';
-export type { DoozerErrorContext } from '../errors.js';
-export type { ErrName } from '../net/client-codec.js';
+export { DoozerError } from '../wire/errors.js';
+export type { DoozerErrorContext } from '../wire/errors.js';
+export type { ErrName } from '../wire/client-codec.js';

@@ -6,12 +6,12 @@
 // non-CAL node must make through a CAL (locking a CAL slot).
 import { Client } from '../client/client.js';
 import type { PeerDial } from '../node/peer-dial.js';
-import { DoozerError } from '../errors.js';
-import { logger } from '../log.js';
+import { DoozerError } from '../wire/errors.js';
+import { logger } from '../runtime/log.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
-import type { Request, Response } from './client-codec.js';
-import { ErrCode } from './client-codec.js';
+import type { Request, Response } from '../wire/client-codec.js';
+import { ErrCode } from '../wire/client-codec.js';
 import { encodeDel, encodeSet, NOP_MUTATION } from '../actors/store/mutation.js';
 import { STORE } from '../actors/store/messages.js';
 import { copySnapshot } from '../node/attach.js';

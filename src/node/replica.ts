@@ -1,7 +1,7 @@
 // This node's replica: the store and consensus actors, the UDP transport and
 // the follower, started either as the first node of a new cluster or by
 // attaching to a running one (spec/cluster.md, "Starting a node").
-import { logger } from '../log.js';
+import { logger } from '../runtime/log.js';
 import type { ActorSystem } from '../runtime/system.js';
 import { STORE } from '../actors/store/messages.js';
 import { PROPOSER } from '../actors/proposer-messages.js';
@@ -14,7 +14,7 @@ import type { NodeOptions } from './flags.js';
 import { ALPHA, nodeFiles, seedMutations } from './boot.js';
 import type { PeerDial, PeerTls } from './peer-dial.js';
 import { AttachError, findCal, registerAndCopy, type Snapshot } from './attach.js';
-import { DoozerError } from '../errors.js';
+import { DoozerError } from '../wire/errors.js';
 import { bootThroughNameService, registerWhenCal, type NameServiceBoot } from './name-service.js';
 import type { StoreStart } from './durable-boot.js';
 

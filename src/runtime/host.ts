@@ -2,7 +2,7 @@
 // timers, and one-for-one supervision of the actors it hosts. Messages for
 // addresses it does not host go to `forward` (the router of another thread).
 import { performance } from 'node:perf_hooks';
-import { logger, type Logger } from '../log.js';
+import { logger, type Logger } from './log.js';
 import type { Actor, ActorContext, ActorFactory, ActorSpec } from './actor.js';
 import { Mailbox } from './mailbox.js';
 import { summarize, type Message } from './message.js';

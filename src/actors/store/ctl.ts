@@ -1,5 +1,5 @@
 // Reading the cluster's own files (/ctl, spec/cluster.md) out of a store.
-import { VERSION_PREFIX } from '../../version.js';
+import { VERSION_PREFIX } from '../../wire/version.js';
 import type { Store } from './store.js';
 import { isValidPath } from './path.js';
 

@@ -1,6 +1,6 @@
 // The Store: the replicated state machine of spec/store.md. Pure: no I/O, no
 // timers. The same (seqn, mutation) sequence gives the same trees and events.
-import { DoozerError } from '../../errors.js';
+import { DoozerError } from '../../wire/errors.js';
 import { compileGlob, type Glob } from './glob.js';
 import { History } from './history.js';
 import { decodeMutation } from './mutation.js';

@@ -21,7 +21,7 @@
 // the place for such routes.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { logger } from '../../log.js';
+import { logger } from '../../runtime/log.js';
 import type { ActorSystem } from '../../runtime/system.js';
 import { isValidPath } from '../../actors/store/path.js';
 import { APP_JS, STYLE_CSS } from '../../web/assets.js';

@@ -8,7 +8,7 @@ import { PROPOSER } from '../../../src/actors/proposer-messages.js';
 import { createStoreActor } from '../../../src/actors/store/store-actor.js';
 import type { CtlCal } from '../../../src/actors/store/ctl.js';
 import { encodeSet } from '../../../src/actors/store/mutation.js';
-import { ErrCode, Verb } from '../../../src/net/client-codec.js';
+import { ErrCode, Verb } from '../../../src/wire/client-codec.js';
 import { startActor, type FakeActor } from '../../helpers/fake-actor.js';
 
 const cal = (slot: string, id: string, rev = 3): CtlCal => ({ slot, id, rev, addr: id ? `${id}:1` : '', ours: true });
