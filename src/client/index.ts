@@ -1,5 +1,7 @@
 // Public entry point of the doozer client library.
-export { Client, REV_CLOBBER, REV_DIR, REV_MISSING, uriTls } from './client.js';
+export { Client, uriTls } from './client.js';
+/** Special revisions (spec/protocol.md), defined once in src/wire. */
+export { REV_CLOBBER, REV_DIR, REV_MISSING } from '../wire/client-codec.js';
 export type { DialOptions, GetResult, StatResult, WaitEvent, WalkEntry, Watch, WatchOptions } from './client.js';
 export {
   AbortedError,

@@ -12,7 +12,7 @@ import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
 import type { Request, Response } from '../wire/client-codec.js';
 import { ErrCode } from '../wire/client-codec.js';
-import { encodeDel, encodeSet, NOP_MUTATION } from '../actors/store/mutation.js';
+import { mutationFromChange } from '../actors/store/mutation.js';
 import { STORE } from '../actors/store/messages.js';
 import { copySnapshot } from '../node/attach.js';
 
@@ -31,13 +31,6 @@ export type FollowerMessage =
   | { type: 'follow-until'; until: number }
   /** A request to make through a CAL; answered with `{type:'reply', tag, response}`. */
   | { type: 'upstream-call'; req: Omit<Request, 'tag'>; replyTo: string; tag: number };
-
-/** Rebuild a mutation from a WAIT answer: applying it at the same seqn gives the same tree. */
-export function mutationFromChange(path: string, flags: number, value: Uint8Array): Uint8Array {
-  if (flags & 8) return encodeDel(-1, path);
-  if (flags & 4) return encodeSet(-1, path, value);
-  return NOP_MUTATION;
-}
 
 export interface FollowerOptions {
   system: ActorSystem;

@@ -15,7 +15,7 @@ import { encodeDel, encodeSet } from '../actors/store/mutation.js';
 import type { StoredState } from '../storage/chosen-log.js';
 import { parseDump } from '../storage/dump-format.js';
 import { copySnapshot, findCal, registerAndCopy, type Snapshot } from './attach.js';
-import { REV_MISSING } from '../client/client.js';
+import { REV_MISSING } from '../wire/client-codec.js';
 import type { PeerDial } from './peer-dial.js';
 import { seedMutations } from './boot.js';
 

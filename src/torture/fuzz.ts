@@ -14,7 +14,7 @@ import net from 'node:net';
 import { Prng } from '../sim/prng.js';
 import { Client } from '../client/client.js';
 import { DoozerError } from '../wire/errors.js';
-import { decodeRequest, encodeRequest, Verb } from '../wire/client-codec.js';
+import { decodeRequest, encodeRequest, FLAG_DEL, FLAG_SET, REV_DIR, Verb } from '../wire/client-codec.js';
 import { FrameReader, MAX_FRAME_BYTES } from '../wire/framing.js';
 import { encodeMsg } from '../wire/peer-codec.js';
 import { field, framed, varint } from './pb.js';
@@ -358,7 +358,7 @@ async function ctlWrites(cl: Client, c: Extract<FuzzCase, { target: 'ctl' }>, as
     for (const w of c.writes) {
       if (before.has(w.path)) continue;
       const st = await cl.stat(w.path).catch(() => undefined);
-      if (st?.rev === -2) before.set(w.path, 'dir');
+      if (st?.rev === REV_DIR) before.set(w.path, 'dir');
       else if (st) before.set(w.path, await cl.get(w.path).catch(() => ({ value: Buffer.alloc(0), rev: 0 })));
     }
     for (const w of c.writes) {
@@ -556,8 +556,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
       }, 10_000);
       await until('the recorder to catch up', async () => record.length > 0 && record[record.length - 1]!.rev >= rev, 15_000).catch(() => undefined);
       for (const e of record) {
-        if ((e.flags & 12) === 0) continue;
-        const isSet = (e.flags & 4) !== 0;
+        if ((e.flags & (FLAG_SET | FLAG_DEL)) === 0) continue;
+        const isSet = (e.flags & FLAG_SET) !== 0;
         const askedFor = isSet ? asked.sets.has(`${e.path}\0${e.value}`) : asked.dels.has(e.path);
         if (!askedFor && !isOwnCtl(e.path)) {
           problems.push(`rev ${e.rev}: a mutation nobody asked for: ${isSet ? 'set' : 'del'} ${e.path} = ${Buffer.from(e.value, 'hex').toString('latin1').slice(0, 60)}`);

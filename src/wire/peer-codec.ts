@@ -5,7 +5,7 @@
 // misreading it) followed by length-delimited Msgs.
 import protobuf from 'protobufjs';
 import { MsgType, int64ToNumber } from './proto-schema.js';
-import { Cmd, type PaxosMsg } from '../actors/paxos/types.js';
+import { Cmd, type PaxosMsg } from './paxos-msg.js';
 import { MAX_DATAGRAM_BYTES } from './limits.js';
 
 export const BATCH_MARKER = 0x00;
