@@ -8,7 +8,7 @@ import { PROPOSER } from '../actors/proposer-messages.js';
 import { CONSENSUS } from '../actors/consensus.js';
 import { LIVENESS } from '../actors/liveness.js';
 import { SLAVE_WATCHER } from '../actors/slave-watcher.js';
-import { Follower } from '../net/follower.js';
+import { Follower } from './follower.js';
 import { startPeerTransport, type PeerTransport } from '../net/udp-transport.js';
 import type { NodeOptions } from './flags.js';
 import { ALPHA, nodeFiles, seedMutations } from './boot.js';

@@ -5,7 +5,7 @@
 // it follows dies it follows another one. It also carries the requests a
 // non-CAL node must make through a CAL (locking a CAL slot).
 import { Client } from '../client/client.js';
-import type { PeerDial } from '../node/peer-dial.js';
+import type { PeerDial } from './peer-dial.js';
 import { DoozerError } from '../wire/errors.js';
 import { logger } from '../runtime/log.js';
 import type { ActorSystem } from '../runtime/system.js';
@@ -14,7 +14,7 @@ import type { Request, Response } from '../wire/client-codec.js';
 import { ErrCode } from '../wire/client-codec.js';
 import { mutationFromChange } from '../actors/store/mutation.js';
 import { STORE } from '../actors/store/messages.js';
-import { copySnapshot } from '../node/attach.js';
+import { copySnapshot } from './attach.js';
 
 const log = logger('follower');
 
