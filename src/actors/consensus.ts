@@ -14,7 +14,7 @@ import type { Message } from '../runtime/message.js';
 import { Manager, type Cal, type ManagerStats, type Ready } from './paxos/index.js';
 import { STORE, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
 import { calListOf, type CtlCal } from './store/ctl.js';
-import { UDP_OUT, type PeerInMessage, type PeerOutMessage } from '../net/udp-transport.js';
+import { UDP_OUT, type PeerInMessage, type PeerOutMessage } from './peer-messages.js';
 import { PROPOSER } from './proposer-messages.js';
 import { AcceptorRecords } from '../storage/acceptor-records.js';
 import { ChosenLog } from '../storage/chosen-log.js';

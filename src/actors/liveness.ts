@@ -11,7 +11,7 @@ import { encodeDel, encodeSet } from './store/mutation.js';
 import { calListOf, type CtlCal } from './store/ctl.js';
 import { Membership } from './membership.js';
 import { PROPOSER, type ProposedMessage } from './proposer-messages.js';
-import type { HeardMessage } from '../net/udp-transport.js';
+import type { HeardMessage } from './peer-messages.js';
 
 export const LIVENESS = 'liveness';
 

@@ -13,7 +13,7 @@ import { ErrCode, FLAG_DEL, Verb } from '../wire/client-codec.js';
 import { STORE, type ReplyMessage, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
 import { calListOf, type CtlCal } from './store/ctl.js';
 import { Membership } from './membership.js';
-import { FOLLOWER, type FollowerMessage } from '../node/follower.js';
+import { FOLLOWER, type FollowerMessage } from './follower-messages.js';
 
 export const SLAVE_WATCHER = 'slave-watcher';
 

@@ -7,27 +7,12 @@ import net from 'node:net';
 import { logger } from '../runtime/log.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
-import type { PaxosMsg, Send } from '../actors/paxos/types.js';
+import { UDP_OUT, type HeardMessage, type PeerInMessage, type PeerOutMessage } from '../actors/peer-messages.js';
+import type { PaxosMsg } from '../wire/paxos-msg.js';
 import { decodeDatagram, encodeMsg, packBatches } from '../wire/peer-codec.js';
 import { peerEndpoint } from '../actors/store/ctl.js';
 
 const log = logger('udp');
-
-export const UDP_OUT = 'udp-out';
-
-/** Consensus actor ← transport: the messages of one datagram. `at`: when it arrived (ms, Date.now()). */
-export interface PeerInMessage {
-  type: 'peer-in';
-  from: string;
-  msgs: PaxosMsg[];
-  at: number;
-}
-
-/** Consensus actor → transport. */
-export type PeerOutMessage =
-  | { type: 'peer-out'; sends: Send[] }
-  /** Addresses of peers known to run this implementation (batching allowed). */
-  | { type: 'peer-ours'; addrs: string[] };
 
 export interface PeerTransportOptions {
   host: string;
@@ -38,12 +23,6 @@ export interface PeerTransportOptions {
   /** Actor told, every `heardEveryMs`, which peers were heard from and when (liveness). */
   heardTo?: string;
   heardEveryMs?: number;
-}
-
-/** Transport → liveness: peers heard since the last report, with the receive time of their last datagram. */
-export interface HeardMessage {
-  type: 'heard';
-  peers: [addr: string, at: number][];
 }
 
 export interface PeerTransport {

@@ -10,27 +10,17 @@ import { DoozerError } from '../wire/errors.js';
 import { logger } from '../runtime/log.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
-import type { Request, Response } from '../wire/client-codec.js';
+import type { Response } from '../wire/client-codec.js';
 import { ErrCode } from '../wire/client-codec.js';
 import { mutationFromChange } from '../actors/store/mutation.js';
 import { STORE } from '../actors/store/messages.js';
 import { copySnapshot } from './attach.js';
+import { FOLLOWER, type FollowerMessage } from '../actors/follower-messages.js';
 
 const log = logger('follower');
 
-export const FOLLOWER = 'follower';
 /** WAITs in flight: enough to keep up with a busy cluster over one connection. */
 const PIPELINE = 128;
-
-export type FollowerMessage =
-  /** Follow from `fromRev` + 1 up to (not including) `until`; `cals`: addresses to follow, in preference order. */
-  | { type: 'follow'; fromRev: number; until: number; cals: string[] }
-  /** Addresses of the current CALs changed. */
-  | { type: 'follow-cals'; cals: string[] }
-  /** Copy nothing at or after `until` (the node may be a CAL from there on); raised as the store moves. */
-  | { type: 'follow-until'; until: number }
-  /** A request to make through a CAL; answered with `{type:'reply', tag, response}`. */
-  | { type: 'upstream-call'; req: Omit<Request, 'tag'>; replyTo: string; tag: number };
 
 export interface FollowerOptions {
   system: ActorSystem;

@@ -5,7 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createSlaveWatcher } from '../../../src/actors/slave-watcher.js';
 import type { CtlCal } from '../../../src/actors/store/ctl.js';
-import { FOLLOWER } from '../../../src/node/follower.js';
+import { FOLLOWER } from '../../../src/actors/follower-messages.js';
 import { ErrCode, Verb } from '../../../src/wire/client-codec.js';
 import { startActor, type FakeActor } from '../../helpers/fake-actor.js';
 
