@@ -65,7 +65,8 @@ const PATHS = [
 ];
 const GLOBS = ['/**', '/fuzz/*', '/fuzz/**', '/fuzz/?', '**', '*', '/fuzz/[a]', '/fuzz/{a,b}', '/fuzz/***', '', '/fuzz/a\\', '/**/**/**'];
 const REVS = [0n, -1n, -2n, -3n, 1n, 2n ** 31n, -(2n ** 31n), 2n ** 63n - 1n, -(2n ** 63n), 2n ** 64n - 1n, 123456789n];
-const VERBS = [1, 2, 3, 5, 6, 7, 9, 14, 16, 20, 99, 0, 4, 8, 10, 15, 21, 100, 127, 2 ** 31 - 1, -1];
+/** Every verb of the protocol (in Verb's order: 1, 2, 3, 5, ... 99), then numbers that are no verb. */
+const VERBS: number[] = [...Object.values(Verb), 0, 4, 8, 10, 15, 21, 100, 127, 2 ** 31 - 1, -1];
 
 function rndBytes(p: Prng, n: number): number[] {
   return Array.from({ length: n }, () => p.int(256));
