@@ -23,8 +23,8 @@ import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ErrCode, Verb, decodeResponse, encodeRequest } from '../dist/net/client-codec.js';
-import { FrameReader, frame } from '../dist/net/framing.js';
+import { ErrCode, Verb, decodeResponse, encodeRequest } from '../dist/wire/client-codec.js';
+import { FrameReader, frame } from '../dist/wire/framing.js';
 import { arg, freePort } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));

@@ -82,7 +82,7 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
   /** Open the instances the store's version `rev` makes due: up to rev + alpha. */
   function openUpTo(rev: number): void {
     const cals = view.instanceCals();
-    for (let n = Math.max(s.storeRev, rev - 1) + args.alpha + 1; n <= rev + args.alpha; n++) core.open(n, cals);
+    for (let n = Math.max(s.storeRev + args.alpha, rev) + 1; n <= rev + args.alpha; n++) core.open(n, cals);
   }
 
   return {

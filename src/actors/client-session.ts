@@ -10,13 +10,13 @@
 // client that reuses a tag after its own timeout keeps being served.
 import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
-import { ErrCode, Verb, type ErrName, type Request, type Response } from '../net/client-codec.js';
+import { ErrCode, Verb, type ErrName, type Request, type Response } from '../wire/client-codec.js';
 import { isValidPath } from './store/path.js';
 import { invalidGlobError, isValidGlob } from './store/glob.js';
 import { encodeDel, encodeSet, NOP_MUTATION } from './store/mutation.js';
 import { STORE, type ReplyMessage, type StoreMessage } from './store/messages.js';
 import { PROPOSER, type ProposedMessage, type ProposeMessage } from './proposer-messages.js';
-import { MAX_MUTATION_BYTES } from './limits.js';
+import { MAX_MUTATION_BYTES } from '../wire/limits.js';
 import { accessPolicy, type Access } from './access.js';
 
 export interface ClientSessionArgs {

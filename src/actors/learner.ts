@@ -38,7 +38,7 @@ export function createLearner(ctx: ActorContext, args: LearnerArgs): Actor {
 
   function openUpTo(rev: number): void {
     const cals = view.instanceCals();
-    for (let n = Math.max(storeRev, rev - 1) + args.alpha + 1; n <= rev + args.alpha; n++) core.open(n, cals);
+    for (let n = Math.max(storeRev + args.alpha, rev) + 1; n <= rev + args.alpha; n++) core.open(n, cals);
   }
 
   return {

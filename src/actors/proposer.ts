@@ -196,7 +196,7 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
   function openUpTo(prev: number, rev: number): void {
     const cals = s.view.instanceCals();
     const t = ctx.now();
-    for (let n = Math.max(prev, rev - 1) + args.alpha + 1; n <= rev + args.alpha; n++) core.open(n, cals, t);
+    for (let n = Math.max(prev + args.alpha, rev) + 1; n <= rev + args.alpha; n++) core.open(n, cals, t);
   }
 
   return {

@@ -9,11 +9,11 @@
 // notices here and goes back to being a slave.
 import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
-import { ErrCode, FLAG_DEL, Verb } from '../net/client-codec.js';
+import { ErrCode, FLAG_DEL, Verb } from '../wire/client-codec.js';
 import { STORE, type ReplyMessage, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
 import type { CtlCal } from './store/ctl.js';
 import { ClusterView } from './cluster-view.js';
-import { FOLLOWER, type FollowerMessage } from '../net/follower.js';
+import { FOLLOWER, type FollowerMessage } from './follower-messages.js';
 
 export const SLAVE_WATCHER = 'slave-watcher';
 

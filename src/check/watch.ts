@@ -4,6 +4,7 @@
 // miss nothing (a `/**` stream sees every seqn, no-ops included, so it pins
 // down the log of its range), and the log replayed from rev 1 must give the
 // final store. Also: no acknowledged write is missing from the log.
+import { FLAG_DEL, FLAG_SET } from '../wire/client-codec.js';
 import { describeOp, type FileOp, type SetOp } from './history.js';
 
 /** One WAIT answer. flags: 4 set, 8 delete, 0 no-op (path '/'). value: the body as text (or hex). */
@@ -28,9 +29,6 @@ export interface StoreSnapshot {
   rev: number;
   files: Map<string, { rev: number; value: string }>;
 }
-
-export const FLAG_SET = 4;
-export const FLAG_DEL = 8;
 
 /** Glob to RegExp per spec/protocol.md "Globs": `?` one char in a component, `*` any in a component, `**` any across. Written independently of the server's matcher on purpose. */
 export function globRegExp(glob: string): RegExp {

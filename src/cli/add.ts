@@ -1,4 +1,4 @@
-import { DoozerError } from '../errors.js';
+import { DoozerError } from '../wire/errors.js';
 import { CliError } from './context.js';
 import type { Command } from './context.js';
 

@@ -7,7 +7,7 @@ import { Client } from '../client/client.js';
 import type { ConnectOptions } from '../client/connection.js';
 import { parseUri, URI_FORM, UriError } from '../client/uri.js';
 import type { DoozerUri } from '../client/uri.js';
-import { DoozerError } from '../errors.js';
+import { DoozerError } from '../wire/errors.js';
 import { CliError } from './context.js';
 
 export interface Target {

@@ -1,4 +1,4 @@
-import { DoozerError } from '../errors.js';
+import { DoozerError } from '../wire/errors.js';
 import type { Command } from './context.js';
 import { dumpHeader, dumpLine, dumpTrailer } from '../storage/dump-format.js';
 

@@ -3,7 +3,7 @@
 // do, plus the exit status (cluster.md: 1 rev mismatch, 2 other errors).
 import { AbortedError, ConnectionError, RequestTimeoutError } from '../client/connection.js';
 import { UriError } from '../client/uri.js';
-import { DoozerError } from '../errors.js';
+import { DoozerError } from '../wire/errors.js';
 import { CliError } from './context.js';
 
 export const EXIT_OK = 0;

@@ -1,4 +1,4 @@
-import { REV_DIR, REV_MISSING } from '../client/client.js';
+import { REV_DIR, REV_MISSING } from '../wire/client-codec.js';
 import type { Command } from './context.js';
 
 function parentDirs(file: string, root: string): string[] {

@@ -5,10 +5,10 @@
 // 127 wrong number of arguments or unknown command.
 import type { Client } from '../client/client.js';
 import { DEFAULT_CONNECT_TIMEOUT_MS, RequestTimeoutError } from '../client/connection.js';
-import { DoozerError } from '../errors.js';
-import { Verb } from '../net/client-codec.js';
-import { logLevelProblem } from '../log.js';
-import { VERSION } from '../version.js';
+import { DoozerError } from '../wire/errors.js';
+import { Verb } from '../wire/client-codec.js';
+import { logLevelProblem } from '../runtime/log.js';
+import { VERSION } from '../wire/version.js';
 import { add } from './add.js';
 import { calAddresses } from './cals.js';
 import { connect, type Connected } from './connect.js';

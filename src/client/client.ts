@@ -8,19 +8,14 @@
 //
 // Server errors are thrown as DoozerError with the protocol's code name
 // (REV_MISMATCH, NOENT, ...); transport problems as ConnectionError.
-import { Verb, FLAG_DEL, FLAG_SET } from '../net/client-codec.js';
-import type { Request, Response } from '../net/client-codec.js';
-import { DoozerError } from '../errors.js';
+import { Verb, FLAG_DEL, FLAG_SET, REV_DIR } from '../wire/client-codec.js';
+import type { Request, Response } from '../wire/client-codec.js';
+import { DoozerError } from '../wire/errors.js';
 import { AbortedError, Connection, ConnectionError } from './connection.js';
 import type { ConnectOptions, RequestOptions } from './connection.js';
 import { readFileSync } from 'node:fs';
 import { formatAddress, parseAddress, parseTarget, UriError } from './uri.js';
 import type { Address, DoozerUri } from './uri.js';
-
-/** Special revisions (spec/protocol.md). */
-export const REV_MISSING = 0;
-export const REV_CLOBBER = -1;
-export const REV_DIR = -2;
 
 export interface DialOptions extends ConnectOptions {
   /**

@@ -5,10 +5,10 @@
 // pending request with a ConnectionError.
 import net from 'node:net';
 import tls from 'node:tls';
-import { decodeResponse, encodeRequest, errName, verbName } from '../net/client-codec.js';
-import type { Request, Response } from '../net/client-codec.js';
-import { FrameError, FrameReader, frame } from '../net/framing.js';
-import { DoozerError } from '../errors.js';
+import { decodeResponse, encodeRequest, errName, verbName } from '../wire/client-codec.js';
+import type { Request, Response } from '../wire/client-codec.js';
+import { FrameError, FrameReader, frame } from '../wire/framing.js';
+import { DoozerError } from '../wire/errors.js';
 import { explainError, type FailedRequest } from './error-text.js';
 import { formatAddress } from './uri.js';
 import type { Address } from './uri.js';

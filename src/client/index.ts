@@ -1,5 +1,7 @@
 // Public entry point of the doozer client library.
-export { Client, REV_CLOBBER, REV_DIR, REV_MISSING, uriTls } from './client.js';
+export { Client, uriTls } from './client.js';
+/** Special revisions (spec/protocol.md), defined once in src/wire. */
+export { REV_CLOBBER, REV_DIR, REV_MISSING } from '../wire/client-codec.js';
 export type { DialOptions, GetResult, StatResult, WaitEvent, WalkEntry, Watch, WatchOptions } from './client.js';
 export {
   AbortedError,
@@ -14,6 +16,6 @@ export {
 export type { ConnectOptions, ConnectionErrorInfo, RequestOptions } from './connection.js';
 export { DEFAULT_PORT, formatAddress, isDoozerUri, parseAddress, parseTarget, parseUri, URI_FORM, UriError } from './uri.js';
 export type { Address, DoozerUri } from './uri.js';
-export { DoozerError } from '../errors.js';
-export type { DoozerErrorContext } from '../errors.js';
-export type { ErrName } from '../net/client-codec.js';
+export { DoozerError } from '../wire/errors.js';
+export type { DoozerErrorContext } from '../wire/errors.js';
+export type { ErrName } from '../wire/client-codec.js';

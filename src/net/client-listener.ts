@@ -9,13 +9,13 @@
 // consensus, say) gets an error answer instead (docs/protocol.md).
 import net from 'node:net';
 import tls from 'node:tls';
-import { logger } from '../log.js';
+import { logger } from '../runtime/log.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
-import { decodeRequest, encodeResponse, ErrCode, errName, Verb, verbName, type Response } from './client-codec.js';
+import { decodeRequest, encodeResponse, ErrCode, errName, Verb, verbName, type Response } from '../wire/client-codec.js';
 import { metrics } from './http/metrics.js';
 import { STORE } from '../actors/store/messages.js';
-import { FrameError, FrameReader, frame } from './framing.js';
+import { FrameError, FrameReader, frame } from '../wire/framing.js';
 import type { ClientRequestMessage, ClientSessionArgs, SessionToConnMessage } from '../actors/client-session.js';
 
 const log = logger('clients');

@@ -5,13 +5,13 @@
 // event-loop turn travel in one datagram when the peer is ours.
 import dgram from 'node:dgram';
 import net from 'node:net';
-import { logger } from '../log.js';
+import { logger } from '../runtime/log.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
-import type { PaxosMsg } from '../actors/paxos/types.js';
+import type { PaxosMsg } from '../wire/paxos-msg.js';
 import type { HeardMessage } from '../actors/liveness.js';
 import { routeByRole, UDP_OUT, type PeerInMessage, type PeerOutMessage } from '../actors/paxos-messages.js';
-import { decodeDatagram, encodeMsg, packBatches } from './peer-codec.js';
+import { decodeDatagram, encodeMsg, packBatches } from '../wire/peer-codec.js';
 import { peerEndpoint } from '../actors/store/ctl.js';
 
 const log = logger('udp');

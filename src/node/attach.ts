@@ -3,7 +3,7 @@
 // store at some rev r. The caller then follows every change from r+1.
 import { Client } from '../client/client.js';
 import type { PeerDial } from './peer-dial.js';
-import { logger } from '../log.js';
+import { logger } from '../runtime/log.js';
 import { nodeFiles } from './boot.js';
 import { isCalOf } from './cluster-view.js';
 

@@ -1,10 +1,10 @@
 // What a new cluster's first node writes, in the order of spec/cluster.md.
 import { hostname } from 'node:os';
 import { encodeSet } from '../actors/store/mutation.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../wire/version.js';
 
-/** alpha: instances open ahead of the store (spec/consensus.md). */
-export const ALPHA = 50;
+/** alpha: instances open ahead of the store (spec/consensus.md); defined once in src/wire/limits.ts. */
+export { ALPHA } from '../wire/limits.js';
 
 const text = (s: string): Uint8Array => Buffer.from(s);
 

@@ -9,13 +9,13 @@
 // - -restore FILE: from a `doozer dump`, files outside /ctl with their revs,
 //   then the seed's /ctl files after them: a new cluster of one.
 import { readFileSync } from 'node:fs';
-import { logger } from '../log.js';
+import { logger } from '../runtime/log.js';
 import { Store } from '../actors/store/store.js';
 import { encodeDel, encodeSet } from '../actors/store/mutation.js';
 import type { StoredState } from '../storage/chosen-log.js';
 import { parseDump } from '../storage/dump-format.js';
 import { copySnapshot, findCal, registerAndCopy, type Snapshot } from './attach.js';
-import { REV_MISSING } from '../client/client.js';
+import { REV_MISSING } from '../wire/client-codec.js';
 import type { PeerDial } from './peer-dial.js';
 import { seedMutations } from './boot.js';
 

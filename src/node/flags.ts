@@ -2,6 +2,7 @@
 // Go flag syntax (-name value, -name=value, --name). Pure: returns options or an error.
 import { PlacementError, type Placement } from '../runtime/placement.js';
 import { loadNodePlacement } from '../runtime/node-placement.js';
+import { DEFAULT_HIST } from '../actors/store/store.js';
 
 export interface NodeOptions {
   listen: { host: string; port: number };
@@ -48,7 +49,7 @@ export const usage = `Usage: doozerd [flags]
   -timeout n     seconds of silence before a CAL is removed (default 60)
   -pulse n       seconds between /ctl/node/<id>/applied updates (default 1)
   -fill n        seconds before filling an idle instance with a no-op (default 0.1)
-  -hist n        revisions of history kept (default 2000)
+  -hist n        revisions of history kept (default ${DEFAULT_HIST})
   -tlscert file  TLS certificate for client connections (with -tlskey)
   -tlskey file   TLS key for client connections (with -tlscert)
   -tlsca file    with -tlscert: CA trusted when attaching to and following other
@@ -136,7 +137,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
   else web = parseHostPort(w, '-w', '');
   const debug = last('debug');
 
-  const hist = num('hist', 2000, true);
+  const hist = num('hist', DEFAULT_HIST, true);
   if (hist < 1) throw new FlagError('-hist must be at least 1');
   const tlsCert = last('tlscert');
   const tlsKey = last('tlskey');

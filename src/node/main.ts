@@ -1,8 +1,8 @@
 // `doozerd` entry point: flags, start, signals, exit codes.
-import { logger, logLevelProblem } from '../log.js';
+import { logger, logLevelProblem } from '../runtime/log.js';
 import { FlagError, parseFlags, usage } from './flags.js';
 import { startNode } from './node.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../wire/version.js';
 
 const log = logger('doozerd');
 

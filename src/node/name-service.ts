@@ -4,8 +4,8 @@
 // its addresses accepts them (the URI may list slaves).
 import { Client } from '../client/client.js';
 import { parseTarget, formatAddress } from '../client/uri.js';
-import { DoozerError } from '../errors.js';
-import { logger } from '../log.js';
+import { DoozerError } from '../wire/errors.js';
+import { logger } from '../runtime/log.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
 import { STORE, type StoreCalsMessage, type StoreEventMessage } from '../actors/store/messages.js';

@@ -2,7 +2,7 @@
 // peer transport), the client listener, the web view and the debug server,
 // reports what it serves in one line, and stops them all on shutdown.
 import { readFileSync } from 'node:fs';
-import { logger } from '../log.js';
+import { logger } from '../runtime/log.js';
 import { startActorSystem } from '../runtime/threaded-system.js';
 import { DEFAULT_PLACEMENT, describePlacement } from '../runtime/placement.js';
 import { nodeKinds } from '../runtime/node-placement.js';

@@ -1,7 +1,7 @@
 // This node's replica: the store and consensus actors, the UDP transport and
 // the follower, started either as the first node of a new cluster or by
 // attaching to a running one (spec/cluster.md, "Starting a node").
-import { logger } from '../log.js';
+import { logger } from '../runtime/log.js';
 import type { ActorSystem } from '../runtime/system.js';
 import { STORE } from '../actors/store/messages.js';
 import { ACCEPTOR, LEARNER, PROPOSER } from '../actors/paxos-messages.js';
@@ -10,13 +10,13 @@ import { SLAVE_WATCHER } from '../actors/slave-watcher.js';
 import type { AcceptorArgs } from '../actors/acceptor.js';
 import type { LearnerArgs } from '../actors/learner.js';
 import type { ProposerArgs } from '../actors/proposer.js';
-import { Follower } from '../net/follower.js';
+import { Follower } from './follower.js';
 import { startPeerTransport, type PeerTransport } from '../net/udp-transport.js';
 import type { NodeOptions } from './flags.js';
 import { ALPHA, nodeFiles, seedMutations } from './boot.js';
 import type { PeerDial, PeerTls } from './peer-dial.js';
 import { AttachError, findCal, registerAndCopy, type Snapshot } from './attach.js';
-import { DoozerError } from '../errors.js';
+import { DoozerError } from '../wire/errors.js';
 import { bootThroughNameService, registerWhenCal, type NameServiceBoot } from './name-service.js';
 import type { StoreStart } from './durable-boot.js';
 

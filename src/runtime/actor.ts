@@ -1,6 +1,6 @@
 // What an actor is: a named unit with a mailbox and a handler. Actor code
 // sees only this context, never the thread it runs on.
-import type { Logger } from '../log.js';
+import type { Logger } from './log.js';
 import type { Message } from './message.js';
 
 export interface ActorContext {

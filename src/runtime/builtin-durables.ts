@@ -66,6 +66,7 @@ interface AcceptorSnapshot {
   alpha: number;
   keep: number;
   decided: number;
+  values: { seqn: number; value: Uint8Array }[];
   states: AcceptorState[];
 }
 
@@ -73,10 +74,11 @@ registerDurableClass<AcceptorCore>({
   name: 'AcceptorCore',
   ctor: AcceptorCore,
   strategy: 'snapshot',
-  snapshot: (a): AcceptorSnapshot => ({ self: a.self, alpha: a.alpha, keep: a.keep, decided: a.inspect().highestDecided, states: a.states() }),
+  snapshot: (a): AcceptorSnapshot => ({ self: a.self, alpha: a.alpha, keep: a.keep, decided: a.inspect().highestDecided, values: a.decidedKept(), states: a.states() }),
   restore(data): AcceptorCore {
     const d = data as AcceptorSnapshot;
     const a = new AcceptorCore({ self: d.self, alpha: d.alpha, keep: d.keep });
+    for (const v of d.values) a.decided(v.seqn, v.value);
     a.decided(d.decided);
     a.restore(d.states);
     return a;

@@ -1,7 +1,7 @@
 // Runs actors on one thread: mailboxes, a fair run queue drained in batches,
 // timers, and one-for-one supervision of the actors it hosts. Messages for
 // addresses it does not host go to `forward` (the router of another thread).
-import { logger, type Logger } from '../log.js';
+import { logger, type Logger } from './log.js';
 import type { Actor, ActorContext, ActorFactory, ActorSpec } from './actor.js';
 import { Mailbox } from './mailbox.js';
 import { realClock, type RuntimeClock, type TimerHandle } from './clock.js';

@@ -25,7 +25,7 @@ import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:wor
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
-import { logger } from '../log.js';
+import { logger } from './log.js';
 import type { ActorFactory, ActorSpec } from './actor.js';
 import { DurableMirror } from './durable.js';
 import './builtin-durables.js';

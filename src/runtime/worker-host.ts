@@ -8,7 +8,7 @@
 // - copies of messages between permanent actors of this thread ('j');
 // - how far each permanent actor got through its journaled inputs ('p').
 import type { MessagePort } from 'node:worker_threads';
-import { logger } from '../log.js';
+import { logger } from './log.js';
 import type { ActorFactory, ActorSpec } from './actor.js';
 import { WriteThroughMap } from './durable.js';
 import { ActorHost } from './host.js';

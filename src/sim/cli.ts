@@ -7,6 +7,10 @@
 // that replays it. Exit status 1 if any seed failed.
 
 import { reproCommand, runSim, type SimResult } from './cluster.js';
+import { setLogLevel } from '../runtime/log.js';
+
+// The nodes' actors log as on a real node; a run of thousands of seeds shows only errors.
+setLogLevel('error');
 
 interface Args {
   seeds: number;

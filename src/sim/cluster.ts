@@ -26,6 +26,7 @@ import type { ActorFactory } from '../runtime/actor.js';
 import type { ProposedMessage } from '../actors/proposer-messages.js';
 import { bytesEqual, type PaxosMsg } from '../actors/paxos/types.js';
 import type { StoreFile } from '../actors/store/store.js';
+import { ALPHA } from '../wire/limits.js';
 import { SimNetwork, type NetConditions, type NetStats } from './network.js';
 import { Prng } from './prng.js';
 import { Scheduler } from './scheduler.js';
@@ -126,7 +127,7 @@ export class SimCluster implements SimWorld {
 
   constructor(opts: SimOptions) {
     this.opts = opts;
-    this.alpha = opts.alpha ?? 50;
+    this.alpha = opts.alpha ?? ALPHA;
     this.rng = new Prng(opts.seed * 7919 + opts.cals);
     const netRng = this.rng.fork();
     this.net = new SimNetwork(netRng, this.sched, (to, from, m) => this.byAddr.get(to)?.deliver(from, m));

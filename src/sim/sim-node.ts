@@ -4,7 +4,7 @@
 // network code does is stood in for by endpoints:
 //   udp-out      datagrams to the simulated network (SimNetwork)
 //   follower     copying decided values from the cluster while not a CAL, and
-//                requests made through a CAL (slot locks, NOPs), as src/net/follower.ts
+//                requests made through a CAL (slot locks, NOPs), as src/node/follower.ts
 //   sim-client   replies to the simulation's client writes
 //   sim-observer the store's event stream, mirrored into a Store for the checks
 import type { ActorFactory } from '../runtime/actor.js';
@@ -22,8 +22,8 @@ import { STORE, type StoreEventMessage } from '../actors/store/messages.js';
 import { encodeDel, encodeSet, NOP_MUTATION } from '../actors/store/mutation.js';
 import { Store } from '../actors/store/store.js';
 import type { PaxosMsg } from '../actors/paxos/types.js';
-import { FOLLOWER, type FollowerMessage } from '../net/follower.js';
-import { ErrCode, Verb, type Response } from '../net/client-codec.js';
+import { FOLLOWER, type FollowerMessage } from '../actors/follower-messages.js';
+import { ErrCode, Verb, type Response } from '../wire/client-codec.js';
 import { nodeFiles } from '../node/boot.js';
 import { SimClock } from './sim-clock.js';
 

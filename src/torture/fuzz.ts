@@ -13,10 +13,10 @@ import dgram from 'node:dgram';
 import net from 'node:net';
 import { Prng } from '../sim/prng.js';
 import { Client } from '../client/client.js';
-import { DoozerError } from '../errors.js';
-import { decodeRequest, encodeRequest, Verb } from '../net/client-codec.js';
-import { FrameReader, MAX_FRAME_BYTES } from '../net/framing.js';
-import { encodeMsg } from '../net/peer-codec.js';
+import { DoozerError } from '../wire/errors.js';
+import { decodeRequest, encodeRequest, FLAG_DEL, FLAG_SET, REV_DIR, Verb } from '../wire/client-codec.js';
+import { FrameReader, MAX_FRAME_BYTES } from '../wire/framing.js';
+import { encodeMsg } from '../wire/peer-codec.js';
 import { field, framed, varint } from './pb.js';
 import { sleep, startDoozerd, freePort, until, type Doozerd } from './procs.js';
 import { storeDigest, checkConvergence } from '../check/convergence.js';
@@ -65,7 +65,8 @@ const PATHS = [
 ];
 const GLOBS = ['/**', '/fuzz/*', '/fuzz/**', '/fuzz/?', '**', '*', '/fuzz/[a]', '/fuzz/{a,b}', '/fuzz/***', '', '/fuzz/a\\', '/**/**/**'];
 const REVS = [0n, -1n, -2n, -3n, 1n, 2n ** 31n, -(2n ** 31n), 2n ** 63n - 1n, -(2n ** 63n), 2n ** 64n - 1n, 123456789n];
-const VERBS = [1, 2, 3, 5, 6, 7, 9, 14, 16, 20, 99, 0, 4, 8, 10, 15, 21, 100, 127, 2 ** 31 - 1, -1];
+/** Every verb of the protocol (in Verb's order: 1, 2, 3, 5, ... 99), then numbers that are no verb. */
+const VERBS: number[] = [...Object.values(Verb), 0, 4, 8, 10, 15, 21, 100, 127, 2 ** 31 - 1, -1];
 
 function rndBytes(p: Prng, n: number): number[] {
   return Array.from({ length: n }, () => p.int(256));
@@ -358,7 +359,7 @@ async function ctlWrites(cl: Client, c: Extract<FuzzCase, { target: 'ctl' }>, as
     for (const w of c.writes) {
       if (before.has(w.path)) continue;
       const st = await cl.stat(w.path).catch(() => undefined);
-      if (st?.rev === -2) before.set(w.path, 'dir');
+      if (st?.rev === REV_DIR) before.set(w.path, 'dir');
       else if (st) before.set(w.path, await cl.get(w.path).catch(() => ({ value: Buffer.alloc(0), rev: 0 })));
     }
     for (const w of c.writes) {
@@ -556,8 +557,8 @@ export async function runFuzz(opts: FuzzOptions): Promise<FuzzResult> {
       }, 10_000);
       await until('the recorder to catch up', async () => record.length > 0 && record[record.length - 1]!.rev >= rev, 15_000).catch(() => undefined);
       for (const e of record) {
-        if ((e.flags & 12) === 0) continue;
-        const isSet = (e.flags & 4) !== 0;
+        if ((e.flags & (FLAG_SET | FLAG_DEL)) === 0) continue;
+        const isSet = (e.flags & FLAG_SET) !== 0;
         const askedFor = isSet ? asked.sets.has(`${e.path}\0${e.value}`) : asked.dels.has(e.path);
         if (!askedFor && !isOwnCtl(e.path)) {
           problems.push(`rev ${e.rev}: a mutation nobody asked for: ${isSet ? 'set' : 'del'} ${e.path} = ${Buffer.from(e.value, 'hex').toString('latin1').slice(0, 60)}`);

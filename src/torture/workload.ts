@@ -4,7 +4,7 @@
 // times and its outcome; and WAIT streams on /** recording every event.
 import { performance } from 'node:perf_hooks';
 import { Client } from '../client/client.js';
-import { DoozerError } from '../errors.js';
+import { DoozerError } from '../wire/errors.js';
 import type { Prng } from '../sim/prng.js';
 import type { FileOp } from '../check/history.js';
 import type { WatchEvent, WatchStream } from '../check/watch.js';

@@ -1,7 +1,7 @@
 // Shared by the web view tests (test/e2e/web*.test.ts, test/browser/*):
 // a real doozerd with its web view on free ports, and writes through the
 // client protocol.
-import { ErrCode, Verb } from '../../src/net/client-codec.js';
+import { ErrCode, Verb } from '../../src/wire/client-codec.js';
 import { startDoozerd, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { freePort, waitForPort } from '../helpers/ports.js';
 import { RawClient } from '../helpers/raw-client.js';

@@ -3,7 +3,7 @@
 // each named after the symptom, with real processes on 127.0.0.1.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
-import { DoozerError } from '../../src/errors.js';
+import { DoozerError } from '../../src/wire/errors.js';
 import { runDoozer, startDoozerd, stopAll } from '../helpers/doozerd-process.js';
 import { addSlots, calIds, sameStore, startNodes, waitForCals, withClient, writeVia, type ClusterNode } from '../helpers/cluster.js';
 import { AckedWrites } from '../helpers/acked-writes.js';

@@ -4,7 +4,7 @@
 // With only the read-only secret set nothing can write, so no node can attach.
 import { afterAll, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
-import { DoozerError } from '../../src/errors.js';
+import { DoozerError } from '../../src/wire/errors.js';
 import { startDoozerd, stopAll } from '../helpers/doozerd-process.js';
 import { until } from '../helpers/until.js';
 import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';

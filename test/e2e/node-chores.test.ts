@@ -5,7 +5,7 @@
 import dgram from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
-import { FLAG_SET } from '../../src/net/client-codec.js';
+import { FLAG_SET } from '../../src/wire/client-codec.js';
 import { AckedWrites } from '../helpers/acked-writes.js';
 import { addSlots, sameStore, startNodes, waitForCals, withClient } from '../helpers/cluster.js';
 import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';

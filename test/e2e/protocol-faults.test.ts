@@ -3,9 +3,9 @@
 // or for the protocol, and tags reused while their request is pending. Every
 // request gets exactly one answer.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrCode, Verb, type Request, type Response } from '../../src/net/client-codec.js';
-import { MAX_FRAME_BYTES } from '../../src/net/framing.js';
-import { MAX_MUTATION_BYTES } from '../../src/actors/limits.js';
+import { ErrCode, Verb, type Request, type Response } from '../../src/wire/client-codec.js';
+import { MAX_FRAME_BYTES } from '../../src/wire/framing.js';
+import { MAX_MUTATION_BYTES } from '../../src/wire/limits.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { skipWithoutRef, startOriginalDoozerd } from '../helpers/ref-bin.js';

@@ -2,7 +2,7 @@
 // against real nodes started with each combination of DOOZER_RWSECRET and
 // DOOZER_ROSECRET; and original nodes (black boxes) attaching to ours.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrCode, Verb, type Request } from '../../src/net/client-codec.js';
+import { ErrCode, Verb, type Request } from '../../src/wire/client-codec.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { skipWithoutRef, startOriginalDoozerd } from '../helpers/ref-bin.js';

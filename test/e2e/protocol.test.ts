@@ -2,8 +2,8 @@
 // frames. Every verb and every error code of spec/protocol.md.
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ErrCode, Verb, FLAG_DEL, FLAG_SET } from '../../src/net/client-codec.js';
-import { MAX_MUTATION_BYTES } from '../../src/actors/limits.js';
+import { ErrCode, Verb, FLAG_DEL, FLAG_SET } from '../../src/wire/client-codec.js';
+import { MAX_MUTATION_BYTES } from '../../src/wire/limits.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { until } from '../helpers/until.js';

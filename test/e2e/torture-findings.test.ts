@@ -6,7 +6,7 @@
 // `npm run torture -- --seed 1 --minutes 0.5`.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
-import { DoozerError } from '../../src/errors.js';
+import { DoozerError } from '../../src/wire/errors.js';
 import { freePort, killAll, startDoozerd } from '../../src/torture/procs.js';
 import { ensureBuilt } from '../helpers/doozerd-process.js';
 

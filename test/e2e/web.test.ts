@@ -5,7 +5,7 @@ import { startDoozerd, stopAll } from '../helpers/doozerd-process.js';
 import { canConnect, freePort, waitForPort } from '../helpers/ports.js';
 import { Client } from '../../src/client/client.js';
 import { listeningTcpPorts } from '../helpers/listening.js';
-import { ErrCode, Verb } from '../../src/net/client-codec.js';
+import { ErrCode, Verb } from '../../src/wire/client-codec.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { nodeId, setFile, startWebNode, type WebNode } from '../browser/web-helpers.js';
 import { until } from '../helpers/until.js';

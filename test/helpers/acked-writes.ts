@@ -9,7 +9,7 @@
 //   acked.unsure('/z', 'u');                    // a write whose outcome is unknown
 //   await acked.verify(liveNodes);              // throws, listing every lost write
 import { Client } from '../../src/client/client.js';
-import { DoozerError } from '../../src/errors.js';
+import { DoozerError } from '../../src/wire/errors.js';
 import type { ClusterNode } from './cluster.js';
 import { DEADLINE } from './deadlines.js';
 import type { DoozerdProcess } from './doozerd-process.js';

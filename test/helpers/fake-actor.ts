@@ -45,7 +45,7 @@ export function startActor(self: string, factory: ActorFactory, args: unknown, d
     clearTimer(key) {
       timers.delete(key);
     },
-    now: () => performance.now(),
+    now: () => Date.now(), // follows vi.setSystemTime in tests that fake time
     random: Math.random,
     log: { error: line('error'), warn: line('warn'), info: line('info'), debug: line('debug'), enabled: () => true },
     durable,

@@ -1,8 +1,8 @@
 // A bare protocol client for tests that need exact frames: send Request
 // objects or raw bytes, read Responses by tag.
 import net from 'node:net';
-import { decodeResponse, encodeRequest, type Request, type Response } from '../../src/net/client-codec.js';
-import { FrameReader, frame } from '../../src/net/framing.js';
+import { decodeResponse, encodeRequest, type Request, type Response } from '../../src/wire/client-codec.js';
+import { FrameReader, frame } from '../../src/wire/framing.js';
 import { DEADLINE } from './deadlines.js';
 
 export class RawClient {

@@ -1,4 +1,8 @@
+import { setLogLevel } from '../../src/runtime/log.js';
 import { reproCommand, runSim, type SimOptions, type SimResult } from '../../src/sim/cluster.js';
+
+// The simulated nodes' actors log as real ones do: only errors in test output.
+setLogLevel('error');
 
 /** What a simulation failure violates (see src/sim/cluster.ts, which words them). */
 export type Violation = 'agreement' | 'acknowledgement' | 'liveness' | 'unknown';

@@ -1,10 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Acceptor } from '../../src/actors/paxos/acceptor.js';
 import { Coordinator } from '../../src/actors/paxos/coordinator.js';
-import { Instance } from '../../src/actors/paxos/instance.js';
+import { ProposerCore, ProposerInstance } from '../../src/actors/paxos/proposer-core.js';
 import { Learner } from '../../src/actors/paxos/learner.js';
 import { runSim } from '../../src/sim/cluster.js';
-import { Manager } from '../../src/actors/paxos/manager.js';
+import { createProposer } from '../../src/actors/proposer.js';
+import type { ActorContext } from '../../src/runtime/actor.js';
+import type { Message } from '../../src/runtime/message.js';
+import type { DecidedMessage } from '../../src/actors/paxos-messages.js';
+import { NOP_VALUE } from '../../src/actors/paxos/types.js';
 import { runSeeds, type Violation } from './sim-helpers.js';
 
 describe('simulation', () => {
@@ -92,14 +96,14 @@ describe('simulation catches broken consensus', () => {
   });
 
   it('every CAL using the round-1 fast path, not only the leader', () => {
-    const desc = Object.getOwnPropertyDescriptor(Instance.prototype, 'leads')!;
-    Object.defineProperty(Instance.prototype, 'leads', {
+    const desc = Object.getOwnPropertyDescriptor(ProposerInstance.prototype, 'leads')!;
+    Object.defineProperty(ProposerInstance.prototype, 'leads', {
       ...desc,
-      get(this: Instance) {
+      get(this: ProposerInstance) {
         return this.cfg.myIndex >= 0;
       },
     });
-    restore.push(() => Object.defineProperty(Instance.prototype, 'leads', desc));
+    restore.push(() => Object.defineProperty(ProposerInstance.prototype, 'leads', desc));
     expect(violations('agreement', 60)).toBeGreaterThan(0);
   });
 
@@ -115,17 +119,41 @@ describe('simulation catches broken consensus', () => {
     expect(violations('agreement', 100, 3, { fillDelayMs: 1 })).toBeGreaterThan(0);
   });
 
-  it('a manager that acknowledges a write when its instance was chosen with another value', () => {
+  it('a proposer that acknowledges a write when its instance was chosen with another value', () => {
     // The acknowledgement path: a write that lost its instance (to a fill or
     // a competing value) must be retried, not reported as written there.
-    const orig = Manager.prototype.learned;
-    patch(Manager.prototype, 'learned', function (this: Manager, inst: Parameters<Manager['learned']>[0], fromVotes: boolean) {
+    type Settle = (this: ProposerCore, e: ProposerInstance, value: Uint8Array) => void;
+    const proto = ProposerCore.prototype as unknown as { settleWrite: Settle };
+    const orig = proto.settleWrite;
+    patch(proto, 'settleWrite', function (this: ProposerCore, e: ProposerInstance, value: Uint8Array) {
       const self = this as unknown as { writes: Map<number, { id: number; value: Uint8Array }> };
-      const w = inst.writeId >= 0 ? self.writes.get(inst.writeId) : undefined;
-      if (w !== undefined && inst.value !== null) w.value = inst.value; // "it was ours"
-      return orig.call(this, inst, fromVotes);
+      const w = e.writeId >= 0 ? self.writes.get(e.writeId) : undefined;
+      if (w !== undefined) w.value = value; // "it was ours"
+      return orig.call(this, e, value);
     });
     // Contention (1 ms fill delay) makes writes lose instances.
     expect(violations('acknowledgement', 60, 3, { fillDelayMs: 1 })).toBeGreaterThan(0);
+  });
+
+  it('a bug in an actor, not in the Paxos core: a proposer actor that misreads the learner', () => {
+    // The simulation runs the node's real actors: glue between them is
+    // checked too. This proposer actor takes every decision its learner
+    // reports for a no-op, so a write of its own that was chosen looks lost
+    // and is proposed again: chosen twice.
+    const misreading = (ctx: ActorContext, args: Parameters<typeof createProposer>[1]) => {
+      const real = createProposer(ctx, args);
+      return {
+        receive(msg: Message) {
+          if (msg.type === 'decided') {
+            const d = msg as DecidedMessage;
+            const misread: DecidedMessage = { ...d, learned: d.learned.map((l) => ({ seqn: l.seqn, value: NOP_VALUE })) };
+            real.receive(misread as unknown as Message);
+            return;
+          }
+          real.receive(msg);
+        },
+      };
+    };
+    expect(violations('acknowledgement', 30, 3, { kinds: { proposer: misreading } })).toBeGreaterThan(0);
   });
 });

@@ -148,6 +148,11 @@ export class AcceptorCore {
     }
   }
 
+  /** The decided values kept for catch-up answers, oldest first (what a moved acceptor must take along). */
+  decidedKept(): { seqn: number; value: Uint8Array }[] {
+    return [...this.decidedValues].sort((a, b) => a[0] - b[0]).map(([seqn, value]) => ({ seqn, value }));
+  }
+
   /** Every promise this node holds (open instances and restored ones): what must outlive this object. */
   states(): AcceptorState[] {
     const out: AcceptorState[] = [];

@@ -39,6 +39,7 @@ import type { CalConfig } from './cals.js';
 import { Coordinator, type CoordinatorTiming } from './coordinator.js';
 import { bytesEqual, Cmd, LOCAL_SOURCE, NOP_VALUE, type Cal, type PaxosMsg, type Rng, type Send, type Written } from './types.js';
 import { InstanceWindow } from './window.js';
+import { ALPHA } from '../../wire/limits.js';
 
 export interface ProposerCoreOptions {
   /** This node: its id (as in /ctl/cal/*) and its address. */
@@ -123,7 +124,8 @@ export interface ProposerView {
   instances: InstanceView[];
 }
 
-class Entry {
+/** One instance as the proposer keeps it (exported for tests that plant bugs). */
+export class ProposerInstance {
   coord: Coordinator | null = null;
   /** When to propose a fill no-op here (Infinity: not scheduled). */
   fillAt = Infinity;
@@ -178,9 +180,9 @@ export class ProposerCore {
   private readonly idleFillMaxMs: number;
 
   readonly stats: ProposerStats = { proposals: 0, fills: 0, rounds: 0, retries: 0 };
-  private readonly window: InstanceWindow<Entry>;
+  private readonly window: InstanceWindow<ProposerInstance>;
   /** Instances with a timer (coordinator tick or fill). */
-  private readonly active = new Set<Entry>();
+  private readonly active = new Set<ProposerInstance>();
   /** Floors reported for instances not open yet. */
   private readonly floors = new Map<number, number>();
   /** Highest seqn seen in use (any CAL's message, or a proposal of ours). */
@@ -206,7 +208,7 @@ export class ProposerCore {
   constructor(opts: ProposerCoreOptions) {
     this.self = { id: opts.self.id, addr: opts.self.addr };
     this.rng = opts.rng;
-    this.alpha = opts.alpha ?? 50;
+    this.alpha = opts.alpha ?? ALPHA;
     this.fillDelayMs = opts.fillDelayMs ?? 100;
     this.timing = {
       initialBoundMs: opts.tickInitialBoundMs ?? 1,
@@ -218,7 +220,7 @@ export class ProposerCore {
     this.fillAhead = opts.fillAhead;
     this.idleFillMaxMs = opts.idleFillMaxMs ?? 20;
     // RSVPs are never held: they answer an INVITE of an open instance.
-    this.window = new InstanceWindow<Entry>({ selfId: opts.self.id, holdAhead: 0, maxHeld: 0 }, (seqn, cfg) => new Entry(seqn, cfg));
+    this.window = new InstanceWindow<ProposerInstance>({ selfId: opts.self.id, holdAhead: 0, maxHeld: 0 }, (seqn, cfg) => new ProposerInstance(seqn, cfg));
   }
 
   // ---------------------------------------------------------------- inputs
@@ -416,7 +418,7 @@ export class ProposerCore {
   // -------------------------------------------------------------- internals
 
   /** Start this node's proposal of `v` at `e`; false if it cannot (not a CAL, proposed already, decided). */
-  private start(e: Entry, v: Uint8Array, fast: boolean): boolean {
+  private start(e: ProposerInstance, v: Uint8Array, fast: boolean): boolean {
     if (e.value !== null || e.cfg.myIndex < 0) return false;
     if (e.coord === null) e.coord = new Coordinator(e.cfg.myIndex, e.cfg.k, e.cfg.quorum, this.timing);
     const m = e.coord.propose(e.seqn, v, fast && e.leads, e.floor, this.now, this.rng);
@@ -428,7 +430,7 @@ export class ProposerCore {
     return true;
   }
 
-  private broadcast(e: Entry, m: PaxosMsg): void {
+  private broadcast(e: ProposerInstance, m: PaxosMsg): void {
     // A round starts with an INVITE, or with the leader's round-1 NOMINATE.
     if (m.cmd === Cmd.INVITE || (m.cmd === Cmd.NOMINATE && m.crnd === 1)) {
       this.stats.rounds++;
@@ -441,7 +443,7 @@ export class ProposerCore {
   }
 
   /** The write proposed at `e` is settled: chosen if `value` is its value, else queued again. */
-  private settleWrite(e: Entry, value: Uint8Array): void {
+  private settleWrite(e: ProposerInstance, value: Uint8Array): void {
     if (e.writeId < 0) return;
     const w = this.writes.get(e.writeId);
     e.writeId = -1;
@@ -480,7 +482,7 @@ export class ProposerCore {
   }
 
   /** Instance `e` is at or below `used`, an instance in use. */
-  private considerFill(e: Entry, used: number): void {
+  private considerFill(e: ProposerInstance, used: number): void {
     if (e.value !== null || e.proposed || !e.isCal) return;
     // Instances we lead are filled by settle() (after queued writes) once
     // near the lowest undecided one; the timer here is a bound for when that
@@ -495,7 +497,7 @@ export class ProposerCore {
   }
 
   /** The lowest open, undecided instance this node leads and has not proposed in; null if none. */
-  private freeLed(): Entry | null {
+  private freeLed(): ProposerInstance | null {
     if (this.ledCursor < this.window.low) this.ledCursor = this.window.low;
     while (this.ledCursor <= this.window.high) {
       const e = this.window.get(this.ledCursor);

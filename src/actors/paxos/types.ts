@@ -5,30 +5,10 @@
 // names follow the wire message `consensus.Msg` (cmd, seqn, crnd, vrnd,
 // value), so encoding is a field-by-field copy.
 
-/** Msg.Cmd values (proto/consensus.proto). TICK and PROPOSE never go on the wire. */
-export const Cmd = {
-  NOP: 0,
-  INVITE: 1,
-  RSVP: 2,
-  NOMINATE: 3,
-  VOTE: 4,
-  TICK: 5,
-  PROPOSE: 6,
-  LEARN: 7,
-} as const;
-export type CmdValue = (typeof Cmd)[keyof typeof Cmd];
-
-/** One consensus message, as carried by one datagram. */
-export interface PaxosMsg {
-  cmd: number;
-  seqn: number;
-  /** Round of the sender's coordinator (INVITE, RSVP, NOMINATE); 0 when unused. */
-  crnd: number;
-  /** Round of the vote (RSVP: last vote of the acceptor, VOTE: this vote); 0 when unused. */
-  vrnd: number;
-  /** The value (RSVP, NOMINATE, VOTE, LEARN); empty when unused. */
-  value: Uint8Array;
-}
+// The wire-level parts (command numbers, message shape) live in src/wire;
+// re-exported here so the Paxos core imports them from one place.
+export { Cmd, type CmdValue, type PaxosMsg } from '../../wire/paxos-msg.js';
+import type { PaxosMsg } from '../../wire/paxos-msg.js';
 
 /** A message to send to every address in `to` (the node's own address is never in it). */
 export interface Send {

@@ -1,5 +1,6 @@
 // Reading the cluster's own files (/ctl, spec/cluster.md) out of a store.
-import { VERSION_PREFIX } from '../../version.js';
+import { VERSION_PREFIX } from '../../wire/version.js';
+import { REV_DIR } from '../../wire/client-codec.js';
 import type { Store } from './store.js';
 import { isValidPath } from './path.js';
 
@@ -27,13 +28,13 @@ const EMPTY = new Uint8Array(0);
 
 /** The file at `path` (valid path) as of `rev`; undefined for a directory. Missing: empty body, rev 0. */
 function fileAt(store: Store, path: string, rev?: number): { body: Uint8Array; rev: number } | undefined {
-  return store.stat(path, rev).rev === -2 ? undefined : store.get(path, rev);
+  return store.stat(path, rev).rev === REV_DIR ? undefined : store.get(path, rev);
 }
 
 /** Every /ctl/cal/* slot at `rev` (default current), in byte order, free ones included. */
 export function calSlots(store: Store, rev?: number): CtlCal[] {
   const out: CtlCal[] = [];
-  if (store.stat('/ctl/cal', rev).rev !== -2) return out;
+  if (store.stat('/ctl/cal', rev).rev !== REV_DIR) return out;
   for (let i = 0; ; i++) {
     let slot: string;
     try {

@@ -7,7 +7,7 @@
 // may also hold `?` and `*`: `/`, or `/name` repeated, no empty name, no
 // trailing `/`. The original answers `a`, ``, `/a/`, `//` and `/a b` alike:
 // `OTHER` with `invalid glob pattern: <pattern>`.
-import { DoozerError } from '../../errors.js';
+import { DoozerError } from '../../wire/errors.js';
 
 export interface Glob {
   readonly pattern: string;

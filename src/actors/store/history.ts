@@ -1,7 +1,7 @@
 // History (spec/store.md "Revisions and history"): the store's versions by
 // rev and its events by seqn, over a window of the last `hist` revisions.
 // Asking for anything older than what is kept is TOO_LATE.
-import { DoozerError } from '../../errors.js';
+import { DoozerError } from '../../wire/errors.js';
 
 /** Items numbered consecutively from `first`; drops from the front cheaply. */
 export class Window<T> {

@@ -1,5 +1,5 @@
 // Messages the store actor understands and sends. Plain data only.
-import type { Response } from '../../net/client-codec.js';
+import type { Response } from '../../wire/client-codec.js';
 import type { StoreEvent, StoreFile } from './store.js';
 import type { CtlCal } from './ctl.js';
 

@@ -5,6 +5,7 @@
 //   no-op:  nop:
 // Split at the first `:`, then at the first `=`; the body is any bytes.
 import { isValidPathBytes } from './path.js';
+import { FLAG_DEL, FLAG_SET, REV_CLOBBER } from '../../wire/client-codec.js';
 
 const COLON = 0x3a;
 const EQUALS = 0x3d;
@@ -114,4 +115,16 @@ export function decodeMutation(m: Uint8Array): DecodedMutation {
   const path = asciiString(m, colon + 1, pathEnd);
   if (eq < 0) return { kind: 'del', rev, path };
   return { kind: 'set', rev, path, body: m.subarray(eq + 1) };
+}
+
+/**
+ * The mutation that a WAIT answer (path, flags, value) reports: applying it at
+ * the same seqn gives the same tree (a follower copies a CAL's log this way).
+ * A delete or set overwrites whatever is there (REV_CLOBBER); flags with
+ * neither FLAG_SET nor FLAG_DEL are a nop.
+ */
+export function mutationFromChange(path: string, flags: number, value: Uint8Array): Uint8Array {
+  if (flags & FLAG_DEL) return encodeDel(REV_CLOBBER, path);
+  if (flags & FLAG_SET) return encodeSet(REV_CLOBBER, path, value);
+  return NOP_MUTATION;
 }

@@ -2,8 +2,8 @@
 // order, answers reads (waiting for future revs), WAITs and event streams.
 import type { Actor, ActorContext } from '../../runtime/actor.js';
 import type { Message } from '../../runtime/message.js';
-import { DoozerError } from '../../errors.js';
-import { ErrCode, FLAG_SET, type Response } from '../../net/client-codec.js';
+import { DoozerError } from '../../wire/errors.js';
+import { ErrCode, FLAG_SET, type Response } from '../../wire/client-codec.js';
 import { compileGlob } from './glob.js';
 import { addWait, countWaits, dropWaits, takeAnswered, takeUpTo, type WaitIndex } from './wait-index.js';
 import { Store, type StoreEvent } from './store.js';

@@ -1,6 +1,7 @@
 // The Store: the replicated state machine of spec/store.md. Pure: no I/O, no
 // timers. The same (seqn, mutation) sequence gives the same trees and events.
-import { DoozerError } from '../../errors.js';
+import { DoozerError } from '../../wire/errors.js';
+import { FLAG_DEL, FLAG_SET, REV_CLOBBER as CLOBBER, REV_DIR as DIR_REV, type ErrName } from '../../wire/client-codec.js';
 import { compileGlob, type Glob } from './glob.js';
 import { History } from './history.js';
 import { decodeMutation } from './mutation.js';
@@ -17,7 +18,8 @@ import {
   setFile,
 } from './tree.js';
 
-export type StoreErrCode = 'REV_MISMATCH' | 'NOTDIR' | 'ISDIR' | 'BAD_PATH' | 'OTHER';
+/** The protocol error codes (src/wire) a mutation can fail with. */
+export type StoreErrCode = Extract<ErrName, 'REV_MISMATCH' | 'NOTDIR' | 'ISDIR' | 'BAD_PATH' | 'OTHER'>;
 export type StoreErrText = 'rev mismatch' | 'not a directory' | 'is a directory' | 'bad path' | 'bad mutation';
 
 export interface StoreEvent {
@@ -46,11 +48,6 @@ export interface StoreOptions {
 }
 
 export const DEFAULT_HIST = 2000;
-export const FLAG_SET = 4;
-export const FLAG_DEL = 8;
-/** STAT's rev for a directory; also a directory's "current rev" in apply. */
-export const DIR_REV = -2;
-export const CLOBBER = -1;
 export const ERR_PATH = '/ctl/err';
 
 const ERR_COMPS = splitPath(ERR_PATH);

@@ -11,7 +11,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import { logger } from '../../log.js';
+import { logger } from '../../runtime/log.js';
 import type { ActorStats } from '../../runtime/stats.js';
 import type { ActorSystem } from '../../runtime/system.js';
 import { renderMetrics } from './metrics.js';

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { logger } from '../../log.js';
+import { logger } from '../../runtime/log.js';
 import type { StoreEvent } from '../../actors/store/store.js';
 import type { StoreMirror } from './mirror.js';
 import { affectsStatus, filesUnder, statusView, under, viewBody, type StatusView } from './view-model.js';

@@ -6,7 +6,7 @@
 // If the stream stops while the store moves on (the store actor restarted
 // and forgot its subscribers), the mirror takes a fresh snapshot and tells
 // its listeners to start over.
-import { logger } from '../../log.js';
+import { logger } from '../../runtime/log.js';
 import type { ActorSystem } from '../../runtime/system.js';
 import type { Message } from '../../runtime/message.js';
 import { STORE, type ReplyMessage, type StoreEventMessage, type StoreSnapshotMessage, type StoreStatsMessage } from '../../actors/store/messages.js';

@@ -21,10 +21,10 @@
 // the place for such routes.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { logger } from '../../log.js';
+import { logger } from '../../runtime/log.js';
 import type { ActorSystem } from '../../runtime/system.js';
 import { isValidPath } from '../../actors/store/path.js';
-import { APP_JS, STYLE_CSS } from '../../web/assets.js';
+import { APP_JS, STYLE_CSS } from './assets.js';
 import { LiveEvents } from './events.js';
 import { metrics, renderMetrics } from './metrics.js';
 import { startMetricsSources } from './metrics-sources.js';

@@ -38,7 +38,7 @@ describe('liveness', () => {
     expect(a.timers.get('check')?.delayMs).toBe(CHECK);
     a.receive({ type: 'check' });
   };
-  const hear = (addr: string): void => a.receive({ type: 'heard', peers: [[addr, t]] } as never);
+  const hear = (addr: string): void => a.receive({ type: 'heard', peers: [addr] } as never);
 
   beforeEach(() => {
     vi.useFakeTimers({ toFake: ['Date'] });

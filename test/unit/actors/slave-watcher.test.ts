@@ -5,8 +5,8 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createSlaveWatcher } from '../../../src/actors/slave-watcher.js';
 import type { CtlCal } from '../../../src/actors/store/ctl.js';
-import { FOLLOWER } from '../../../src/net/follower.js';
-import { ErrCode, Verb } from '../../../src/net/client-codec.js';
+import { FOLLOWER } from '../../../src/actors/follower-messages.js';
+import { ErrCode, Verb } from '../../../src/wire/client-codec.js';
 import { startActor, type FakeActor } from '../../helpers/fake-actor.js';
 
 const cal = (slot: string, id: string, rev: number): CtlCal => ({ slot, id, rev, addr: id ? `${id.toLowerCase()}:8046` : '', ours: true });

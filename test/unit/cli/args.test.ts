@@ -9,11 +9,11 @@ import { ArgError, parseRev } from '../../../src/cli/context.js';
 import { explain } from '../../../src/cli/explain.js';
 import { main, parseArgs } from '../../../src/cli/main.js';
 import { stdinProblem } from '../../../src/cli/stdin.js';
-import { DoozerError } from '../../../src/errors.js';
+import { DoozerError } from '../../../src/wire/errors.js';
 import { DEADLINE } from '../../helpers/deadlines.js';
-import { ErrCode } from '../../../src/net/client-codec.js';
-import type { ErrName } from '../../../src/net/client-codec.js';
-import { logLevelProblem, parseLogLevel } from '../../../src/log.js';
+import { ErrCode } from '../../../src/wire/client-codec.js';
+import type { ErrName } from '../../../src/wire/client-codec.js';
+import { logLevelProblem, parseLogLevel } from '../../../src/runtime/log.js';
 import { parseFlags } from '../../../src/node/flags.js';
 import { memoryStore, startFakeServer } from '../client/fake-server.js';
 

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { main, parseArgs } from '../../../src/cli/main.js';
 import { parseDuration } from '../../../src/cli/duration.js';
 import { formatEvent } from '../../../src/cli/format.js';
-import { Verb } from '../../../src/net/client-codec.js';
+import { Verb } from '../../../src/wire/client-codec.js';
 import { memoryStore, startFakeServer } from '../client/fake-server.js';
 import { DEADLINE } from '../../helpers/deadlines.js';
 import { until } from '../../helpers/until.js';

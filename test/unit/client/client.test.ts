@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../../src/client/client.js';
 import type { WaitEvent } from '../../../src/client/client.js';
-import { DoozerError } from '../../../src/errors.js';
-import { Verb } from '../../../src/net/client-codec.js';
+import { DoozerError } from '../../../src/wire/errors.js';
+import { Verb } from '../../../src/wire/client-codec.js';
 import { memoryStore, startFakeServer } from './fake-server.js';
 import { DEADLINE } from '../../helpers/deadlines.js';
 import { until } from '../../helpers/until.js';

@@ -3,9 +3,9 @@
 // control over what is answered and when), or use memoryStore() for a small
 // in-memory store that is good enough to drive the client and the CLI.
 import net from 'node:net';
-import { decodeRequest, encodeResponse, ErrCode, FLAG_DEL, FLAG_SET, Verb } from '../../../src/net/client-codec.js';
-import type { Request, Response } from '../../../src/net/client-codec.js';
-import { FrameReader, frame } from '../../../src/net/framing.js';
+import { decodeRequest, encodeResponse, ErrCode, FLAG_DEL, FLAG_SET, Verb } from '../../../src/wire/client-codec.js';
+import type { Request, Response } from '../../../src/wire/client-codec.js';
+import { FrameReader, frame } from '../../../src/wire/framing.js';
 
 export interface FakeConn {
   /** Sends a response (tag included by the caller). */

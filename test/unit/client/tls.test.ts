@@ -4,8 +4,8 @@
 import tls from 'node:tls';
 import { describe, expect, it } from 'vitest';
 import { Client } from '../../../src/client/client.js';
-import { decodeRequest, encodeResponse } from '../../../src/net/client-codec.js';
-import { FrameReader, frame } from '../../../src/net/framing.js';
+import { decodeRequest, encodeResponse } from '../../../src/wire/client-codec.js';
+import { FrameReader, frame } from '../../../src/wire/framing.js';
 import { makeTestCert } from '../../helpers/tls-cert.js';
 
 const creds = makeTestCert();

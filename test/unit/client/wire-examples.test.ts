@@ -4,10 +4,10 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Client } from '../../../src/client/client.js';
-import { DoozerError } from '../../../src/errors.js';
-import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../../../src/net/client-codec.js';
-import type { Request, Response } from '../../../src/net/client-codec.js';
-import { frame } from '../../../src/net/framing.js';
+import { DoozerError } from '../../../src/wire/errors.js';
+import { decodeRequest, decodeResponse, encodeRequest, encodeResponse } from '../../../src/wire/client-codec.js';
+import type { Request, Response } from '../../../src/wire/client-codec.js';
+import { frame } from '../../../src/wire/framing.js';
 import { startFakeServer } from './fake-server.js';
 import type { FakeServer } from './fake-server.js';
 

@@ -1,8 +1,10 @@
-// drain() reports every acceptor that promised or voted since the last drain,
-// so a node with -data can store them before the replies leave; and a manager
-// restored from disk with `inUse` fills the instances up to the last vote.
+// AcceptorCore.drain() reports every acceptor that promised or voted since
+// the last drain, so a node with -data can store them before the replies
+// leave; and an acceptor restored from disk makes its node fill the
+// instances up to the last vote.
 import { describe, expect, it } from 'vitest';
-import { Cmd, Manager, type Cal, type PaxosMsg } from '../../../src/actors/paxos/index.js';
+import { AcceptorCore, Cmd, type Cal, type PaxosMsg } from '../../../src/actors/paxos/index.js';
+import { TestNet } from './harness.js';
 
 const cals: Cal[] = [
   { id: 'A', addr: 'a:1' },
@@ -13,46 +15,44 @@ const msg = (cmd: number, seqn: number, crnd: number, value = ''): PaxosMsg => (
 
 describe('accepted states in drain()', () => {
   it('lists promises and votes once, with their new state', () => {
-    const m = new Manager({ self: cals[0]!, rng: () => 0.5 });
-    for (let n = 1; n <= 50; n++) m.open(n, cals, 0);
-    m.drain();
-    m.receive('b:1', msg(Cmd.INVITE, 10, 4), 1);
-    m.receive('c:1', msg(Cmd.NOMINATE, 11, 5, 'v11'), 1);
-    m.receive('b:1', msg(Cmd.INVITE, 10, 2), 1); // refused: no change
-    const r = m.drain();
-    // (A also fills the idle instances it leads below 11: those are reported too.)
-    const mine = r.accepted.filter((a) => a.seqn === 10 || a.seqn === 11).sort((a, b) => a.seqn - b.seqn);
-    expect(mine).toMatchObject([
+    const a = new AcceptorCore({ self: cals[0]!, alpha: 50, keep: 200 });
+    for (let n = 1; n <= 50; n++) a.open(n, cals);
+    a.drain();
+    a.receive('b:1', msg(Cmd.INVITE, 10, 4));
+    a.receive('c:1', msg(Cmd.NOMINATE, 11, 5, 'v11'));
+    a.receive('b:1', msg(Cmd.INVITE, 10, 2)); // refused: no change
+    const r = a.drain();
+    expect([...r.accepted].sort((x, y) => x.seqn - y.seqn)).toMatchObject([
       { seqn: 10, rnd: 4, vrnd: 0 },
       { seqn: 11, rnd: 5, vrnd: 5 },
     ]);
-    expect(Buffer.from(mine[1]!.vval).toString()).toBe('v11');
+    expect(Buffer.from(r.accepted.find((s) => s.seqn === 11)!.vval).toString()).toBe('v11');
     expect(r.sends.some((s) => s.msg.cmd === Cmd.RSVP)).toBe(true);
-    expect(m.drain().accepted).toEqual([]);
+    expect(a.drain().accepted).toEqual([]);
   });
 
-  it("a leader's own vote on its fast nomination is reported with the NOMINATE", () => {
-    const m = new Manager({ self: cals[1]!, rng: () => 0.5 });
-    for (let n = 1; n <= 50; n++) m.open(n, cals, 0);
-    m.drain();
-    m.propose(Buffer.from('w'), 1);
-    const r = m.drain();
-    const nom = r.sends.find((s) => s.msg.cmd === Cmd.NOMINATE)!;
-    expect(r.accepted).toContainEqual(expect.objectContaining({ seqn: nom.msg.seqn, vrnd: 1 }));
+  it("a leader's own vote on its fast nomination is reported, by its acceptor, with the NOMINATE's effects", () => {
+    const net = new TestNet(cals);
+    net.open(1, 50);
+    net.queue = [];
+    net.propose('b:1', 'w');
+    const nom = net.queue.find((p) => p.msg.cmd === Cmd.NOMINATE)!;
+    expect(net.accepted.get('b:1')).toContainEqual(expect.objectContaining({ seqn: nom.msg.seqn, rnd: 1, vrnd: 1 }));
   });
 
-  it('restored with inUse, a voted instance is filled and its value chosen again', () => {
-    const m = new Manager({ self: cals[0]!, rng: () => 0.5, fillDelayMs: 5 });
-    m.restoreAcceptors([{ seqn: 5, rnd: 1, vrnd: 1, vval: Buffer.from('old') }], true);
-    for (let n = 1; n <= 50; n++) m.open(n, cals, 0);
-    m.drain();
-    m.tick(100);
-    const invite = m.drain().sends.find((s) => s.msg.cmd === Cmd.INVITE && s.msg.seqn === 5);
+  it('restored from disk, a voted instance is filled and its value chosen again', () => {
+    const net = new TestNet(cals, { fillDelayMs: 5 });
+    net.restore('a:1', [{ seqn: 5, rnd: 1, vrnd: 1, vval: Buffer.from('old') }]);
+    net.open(1, 50);
+    net.queue = [];
+    net.tick('a:1', 100);
+    const invite = net.queue.find((p) => p.msg.cmd === Cmd.INVITE && p.msg.seqn === 5);
     expect(invite).toBeDefined();
     const crnd = invite!.msg.crnd;
-    // B answers with no vote; with A's own RSVP (vote 'old' at round 1) that is a quorum.
-    m.receive('b:1', { cmd: Cmd.RSVP, seqn: 5, crnd, vrnd: 0, value: new Uint8Array() }, 101);
-    const nom = m.drain().sends.find((s) => s.msg.cmd === Cmd.NOMINATE && s.msg.seqn === 5);
+    net.queue = [];
+    // B answers with no vote; with A's own RSVP (vote 'old' at round 1, delivered locally) that is a quorum.
+    net.receive('a:1', 'b:1', { cmd: Cmd.RSVP, seqn: 5, crnd, vrnd: 0, value: new Uint8Array() });
+    const nom = net.queue.find((p) => p.msg.cmd === Cmd.NOMINATE && p.msg.seqn === 5);
     expect(Buffer.from(nom!.msg.value).toString()).toBe('old');
   });
 });

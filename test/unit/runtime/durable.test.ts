@@ -4,7 +4,7 @@ import { DurableMirror, WriteThroughMap, registerDurableClass, type DurableRecor
 import { Store } from '../../../src/actors/store/store.js';
 import { encodeSet } from '../../../src/actors/store/mutation.js';
 import { compileGlob, type Glob } from '../../../src/actors/store/glob.js';
-import { Membership } from '../../../src/actors/membership.js';
+import { ClusterView } from '../../../src/actors/cluster-view.js';
 
 const txt = (b: Uint8Array): string => Buffer.from(b).toString();
 
@@ -102,14 +102,14 @@ describe('durable state written through to the main thread', () => {
     expect(ops).toContain('drop');
   });
 
-  it('data classes (Membership) keep their prototype', () => {
+  it('data classes (ClusterView) keep their prototype', () => {
     const { map, sync, moved } = pair();
-    const m = new Membership('me', 50);
+    const m = new ClusterView('me', 50);
     m.start(10, [{ slot: '1', id: 'me', rev: 1, addr: '127.0.0.1:8046', ours: true }]);
     map.set('state', { membership: m });
     sync();
-    const copy = (moved().get('state') as { membership: Membership }).membership;
-    expect(copy).toBeInstanceOf(Membership);
+    const copy = (moved().get('state') as { membership: ClusterView }).membership;
+    expect(copy).toBeInstanceOf(ClusterView);
     expect(copy.isCalAt(11)).toBe(true);
     expect(copy.selfId).toBe('me');
   });

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DoozerError } from '../../../src/errors.js';
+import { DoozerError } from '../../../src/wire/errors.js';
 import { compileGlob, isValidGlob } from '../../../src/actors/store/glob.js';
 
 // Reference matcher, written independently: backtracking over the pattern.

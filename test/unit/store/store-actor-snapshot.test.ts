@@ -5,7 +5,7 @@
 // it has seen) could wait for events that never came.
 import { describe, expect, it } from 'vitest';
 import { createStoreActor } from '../../../src/actors/store/store-actor.js';
-import { ErrCode } from '../../../src/net/client-codec.js';
+import { ErrCode } from '../../../src/wire/client-codec.js';
 import { startActor } from '../../helpers/fake-actor.js';
 
 const enc = (t: string): Uint8Array => new TextEncoder().encode(t);

@@ -3,7 +3,7 @@
 // scratch), comparing every event and every read at current and past revs.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { DoozerError } from '../../../src/errors.js';
+import { DoozerError } from '../../../src/wire/errors.js';
 import { compileGlob } from '../../../src/actors/store/glob.js';
 import { NOP_MUTATION, encodeDel, encodeSet } from '../../../src/actors/store/mutation.js';
 import { Store, type StoreEvent } from '../../../src/actors/store/store.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DoozerError } from '../../../src/errors.js';
+import { DoozerError } from '../../../src/wire/errors.js';
 import { compileGlob } from '../../../src/actors/store/glob.js';
 import { NOP_MUTATION, encodeDel, encodeSet } from '../../../src/actors/store/mutation.js';
 import { Store, type StoreEvent } from '../../../src/actors/store/store.js';

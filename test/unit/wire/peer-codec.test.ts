@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BATCH_MARKER, decodeDatagram, decodeMsg, encodeMsg, packBatches } from '../../../src/net/peer-codec.js';
-import { MsgType } from '../../../src/net/proto-schema.js';
-import { MAX_DATAGRAM_BYTES } from '../../../src/actors/limits.js';
+import { BATCH_MARKER, decodeDatagram, decodeMsg, encodeMsg, packBatches } from '../../../src/wire/peer-codec.js';
+import { MsgType } from '../../../src/wire/proto-schema.js';
+import { MAX_DATAGRAM_BYTES } from '../../../src/wire/limits.js';
 import { Cmd, type PaxosMsg } from '../../../src/actors/paxos/types.js';
 
 const m = (cmd: number, seqn: number, crnd = 0, vrnd = 0, value = ''): PaxosMsg => ({ cmd, seqn, crnd, vrnd, value: Buffer.from(value) });

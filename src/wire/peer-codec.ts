@@ -5,8 +5,8 @@
 // misreading it) followed by length-delimited Msgs.
 import protobuf from 'protobufjs';
 import { MsgType, int64ToNumber } from './proto-schema.js';
-import { Cmd, type PaxosMsg } from '../actors/paxos/types.js';
-import { MAX_DATAGRAM_BYTES } from '../actors/limits.js';
+import { Cmd, type PaxosMsg } from './paxos-msg.js';
+import { MAX_DATAGRAM_BYTES } from './limits.js';
 
 export const BATCH_MARKER = 0x00;
 const EMPTY = new Uint8Array(0);

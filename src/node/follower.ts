@@ -5,39 +5,22 @@
 // it follows dies it follows another one. It also carries the requests a
 // non-CAL node must make through a CAL (locking a CAL slot).
 import { Client } from '../client/client.js';
-import type { PeerDial } from '../node/peer-dial.js';
-import { DoozerError } from '../errors.js';
-import { logger } from '../log.js';
+import type { PeerDial } from './peer-dial.js';
+import { DoozerError } from '../wire/errors.js';
+import { logger } from '../runtime/log.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
-import type { Request, Response } from './client-codec.js';
-import { ErrCode } from './client-codec.js';
-import { encodeDel, encodeSet, NOP_MUTATION } from '../actors/store/mutation.js';
+import type { Response } from '../wire/client-codec.js';
+import { ErrCode } from '../wire/client-codec.js';
+import { mutationFromChange } from '../actors/store/mutation.js';
 import { STORE } from '../actors/store/messages.js';
-import { copySnapshot } from '../node/attach.js';
+import { copySnapshot } from './attach.js';
+import { FOLLOWER, type FollowerMessage } from '../actors/follower-messages.js';
 
 const log = logger('follower');
 
-export const FOLLOWER = 'follower';
 /** WAITs in flight: enough to keep up with a busy cluster over one connection. */
 const PIPELINE = 128;
-
-export type FollowerMessage =
-  /** Follow from `fromRev` + 1 up to (not including) `until`; `cals`: addresses to follow, in preference order. */
-  | { type: 'follow'; fromRev: number; until: number; cals: string[] }
-  /** Addresses of the current CALs changed. */
-  | { type: 'follow-cals'; cals: string[] }
-  /** Copy nothing at or after `until` (the node may be a CAL from there on); raised as the store moves. */
-  | { type: 'follow-until'; until: number }
-  /** A request to make through a CAL; answered with `{type:'reply', tag, response}`. */
-  | { type: 'upstream-call'; req: Omit<Request, 'tag'>; replyTo: string; tag: number };
-
-/** Rebuild a mutation from a WAIT answer: applying it at the same seqn gives the same tree. */
-export function mutationFromChange(path: string, flags: number, value: Uint8Array): Uint8Array {
-  if (flags & 8) return encodeDel(-1, path);
-  if (flags & 4) return encodeSet(-1, path, value);
-  return NOP_MUTATION;
-}
 
 export interface FollowerOptions {
   system: ActorSystem;

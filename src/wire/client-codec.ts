@@ -27,9 +27,19 @@ export function verbName(code: number): VerbName | undefined {
   return verbNames.get(code);
 }
 
-/** Flags in WAIT/WALK responses. */
+/** Flags in WAIT/WALK responses (and a store event's flags): the file was set, or deleted; neither is a nop. */
 export const FLAG_SET = 4;
 export const FLAG_DEL = 8;
+
+/**
+ * Revisions with a special meaning (spec/protocol.md, spec/store.md): STAT's
+ * rev of a missing file (0, also "create only" for SET), the rev of a write
+ * that overwrites whatever is there (-1), and STAT's rev of a directory (-2,
+ * also a directory's "current rev" when the store applies a mutation).
+ */
+export const REV_MISSING = 0;
+export const REV_CLOBBER = -1;
+export const REV_DIR = -2;
 
 export interface Request {
   tag?: number;

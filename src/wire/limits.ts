@@ -1,5 +1,12 @@
 // Limits that follow from the wire (spec/consensus.md, store.md).
 
+/**
+ * alpha: how many consensus instances are open ahead of the store
+ * (spec/consensus.md). Every node of a cluster must use the same value: a
+ * mutation chosen at seqn n may change the CALs of instance n + alpha.
+ */
+export const ALPHA = 50;
+
 /** One consensus datagram carries at most 3000 bytes. */
 export const MAX_DATAGRAM_BYTES = 3000;
 

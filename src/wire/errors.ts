@@ -1,6 +1,6 @@
 // Errors that carry a protocol error code, so the session maps them to the
 // wire in one place (spec/protocol.md, Err enum).
-import type { ErrName } from './net/client-codec.js';
+import type { ErrName } from './client-codec.js';
 
 /** Extra context a client adds to a server's error (src/client/error-text.ts). */
 export interface DoozerErrorContext {

@@ -15,7 +15,7 @@
 //   {t:'del', rev, p}        file p deleted at rev
 //   {t:'rev', rev}           revs up to rev changed nothing under the page's path
 //   {t:'status', status}     the status strip changed
-import { MAX_DEPTH_CLASS, STALE_TITLE } from '../net/http/page.js';
+import { MAX_DEPTH_CLASS, STALE_TITLE } from './page.js';
 
 // Written without backticks or "${" so it can live in this template string.
 export const APP_JS = String.raw`(function () {

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FrameError, FrameReader, frame, MAX_FRAME_BYTES } from '../../../src/net/framing.js';
+import { FrameError, FrameReader, frame, MAX_FRAME_BYTES } from '../../../src/wire/framing.js';
 
 describe('framing', () => {
   it('prefixes a 4-byte big-endian length', () => {
