@@ -19,3 +19,8 @@ export const actorKinds: Record<string, ActorFactory> = {
   liveness: createLiveness,
   pulse: createPulse,
 };
+
+/** Groups a placement file may name instead of kinds: "consensus" = the Paxos role actors. */
+export const kindGroups: Record<string, readonly string[]> = {
+  consensus: ['acceptor', 'learner', 'proposer'],
+};

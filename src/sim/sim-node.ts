@@ -35,6 +35,8 @@ const HEARD_EVERY_MS = 250;
 /** How often the stand-in follower copies (virtual ms), and how much at once. */
 const FOLLOW_EVERY_MS = 20;
 const FOLLOW_BATCH = 64;
+/** The store's history and the acceptor's kept values (a real node keeps max(-hist, 4 alpha)): long enough for a node that spent the chaos phase cut off. */
+const SIM_HIST = 100_000;
 
 export interface SimNodeOptions {
   idx: number;
@@ -96,10 +98,10 @@ export class SimNode {
     h.registerEndpoint(SIM_OBSERVER, (msg) => this.onStoreEvent(msg));
     h.registerEndpoint('metrics', () => {});
     const self = { id: opts.id, addr: opts.addr };
-    h.spawn({ name: STORE, kind: 'store', args: { hist: 100_000 } });
+    h.spawn({ name: STORE, kind: 'store', args: { hist: SIM_HIST } });
     h.send(STORE, { type: 'subscribe', subscriber: SIM_OBSERVER, fromRev: 0 });
     opts.boot.forEach((mutation, i) => h.send(STORE, { type: 'apply', seqn: i + 1, mutation }));
-    h.spawn({ name: ACCEPTOR, kind: 'acceptor', args: { self, alpha: opts.alpha, keep: 4 * opts.alpha } satisfies AcceptorArgs });
+    h.spawn({ name: ACCEPTOR, kind: 'acceptor', args: { self, alpha: opts.alpha, keep: SIM_HIST } satisfies AcceptorArgs });
     h.spawn({ name: LEARNER, kind: 'learner', args: { nodeId: opts.id, alpha: opts.alpha } satisfies LearnerArgs });
     h.spawn({ name: PROPOSER, kind: 'proposer', args: { self, alpha: opts.alpha, fillMs: opts.fillDelayMs, seed: false } satisfies ProposerArgs });
     h.spawn({ name: SLAVE_WATCHER, kind: 'slave-watcher', args: { nodeId: opts.id, alpha: opts.alpha, nodeFiles: nodeFiles(opts.id, opts.addr) } });

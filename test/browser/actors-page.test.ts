@@ -64,7 +64,7 @@ describe.skipIf(!haveChromium)('/$actors.html in headless chromium', () => {
     expect(store).toMatchObject({ name: 'store', kind: 'store', thread: 'core', restarts: '0' });
     expect(Number(store!['processed'])).toBeGreaterThan(0);
     expect(Number(store!['high-water'])).toBeGreaterThan(0);
-    expect((await rowOf('consensus'))!.thread).toBe('core');
+    for (const role of ['acceptor', 'learner', 'proposer']) expect((await rowOf(role))!.thread, role).toBe('core');
     expect((await rowOf('pulse'))!.thread).toBe('main');
     expect(await page.textContent('#threads')).toBe('main, core, pool-1');
   });
