@@ -5,7 +5,10 @@
 //   - SET throughput with 64 connections spread over the 3 CALs,
 //   - the same against a single node.
 // Prints a table and writes bench/results/cluster-<time>.json.
-// Usage: node bench/cluster.mjs [--seconds N] [--conns N]
+// Usage: node bench/cluster.mjs [--seconds N] [--conns N] [--baseline DIR]
+//   --baseline DIR: also measure the 3-CAL cluster of another build of this
+//   project (a checkout with dist/ built, e.g. the commit before a change),
+//   in the same run, so before/after numbers share the machine's load.
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -16,11 +19,12 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const num = (name, dflt) => Number(arg(name, dflt));
 const SECONDS = num('seconds', 5);
 const CONNS = num('conns', 64);
+const BASELINE = arg('baseline', '');
 const procs = [];
 
-async function startNode(args) {
+async function startNode(args, bin = `${root}bin/doozerd`) {
   const port = await freePort();
-  const p = spawn(process.execPath, [`${root}bin/doozerd`, '-l', `127.0.0.1:${port}`, '-w', 'false', ...args], { stdio: 'ignore' });
+  const p = spawn(process.execPath, [bin, '-l', `127.0.0.1:${port}`, '-w', 'false', ...args], { stdio: 'ignore' });
   procs.push(p);
   const addr = `127.0.0.1:${port}`;
   await until(`${addr} up`, async () => (await Client.dial(addr, { connectTimeoutMs: 500 }).then((c) => (c.close(), true))));
@@ -61,6 +65,24 @@ async function load(addrs, conns, seconds) {
   return { conns, sets: lat.length, setsPerSec: Math.round(lat.length / elapsed), p50ms: q(0.5), p99ms: q(0.99) };
 }
 
+/** A 3-CAL cluster of `bin` (the seed's way); its lone-client and many-client numbers, keys suffixed with `suffix`. */
+async function cluster(bin, suffix) {
+  const seed = await startNode([], bin);
+  await writable(seed);
+  const others = [await startNode(['-a', seed], bin), await startNode(['-a', seed], bin)];
+  const c = await Client.dial(seed);
+  await c.set('/ctl/cal/1', 0, '');
+  await c.set('/ctl/cal/2', 0, '');
+  await c.close();
+  for (const a of others) await writable(a);
+  const out = {
+    [`clusterLone${suffix}`]: await load([seed], 1, SECONDS),
+    [`clusterMany${suffix}`]: await load([seed, ...others], CONNS, SECONDS),
+  };
+  for (const p of procs.splice(procs.length - 3)) p.kill('SIGKILL');
+  return out;
+}
+
 async function main() {
   const results = {};
   process.stderr.write('single node...\n');
@@ -70,29 +92,29 @@ async function main() {
   results.singleMany = await load([single], CONNS, SECONDS);
 
   process.stderr.write('3-CAL cluster (seed + 2 attached, slots added with SET)...\n');
-  const seed = await startNode([]);
-  await writable(seed);
-  const others = [await startNode(['-a', seed]), await startNode(['-a', seed])];
-  const c = await Client.dial(seed);
-  await c.set('/ctl/cal/1', 0, '');
-  await c.set('/ctl/cal/2', 0, '');
-  await c.close();
-  for (const a of others) await writable(a);
-  const cals = [seed, ...others];
-  results.clusterLone = await load([seed], 1, SECONDS);
-  results.clusterMany = await load(cals, CONNS, SECONDS);
+  Object.assign(results, await cluster(`${root}bin/doozerd`, ''));
+  if (BASELINE) {
+    process.stderr.write(`3-CAL cluster of the baseline build ${BASELINE}...\n`);
+    Object.assign(results, await cluster(`${BASELINE}/bin/doozerd`, 'Baseline'));
+  }
 
   const rows = [
     ['single node, 1 connection', results.singleLone],
     [`single node, ${CONNS} connections`, results.singleMany],
     ['3 CALs, 1 connection', results.clusterLone],
     [`3 CALs, ${CONNS} connections over 3 CALs`, results.clusterMany],
+    ...(BASELINE
+      ? [
+          [`baseline: 3 CALs, 1 connection`, results.clusterLoneBaseline],
+          [`baseline: 3 CALs, ${CONNS} connections over 3 CALs`, results.clusterManyBaseline],
+        ]
+      : []),
   ];
   console.log('| workload | SET/s | p50 ms | p99 ms |\n| --- | ---: | ---: | ---: |');
   for (const [name, r] of rows) console.log(`| ${name} | ${r.setsPerSec} | ${r.p50ms} | ${r.p99ms} |`);
   mkdirSync(`${root}bench/results`, { recursive: true });
   const file = `${root}bench/results/cluster-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, JSON.stringify({ seconds: SECONDS, conns: CONNS, cores: (await import('node:os')).cpus().length, results }, null, 2));
+  writeFileSync(file, JSON.stringify({ seconds: SECONDS, conns: CONNS, ...(BASELINE ? { baseline: BASELINE } : {}), cores: (await import('node:os')).cpus().length, results }, null, 2));
   process.stderr.write(`wrote ${file}\n`);
 }
 

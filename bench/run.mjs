@@ -6,7 +6,8 @@
 // also against the original doozerd when ../shared/ref/bin has it; each if
 // present. --seconds N goes to every one (watch: seconds per rate),
 // --conns N to placement, cluster and durable, --rates a,b,c and --window N
-// to watch, --soak-minutes M (default 1; 10 for the long soak) and
+// to watch, --baseline DIR (another built checkout, measured in the same
+// run: before/after numbers) to cluster, --soak-minutes M (default 1; 10 for the long soak) and
 // --files N to memory, --skip-original to watch and memory; other options go
 // to the placement benchmark only. --skip-placement / --skip-cluster /
 // --skip-durable / --skip-watch / --skip-memory leave one out. Each prints
@@ -24,10 +25,10 @@ const original = args.includes('--skip-original') ? ['--skip-original'] : [];
 const only = (names) => options.flatMap((a, i) => (names.includes(a) && i + 1 < options.length ? [a, options[i + 1]] : []));
 
 /** Options of the watch and memory benchmarks, kept away from the placement benchmark. */
-const OWN = ['--rates', '--window', '--soak-minutes', '--files'];
+const OWN = ['--rates', '--window', '--soak-minutes', '--files', '--baseline'];
 const runs = [
   ['placement', 'placement.mjs', options.filter((a, i) => !OWN.includes(a) && !OWN.includes(options[i - 1]) && a !== '--skip-original')],
-  ['cluster', 'cluster.mjs', only(['--seconds', '--conns'])],
+  ['cluster', 'cluster.mjs', only(['--seconds', '--conns', '--baseline'])],
   ['durable', 'durable.mjs', only(['--seconds', '--conns'])],
   ['watch', 'watch.mjs', [...only(['--seconds', '--rates', '--window']), ...original]],
   ['memory', 'memory.mjs', [...only(['--soak-minutes', '--files']), ...original]],
