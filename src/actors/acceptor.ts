@@ -62,6 +62,11 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
   if (disk) disk.onFailure = (failure) => ctx.send(PROPOSER, { type: 'disk-state', ...(failure ? { failure } : {}) } satisfies DiskStateMessage);
   // From the beginning of our knowledge, or where we were (a restart).
   ctx.send(STORE, { type: 'subscribe', subscriber: ctx.self, fromRev: s.storeRev, withCals: true });
+  // Store events before this instance's store-cals are skipped: they are
+  // messages a dead predecessor left unfinished, replayed ahead of our
+  // subscription, which sends them again after the store-cals that opens
+  // our window (a fresh core can open no instance below its first one).
+  let subscribed = false;
 
   function release(h: Held): void {
     if (h.sends.length) ctx.send(UDP_OUT, { type: 'peer-out', sends: h.sends } satisfies PeerOutMessage);
@@ -99,6 +104,7 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
         case 'store-cals': {
           // Our first known version (or where a restart picks up): the instances after it use its list.
           const c = msg as StoreCalsMessage;
+          subscribed = true;
           view.start(c.rev, c.cals);
           ctx.send(UDP_OUT, { type: 'peer-ours', addrs: view.ourAddrs() } satisfies PeerOutMessage);
           core.decided(c.rev);
@@ -108,7 +114,7 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
         }
         case 'store-event': {
           const e = msg as StoreEventMessage;
-          if (e.event.seqn <= s.storeRev) break;
+          if (!subscribed || e.event.seqn <= s.storeRev) break;
           if (e.cals) {
             view.update(e.event.seqn, e.cals);
             ctx.send(UDP_OUT, { type: 'peer-ours', addrs: view.ourAddrs() } satisfies PeerOutMessage);

@@ -25,6 +25,11 @@ export function createLearner(ctx: ActorContext, args: LearnerArgs): Actor {
   const view = new ClusterView(args.nodeId, args.alpha);
   let storeRev = -1;
   ctx.send(STORE, { type: 'subscribe', subscriber: ctx.self, fromRev: -1, withCals: true });
+  // Store events before this instance's store-cals are skipped: they are
+  // messages a dead predecessor left unfinished, replayed ahead of our
+  // subscription, which sends them again after the store-cals that opens
+  // our window (a fresh core can open no instance below its first one).
+  let subscribed = false;
 
   function flush(): void {
     const r = core.drain();
@@ -51,6 +56,7 @@ export function createLearner(ctx: ActorContext, args: LearnerArgs): Actor {
         }
         case 'store-cals': {
           const c = msg as StoreCalsMessage;
+          subscribed = true;
           view.start(c.rev, c.cals);
           core.applied(c.rev);
           for (let n = c.rev + 1; n <= c.rev + args.alpha; n++) core.open(n, view.instanceCals());
@@ -59,7 +65,7 @@ export function createLearner(ctx: ActorContext, args: LearnerArgs): Actor {
         }
         case 'store-event': {
           const e = msg as StoreEventMessage;
-          if (e.event.seqn <= storeRev) break;
+          if (!subscribed || e.event.seqn <= storeRev) break;
           if (e.cals) view.update(e.event.seqn, e.cals);
           core.applied(e.event.seqn);
           openUpTo(e.event.seqn);

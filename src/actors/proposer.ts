@@ -100,6 +100,11 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
     s.becoming = false;
   }
   ctx.send(STORE, { type: 'subscribe', subscriber: ctx.self, fromRev: s.started ? s.storeRev : -1, withCals: true });
+  // Store events before this instance's store-cals are skipped: they are
+  // messages a dead predecessor left unfinished, replayed ahead of our
+  // subscription, which sends them again after the store-cals that opens
+  // our window (a fresh core can open no instance below its first one).
+  let subscribed = false;
 
   // Counters for /metrics, reported as deltas once a second.
   const reported: ProposerStats = { ...core.stats };
@@ -251,6 +256,7 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
           return;
         case 'store-cals': {
           const c = msg as StoreCalsMessage;
+          subscribed = true;
           if (!s.started) {
             s.started = true;
             s.storeRev = c.rev;
@@ -264,7 +270,7 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
         }
         case 'store-event': {
           const e = msg as StoreEventMessage;
-          if (e.event.seqn <= s.storeRev) return;
+          if (!subscribed || e.event.seqn <= s.storeRev) return;
           const prev = s.storeRev;
           if (e.cals) {
             const change = s.view.update(e.event.seqn, e.cals);

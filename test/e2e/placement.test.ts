@@ -221,7 +221,9 @@ describe('supervision across threads', { timeout: TEST_TIMEOUT.node }, () => {
     const file = placementFile('core.json', { workers: ['core'], place: { store: 'core', proposer: 'core' } });
     const { node, w } = await killCoreUnderLoad(file, ['store', 'proposer']);
 
-    expect(w.problems).toEqual([]);
+    // The proposer holds the writes in flight (its Paxos rounds die with the
+    // thread): those get an honest "may or may not" error, nothing else.
+    expect(w.problems.filter((p) => !/may or may not have been applied/.test(p))).toEqual([]);
     await checkAcked(node, w.acked);
     const r = await actors(node.debugPort);
     expect(r.actors.find((a) => a.name === 'store')!.lastError).toMatch(/^thread core died/);

@@ -212,3 +212,28 @@ describe('a full proposer mailbox: the write is answered "overloaded", never dro
     ]);
   });
 });
+
+describe('proposer: a restart with store events replayed ahead of its subscription', () => {
+  it('skips store events that come before its store-cals, and opens every instance after the store-cals rev', () => {
+    // A proposer that ran before (its durable state: writable at rev 20).
+    const durable = new Map<string, unknown>();
+    const first = proposer('A', [cal('0', 'A')], { rev: 10, durable });
+    first.receive(ev(11, '/ctl/node/A/writable', { mutation: writable('A') }));
+    for (let s = 12; s <= 20; s++) first.receive(ev(s, '/x', { mutation: X }));
+    // Its thread died: the fresh instance first gets the unfinished store events (21, 22),
+    // then its subscription's store-cals at rev 20 and the same events again.
+    const args: ProposerArgs = { self: { id: 'A', addr: 'A:1' }, alpha: 50, fillMs: 100, seed: false };
+    const p = startActor(PROPOSER, createProposer, args, durable);
+    p.receive(ev(21, '/x', { mutation: X }));
+    p.receive(ev(22, '/x', { mutation: X }));
+    p.receive({ type: 'store-cals', rev: 20, cals: [cal('0', 'A')] } as never);
+    p.receive(ev(21, '/x', { mutation: X }));
+    p.receive(ev(22, '/x', { mutation: X }));
+    // It proposes its writable file again in the instances right after rev 20 (losing 21 and 22 to
+    // the events replayed), the client's write right after: not one alpha ahead (the bug: 21..70
+    // never opened, and writes waited forever).
+    expect(proposals(p).local.map((x) => x[1])).toEqual([21, 22, 23]);
+    propose(p, 'session:1', 1);
+    expect(proposals(p).local).toEqual([[Cmd.NOMINATE, 24, Buffer.from(X).toString()]]);
+  });
+});
