@@ -94,7 +94,7 @@ interface State {
 const toCals = (slots: readonly CtlCal[]): Cal[] => calListOf(slots).map((c) => ({ id: c.id, addr: c.addr }));
 
 export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
-  // Durable (survives a restart, also on a fresh thread: see builtin-durables):
+  // Durable (survives a restart, also on a fresh thread: see durables.ts):
   // the manager, whose acceptors must never forget a promise or a vote.
   let st = ctx.durable.get('state') as State | undefined;
   if (!st) {

@@ -5,9 +5,9 @@ import { readFileSync } from 'node:fs';
 import { logger } from '../log.js';
 import { startActorSystem } from '../runtime/threaded-system.js';
 import { DEFAULT_PLACEMENT, describePlacement } from '../runtime/placement.js';
-import { nodeKinds } from '../runtime/node-placement.js';
+import { nodeKinds } from './node-placement.js';
 import { addActorRoutes, startDebugServer, type DebugServer } from '../net/http/actors-page.js';
-import { actorKinds } from '../actors/kinds.js';
+import { actorKinds, kindsModuleUrl } from '../actors/kinds.js';
 import { listenForClients, type ClientListener } from '../net/client-listener.js';
 import type { NodeOptions } from './flags.js';
 import { newNodeId } from './node-id.js';
@@ -93,6 +93,7 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
   const host = await startActorSystem({
     placement,
     kinds: actorKinds,
+    kindModules: [kindsModuleUrl],
     groups: nodeKinds().groups,
     onFatal: (reason) => env.onFatal(reason),
     debugHooks,

@@ -28,7 +28,6 @@ import { Piscina } from 'piscina';
 import { logger } from '../log.js';
 import type { ActorFactory, ActorSpec } from './actor.js';
 import { DurableMirror } from './durable.js';
-import './builtin-durables.js';
 import { ActorHost, DEBUG_CRASH, type ExitCallback } from './host.js';
 import type { Message } from './message.js';
 import { MAIN, POOL, placeOf, poolThreads, workerThreads, type Placement } from './placement.js';
@@ -37,6 +36,7 @@ import type { ActorStats } from './stats.js';
 import { RestartTracker, defaultRestartLimits, type RestartLimits } from './supervisor.js';
 import type { ActorSystem } from './system.js';
 import { release, wrapPort, type Remote } from './comlink-node.js';
+import { distModuleUrl } from './dist-url.js';
 
 const log = logger('runtime');
 
@@ -57,7 +57,11 @@ export interface ActorSystemOptions {
   threadLimits?: RestartLimits;
   /** `$crash` messages make actors throw; crashThread works (tests only). */
   debugHooks?: boolean;
-  /** More modules (file URLs) for worker threads to load kinds from (tests). */
+  /**
+   * Modules (file URLs of compiled JavaScript) worker threads load their
+   * actor kinds from: each exports `actorKinds` and registers the durable
+   * classes its actors use. The node gives src/actors/kinds.ts's URL.
+   */
   kindModules?: string[];
 }
 
@@ -74,9 +78,7 @@ export interface ThreadStats {
 
 /** A dist/ file next to this one, also when this one runs as TypeScript from src/ (vitest). */
 export function distFile(relative: string): string {
-  const here = import.meta.url;
-  const url = here.endsWith('.ts') ? new URL(`../../dist/runtime/${relative}`, here) : new URL(`./${relative}`, here);
-  return fileURLToPath(url);
+  return fileURLToPath(new URL(`./${relative}`, distModuleUrl(import.meta.url)));
 }
 
 /** A FIFO with cheap removal from the front. */
