@@ -51,14 +51,15 @@ export interface ConsensusCancelMessage {
 
 /**
  * Consensus → proposer: these writes were dropped. 'removed': never chosen
- * (this node is no CAL now). 'restarted': consensus came back on a fresh
- * thread without its queue; each may or may not have been chosen. 'disk':
- * never proposed, the -data disk refuses writes (full, failing).
+ * (this node is no CAL now). 'disk': never proposed, the -data disk refuses
+ * writes (full, failing). (A restart of consensus needs no message: its
+ * supervisor restarts the proposer after it, which answers what it had in
+ * flight: src/node/supervision-tree.ts.)
  */
 export interface CancelledMessage {
   type: 'cancelled';
   ids: number[];
-  why: 'removed' | 'restarted' | 'disk';
+  why: 'removed' | 'disk';
   /** With 'disk': what the disk said. */
   detail?: string;
 }
@@ -127,8 +128,10 @@ export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
     // A manager restored on a fresh thread: open our window again; its acceptors' promises come back as they open.
     const t = performance.now();
     for (let n = s.storeRev + 1; n <= s.storeRev + args.alpha; n++) m.open(n, s.cals, t);
-    // Writes the old manager held are gone with it: their clients must not wait forever.
-    ctx.send(PROPOSER, { type: 'cancelled', ids: [...s.ids.values()], why: 'restarted' } satisfies CancelledMessage);
+    // The writes the old manager held are gone with it. The Manager is a
+    // partial durable class (durables.ts), so the runtime counts this as a
+    // restart and our supervisor restarts the proposer after us
+    // (rest_for_one), which answers them itself.
     s.ids.clear();
   }
   // (Re)subscribe: from the beginning of our knowledge, or where we were.

@@ -74,6 +74,7 @@ registerDurableClass<Manager>({
   name: 'Manager',
   ctor: Manager,
   strategy: 'snapshot',
+  partial: 'its queued writes, learners and coordinators',
   snapshot: (m): ManagerSnapshot => ({ self: m.self, alpha: m.alpha, fillDelayMs: m.fillDelayMs, acceptors: m.acceptorStates() }),
   restore(data): Manager {
     const d = data as ManagerSnapshot;

@@ -45,6 +45,7 @@ interface State {
 
 export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
   let st = ctx.durable.get('state') as State | undefined;
+  const restarted = st !== undefined;
   if (!st) {
     st = {
       membership: new Membership(args.nodeId, args.alpha),
@@ -62,6 +63,8 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
   const s = st;
   ctx.send(STORE, { type: 'subscribe', subscriber: ctx.self, fromRev: s.started ? s.storeRev : -1, withCals: true });
   const writablePath = `/ctl/node/${args.nodeId}/writable`;
+  // Restarted because consensus restarted (rest_for_one: src/node/supervision-tree.ts).
+  if (restarted && ctx.restart?.dependency === CONSENSUS) forgetInFlight();
 
   function answer(id: number, err: { code: string; text: string } | null | undefined, seqn: number): void {
     const p = s.pending.get(id);
@@ -71,6 +74,21 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
       ? { type: 'proposed', tag: p.tag, err: err as { code: 'OTHER'; text: string } }
       : { type: 'proposed', tag: p.tag, seqn };
     ctx.send(p.replyTo, msg);
+  }
+
+  /**
+   * Consensus restarted (its supervisor restarts the proposer after it), and
+   * may have lost the writes it held for us (it does on a fresh thread).
+   * Writes not known to be chosen are answered OTHER ("may or may not have
+   * been applied"); writes known chosen (bySeqn) still get their answer from
+   * the store's stream. An unfinished attempt to become writable is tried
+   * again.
+   */
+  function forgetInFlight(): void {
+    const chosen = new Set(s.bySeqn.values());
+    const err = { code: 'OTHER', text: 'the node restarted its consensus actors: this write may or may not have been applied; read it back to check' };
+    for (const id of [...s.pending.keys()]) if (!chosen.has(id)) answer(id, err, 0);
+    if (!s.writable) s.becoming = false;
   }
 
   function submit(value: Uint8Array, p: Pending | undefined): void {
@@ -153,9 +171,7 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
           const c = msg as CancelledMessage;
           const err = c.why === 'removed'
             ? { code: 'READONLY', text: 'this node is no longer a CAL' }
-            : c.why === 'disk'
-            ? { code: 'OTHER', text: c.detail ?? 'the disk refuses writes' }
-            : { code: 'OTHER', text: 'consensus restarted: this write may or may not have been applied; read it back to check' };
+            : { code: 'OTHER', text: c.detail ?? 'the disk refuses writes' };
           for (const id of c.ids) answer(id, err, 0);
           return;
         }

@@ -6,6 +6,7 @@ import { logger } from '../log.js';
 import { startActorSystem } from '../runtime/threaded-system.js';
 import { DEFAULT_PLACEMENT, describePlacement } from '../runtime/placement.js';
 import { nodeKinds } from './node-placement.js';
+import { NODE_ROOT, SESSIONS_SUPERVISOR, startSessionsSupervisor } from './supervision-tree.js';
 import { addActorRoutes, startDebugServer, type DebugServer } from '../net/http/actors-page.js';
 import { actorKinds, kindsModuleUrl } from '../actors/kinds.js';
 import { listenForClients, type ClientListener } from '../net/client-listener.js';
@@ -96,12 +97,14 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
     kindModules: [kindsModuleUrl],
     groups: nodeKinds().groups,
     onFatal: (reason) => env.onFatal(reason),
+    root: NODE_ROOT,
     debugHooks,
   }).catch((e: unknown) => {
     data?.close();
     throw e;
   });
   log.info(`placement: ${describePlacement(placement)}`);
+  startSessionsSupervisor(host);
   // --- end actor runtime ---
 
   if (noClientCanWrite(env.rwSecret, env.roSecret)) {
@@ -135,6 +138,7 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
       host: opts.listen.host,
       port: opts.listen.port,
       system: host,
+      supervisor: SESSIONS_SUPERVISOR,
       session: { nodeId: id, ...(env.rwSecret ? { rwSecret: env.rwSecret } : {}), ...(env.roSecret ? { roSecret: env.roSecret } : {}) },
       ...(tlsFiles ? { tls: tlsFiles } : {}),
     });
