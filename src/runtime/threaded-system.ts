@@ -302,8 +302,14 @@ export class ThreadedSystem implements ActorSystem {
     if (spec.supervisor !== undefined && !this.tree.has(spec.supervisor)) throw new Error(`no supervisor ${spec.supervisor} for actor ${spec.name}`);
     const where = placeOf(this.opts.placement, spec.kind, this.opts.groups);
     if (where === MAIN || this.slots.size === 0) {
-      this.host.spawn(spec);
+      // In the tree first: its factory may crash at once, and its supervisor must know it.
       this.tree.addActor(spec.name, spec.supervisor, (spec.restart ?? 'permanent') === 'temporary');
+      try {
+        this.host.spawn(spec);
+      } catch (e) {
+        this.tree.remove(spec.name);
+        throw e;
+      }
       return;
     }
     if (this.placed.has(spec.name) || this.host.has(spec.name)) throw new Error(`actor ${spec.name} already exists`);

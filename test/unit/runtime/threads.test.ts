@@ -166,6 +166,16 @@ describe('actors on worker threads', () => {
     expect(fatal[0]).toBe('supervisor root gives up (3 failures within 60000 ms (limit 2 restarts); last: c crashed: boom on request)');
   });
 
+  it('an actor whose factory throws at its first start is restarted by its supervisor, on main and on a worker', async () => {
+    const { sys, got, until } = await start({ workers: ['w'], pool: 0, place: { 'flaky-start': 'w' } });
+    sys.spawnSupervisor({ name: 'g', strategy: 'one_for_one', children: [{ name: 'f', kind: 'flaky-start', args: { to: 'test' } }] });
+    await until(() => got.length === 1, 'the worker one started');
+    const main = await start({ workers: [], pool: 0, place: {} });
+    main.sys.spawn({ name: 'f', kind: 'flaky-start', args: { to: 'test' } });
+    await main.until(() => main.got.length === 1, 'the main one started');
+    for (const m of [got[0]!, main.got[0]!]) expect(m.restart).toMatchObject({ count: 1, reason: 'f crashed: first start fails' });
+  });
+
   it('a supervisor on main restarts children on other threads: rest_for_one across threads, also after a partial restore on a fresh thread', async () => {
     const { sys, got, until } = await start({ workers: ['w'], pool: 0, place: { starter: 'w' } });
     sys.spawnSupervisor({
