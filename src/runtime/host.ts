@@ -185,15 +185,16 @@ export class ActorHost {
   /**
    * Start a new instance of an actor whose instance ended (a crash, or
    * `suspend`): counted as a restart. `dependency`: the actor whose restart
-   * caused this one (ctx.restart). No-op if one runs.
+   * caused this one (ctx.restart). No-op if one runs. True if it started one.
    */
-  resume(name: string, reason: string, dependency?: string): void {
+  resume(name: string, reason: string, dependency?: string): boolean {
     const cell = this.cells.get(name);
-    if (!cell || cell.stopped || cell.actor) return;
+    if (!cell || cell.stopped || cell.actor) return false;
     cell.restarts++;
     cell.restartInfo = { count: cell.restarts, reason, ...(dependency !== undefined ? { dependency } : {}) };
     cell.log.warn(`restarting (restart ${cell.restarts}): ${reason}`);
     this.start(cell);
+    return true;
   }
 
   /** Stop an actor; its exit watchers are told `reason`. */

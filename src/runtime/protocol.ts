@@ -53,7 +53,7 @@ export interface WorkerControl {
   /** See ActorHost.suspend (a supervisor restarts it or something it depends on). */
   suspend(name: string): void;
   /** See ActorHost.resume. */
-  resume(name: string, reason: string, dependency?: string): void;
+  resume(name: string, reason: string, dependency?: string): boolean;
   stats(peek: number): ActorStats[];
   inspect(name: string, peek: number): ActorStats | undefined;
   /** Debug hook: make this thread die of an uncaught exception. */

@@ -359,8 +359,12 @@ export class ThreadedSystem implements ActorSystem {
       return;
     }
     this.whenUp(p, () => {
-      p.restarts++;
-      p.slot.control.resume(name, reason, dependency).catch(() => undefined);
+      p.slot.control.resume(name, reason, dependency).then(
+        (started) => {
+          if (started) p.restarts++;
+        },
+        () => undefined,
+      );
     });
   }
 
