@@ -112,4 +112,22 @@ describe('supervision on a running node', () => {
       await stopGracefully(node);
     });
   }
+
+  it('a consensus crash restarts what comes after it, not the store; writes go on', { timeout: TEST_TIMEOUT.node }, async () => {
+    const node = await start();
+    const c = await Client.dial(node.addr);
+    await writable(c);
+    const res = await fetch(`http://127.0.0.1:${node.debugPort}/$actors/crash?actor=consensus`, { method: 'POST' });
+    expect(res.status).toBe(200);
+    const by = (r: Report, n: string) => r.actors.find((a) => a.name === n)!;
+    await until('consensus and every actor after it restarted', async () => {
+      const r = await report(node.debugPort);
+      return DEPENDENTS.every((n) => by(r, n).restarts === 1);
+    });
+    expect(by(await report(node.debugPort), 'store').restarts).toBe(0);
+    for (let i = 0; i < 20; i++) await c.set(`/after/${i}`, -1, String(i));
+    expect(Buffer.from((await c.get('/after/19')).value).toString()).toBe('19');
+    await c.close();
+    await stopGracefully(node);
+  });
 });
