@@ -22,7 +22,9 @@
 //   every message a permanent actor had not finished is handled once, from
 //   the state it had after the last one it did finish. (An actor whose
 //   durable state cannot be copied, durable.ts, makes the node exit instead.)
-//   its actors' rest_for_one dependents on other threads restart;
+//   An actor restored with only part of its state (a partial durable class)
+//   counts as restarted: its rest_for_one dependents restart (the worker
+//   reports it, 'r');
 // - a thread that keeps dying, like a root supervisor that gives up,
 //   is fatal: one log line and the node exits non-zero.
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
