@@ -1,5 +1,10 @@
 // Every actor kind by name, so a host on any thread can start one from a spec.
+// Worker threads load this module by its URL (kindsModuleUrl, given to the
+// runtime as a kind module); importing it also registers the durable classes
+// of the node's actors (durables.ts), on every thread.
 import type { ActorFactory } from '../runtime/actor.js';
+import { distModuleUrl } from '../runtime/dist-url.js';
+import './durables.js';
 import { createClientSession } from './client-session.js';
 import { createAcceptor } from './acceptor.js';
 import { createLearner } from './learner.js';
@@ -24,3 +29,5 @@ export const actorKinds: Record<string, ActorFactory> = {
 export const kindGroups: Record<string, readonly string[]> = {
   consensus: ['acceptor', 'learner', 'proposer'],
 };
+/** This module's compiled file (dist/actors/kinds.js), for worker threads to load the kinds from. */
+export const kindsModuleUrl: string = distModuleUrl(import.meta.url);

@@ -59,8 +59,10 @@ interface State {
   writable: boolean;
   /** Our writable file is proposed (or the startup sequence is under way). */
   becoming: boolean;
-  /** Client writes in the core, by its write id. */
+  /** Client writes not answered yet, by our write id. */
   pending: Map<number, Pending>;
+  /** Next write id (ours, not the core's: those start again with a restarted core). */
+  nextId: number;
   /** seqn → write id, for chosen writes the store has not applied yet. */
   bySeqn: Map<number, number>;
   /** Recent applied seqns: error (or null). */
@@ -71,8 +73,8 @@ interface State {
 }
 
 export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
-  const restarted = ctx.durable.has('state');
   let st = ctx.durable.get('state') as State | undefined;
+  const restarted = st !== undefined;
   if (!st) {
     st = {
       view: new ClusterView(args.self.id, args.alpha),
@@ -80,6 +82,7 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
       writable: false,
       becoming: false,
       pending: new Map(),
+      nextId: 1,
       bySeqn: new Map(),
       recent: new Map(),
       started: false,
@@ -90,15 +93,10 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
   const s = st;
   // The core is not durable: rounds and queued writes die with this instance.
   const core = new ProposerCore({ self: args.self, rng: () => ctx.random(), alpha: args.alpha, fillDelayMs: args.fillMs });
+  /** The core's write id → ours, for the writes of this instance's core. */
+  const ids = new Map<number, number>();
   const writablePath = `/ctl/node/${args.self.id}/writable`;
-  if (restarted) {
-    // Writes the previous instance held may or may not have been chosen: their clients must not wait forever.
-    const err = { code: 'OTHER', text: 'the proposer restarted: this write may or may not have been applied; read it back to check' };
-    for (const id of [...s.pending.keys()]) answer(id, err, 0);
-    for (const id of s.bySeqn.values()) answer(id, err, 0);
-    s.bySeqn.clear();
-    s.becoming = false;
-  }
+  if (restarted) forgetInFlight();
   ctx.send(STORE, { type: 'subscribe', subscriber: ctx.self, fromRev: s.started ? s.storeRev : -1, withCals: true });
   // Store events before this instance's store-cals are skipped: they are
   // messages a dead predecessor left unfinished, replayed ahead of our
@@ -126,11 +124,14 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
       routeByRole(r.local, (role, msgs) => ctx.send(role, { type: 'peer-in', from: LOCAL_SOURCE, msgs } satisfies PeerInMessage));
     }
     for (const w of r.written) {
-      if (w.seqn <= s.storeRev) answer(w.id, s.recent.get(w.seqn), w.seqn);
-      else s.bySeqn.set(w.seqn, w.id);
+      const id = takeId(w.id);
+      if (id === undefined) continue;
+      if (w.seqn <= s.storeRev) answer(id, s.recent.get(w.seqn), w.seqn);
+      else s.bySeqn.set(w.seqn, id);
     }
-    for (const id of r.unknown) {
-      answer(id, { code: 'OTHER', text: 'this node skipped the instance of this write (it copied a snapshot): it may or may not have been applied; read it back to check' }, 0);
+    for (const cid of r.unknown) {
+      const id = takeId(cid);
+      if (id !== undefined) answer(id, { code: 'OTHER', text: 'this node skipped the instance of this write (it copied a snapshot): it may or may not have been applied; read it back to check' }, 0);
     }
     if (r.wakeAt !== armedFor) {
       armedFor = r.wakeAt;
@@ -149,9 +150,34 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
     ctx.send(p.replyTo, msg);
   }
 
+  /**
+   * This actor restarted (it crashed, an actor before it in the replica group
+   * restarted, or its thread died): the rounds of its predecessor's core are
+   * gone. Writes not known to be chosen are answered OTHER ("may or may not
+   * have been applied"); writes known chosen (bySeqn) still get their answer
+   * from the store's stream. An unfinished attempt to become writable is
+   * tried again.
+   */
+  function forgetInFlight(): void {
+    const chosen = new Set(s.bySeqn.values());
+    const err = { code: 'OTHER', text: 'the proposer restarted: this write may or may not have been applied; read it back to check' };
+    for (const id of [...s.pending.keys()]) if (!chosen.has(id)) answer(id, err, 0);
+    if (!s.writable) s.becoming = false;
+  }
+
   function submit(value: Uint8Array, p: Pending | undefined): void {
-    const id = core.propose(value, ctx.now());
-    if (p) s.pending.set(id, p);
+    const cid = core.propose(value, ctx.now());
+    if (!p) return;
+    const id = s.nextId++;
+    s.pending.set(id, p);
+    ids.set(cid, id);
+  }
+
+  /** Our id of the core's write `cid` (undefined: an internal write nobody waits for); forgets the mapping. */
+  function takeId(cid: number): number | undefined {
+    const id = ids.get(cid);
+    ids.delete(cid);
+    return id;
   }
 
   /**
@@ -176,7 +202,9 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
     if (s.writable) ctx.log.warn(`no longer a CAL (removed at rev ${s.view.removedAt}): refusing writes`);
     s.writable = false;
     s.becoming = false;
-    for (const id of [...s.pending.keys()]) if (core.cancel(id)) answer(id, { code: 'READONLY', text: 'this node is no longer a CAL' }, 0);
+    for (const [cid, id] of [...ids]) {
+      if (core.cancel(cid)) answer(takeId(cid) ?? id, { code: 'READONLY', text: 'this node is no longer a CAL' }, 0);
+    }
   }
 
   function onApplied(seqn: number, path: string, isSet: boolean, err: WriteError | undefined): void {

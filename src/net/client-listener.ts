@@ -29,6 +29,8 @@ export interface ClientListenerOptions {
   port: number;
   system: ActorSystem;
   session: Omit<ClientSessionArgs, 'conn'>;
+  /** The supervisor of the client sessions (default: the root). */
+  supervisor?: string;
   tls?: { cert: Buffer; key: Buffer };
 }
 
@@ -96,7 +98,7 @@ export async function listenForClients(opts: ClientListenerOptions): Promise<Cli
         socket.resume();
       }
     });
-    opts.system.spawn({ name: session, kind: 'client-session', restart: 'temporary', args: { ...opts.session, conn } });
+    opts.system.spawn({ name: session, kind: 'client-session', restart: 'temporary', args: { ...opts.session, conn }, ...(opts.supervisor ? { supervisor: opts.supervisor } : {}) });
     opts.system.onExit(session, (_name, reason) => {
       if (reason.startsWith('crashed')) close(`session ${reason}`);
     });

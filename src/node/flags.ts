@@ -1,7 +1,7 @@
 // doozerd's command-line flags: the original's names and defaults (spec/cluster.md),
 // Go flag syntax (-name value, -name=value, --name). Pure: returns options or an error.
 import { PlacementError, type Placement } from '../runtime/placement.js';
-import { loadNodePlacement } from '../runtime/node-placement.js';
+import { loadNodePlacement } from './node-placement.js';
 import { DEFAULT_HIST } from '../actors/store/store.js';
 
 export interface NodeOptions {

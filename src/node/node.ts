@@ -5,9 +5,10 @@ import { readFileSync } from 'node:fs';
 import { logger } from '../runtime/log.js';
 import { startActorSystem } from '../runtime/threaded-system.js';
 import { DEFAULT_PLACEMENT, describePlacement } from '../runtime/placement.js';
-import { nodeKinds } from '../runtime/node-placement.js';
+import { nodeKinds } from './node-placement.js';
+import { NODE_ROOT, SESSIONS_SUPERVISOR, startSessionsSupervisor } from './supervision-tree.js';
 import { addActorRoutes, startDebugServer, type DebugServer } from '../net/http/actors-page.js';
-import { actorKinds } from '../actors/kinds.js';
+import { actorKinds, kindsModuleUrl } from '../actors/kinds.js';
 import { listenForClients, type ClientListener } from '../net/client-listener.js';
 import type { NodeOptions } from './flags.js';
 import { newNodeId } from './node-id.js';
@@ -93,14 +94,17 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
   const host = await startActorSystem({
     placement,
     kinds: actorKinds,
+    kindModules: [kindsModuleUrl],
     groups: nodeKinds().groups,
     onFatal: (reason) => env.onFatal(reason),
+    root: NODE_ROOT,
     debugHooks,
   }).catch((e: unknown) => {
     data?.close();
     throw e;
   });
   log.info(`placement: ${describePlacement(placement)}`);
+  startSessionsSupervisor(host);
   // --- end actor runtime ---
 
   if (noClientCanWrite(env.rwSecret, env.roSecret)) {
@@ -134,6 +138,7 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
       host: opts.listen.host,
       port: opts.listen.port,
       system: host,
+      supervisor: SESSIONS_SUPERVISOR,
       session: { nodeId: id, ...(env.rwSecret ? { rwSecret: env.rwSecret } : {}), ...(env.roSecret ? { roSecret: env.roSecret } : {}) },
       ...(tlsFiles ? { tls: tlsFiles } : {}),
     });

@@ -19,6 +19,7 @@ import { AttachError, findCal, registerAndCopy, type Snapshot } from './attach.j
 import { DoozerError } from '../wire/errors.js';
 import { bootThroughNameService, registerWhenCal, type NameServiceBoot } from './name-service.js';
 import type { StoreStart } from './durable-boot.js';
+import { startReplicaGroup } from './supervision-tree.js';
 
 const log = logger('node');
 
@@ -111,42 +112,50 @@ async function run(r: ReplicaOptions, start: StoreStart): Promise<Replica> {
   const { system, opts, nodeId, addr } = r;
   const self = { id: nodeId, addr };
   const disk = r.dataDir ? { dataDir: r.dataDir, snapshotEvery: opts.snapshotEvery } : {};
-  system.spawn({
-    name: STORE,
-    kind: 'store',
-    args: {
-      hist: opts.hist,
-      ...(start.snapshot ? { snapshot: start.snapshot, snapshotStored: Boolean(start.snapshotStored) } : {}),
-      ...(start.log ? { log: start.log } : {}),
-      ...disk,
-    },
-  });
-  for (const a of start.applies ?? []) system.send(STORE, { type: 'apply', seqn: a.seqn, mutation: a.mutation });
-  let transport: PeerTransport;
-  try {
-    transport = await startPeerTransport({
-      host: opts.listen.host,
-      port: opts.listen.port,
-      system,
-      heardTo: LIVENESS,
-    });
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw Object.assign(new Error(`cannot bind UDP ${addr} for consensus: ${err.message}`), { code: err.code });
-  }
-  const follower = new Follower({ system, dial: peerDial(r) });
   const keep = Math.max(opts.hist, 4 * ALPHA);
-  system.spawn({ name: ACCEPTOR, kind: 'acceptor', args: { self, alpha: ALPHA, keep, ...(r.dataDir ? { dataDir: r.dataDir } : {}) } satisfies AcceptorArgs });
-  system.spawn({ name: LEARNER, kind: 'learner', args: { nodeId, alpha: ALPHA } satisfies LearnerArgs });
-  system.spawn({ name: PROPOSER, kind: 'proposer', args: { self, alpha: ALPHA, fillMs: opts.fillSec * 1000, seed: start.seed } satisfies ProposerArgs });
-  system.spawn({ name: SLAVE_WATCHER, kind: 'slave-watcher', args: { nodeId, alpha: ALPHA, nodeFiles: nodeFiles(nodeId, addr) } });
-  system.spawn({ name: LIVENESS, kind: 'liveness', args: { nodeId, alpha: ALPHA, timeoutMs: opts.timeoutSec * 1000 } });
-  system.spawn({ name: 'pulse', kind: 'pulse', args: { nodeId, pulseMs: opts.pulseSec * 1000 } });
+  let transport: PeerTransport | undefined;
+  // The replica's actors, supervised as an ordered group (supervision-tree.ts).
+  await startReplicaGroup(
+    system,
+    {
+      [STORE]: {
+        kind: 'store',
+        args: {
+          hist: opts.hist,
+          ...(start.snapshot ? { snapshot: start.snapshot, snapshotStored: Boolean(start.snapshotStored) } : {}),
+          ...(start.log ? { log: start.log } : {}),
+          ...disk,
+        },
+      },
+      [ACCEPTOR]: { kind: 'acceptor', args: { self, alpha: ALPHA, keep, ...(r.dataDir ? { dataDir: r.dataDir } : {}) } satisfies AcceptorArgs },
+      [LEARNER]: { kind: 'learner', args: { nodeId, alpha: ALPHA } satisfies LearnerArgs },
+      [PROPOSER]: { kind: 'proposer', args: { self, alpha: ALPHA, fillMs: opts.fillSec * 1000, seed: start.seed } satisfies ProposerArgs },
+      [SLAVE_WATCHER]: { kind: 'slave-watcher', args: { nodeId, alpha: ALPHA, nodeFiles: nodeFiles(nodeId, addr) } },
+      [LIVENESS]: { kind: 'liveness', args: { nodeId, alpha: ALPHA, timeoutMs: opts.timeoutSec * 1000 } },
+      pulse: { kind: 'pulse', args: { nodeId, pulseMs: opts.pulseSec * 1000 } },
+    },
+    async () => {
+      for (const a of start.applies ?? []) system.send(STORE, { type: 'apply', seqn: a.seqn, mutation: a.mutation });
+      try {
+        transport = await startPeerTransport({
+          host: opts.listen.host,
+          port: opts.listen.port,
+          system,
+          heardTo: LIVENESS,
+        });
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        throw Object.assign(new Error(`cannot bind UDP ${addr} for consensus: ${err.message}`), { code: err.code });
+      }
+    },
+  );
+  const follower = new Follower({ system, dial: peerDial(r) });
+  const udp = transport!;
   return {
     how: start.seed ? 'seed' : 'attached',
     async close() {
       follower.close();
-      await transport.close();
+      await udp.close();
     },
   };
 }

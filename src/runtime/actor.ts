@@ -24,6 +24,20 @@ export interface ActorContext {
   readonly durable: Map<string, unknown>;
   /** Stop this actor after the current message. */
   stopSelf(reason?: string): void;
+  /**
+   * Set when this instance is not the first: how many restarts so far, why,
+   * and `dependency` when its supervisor restarted it because an actor it
+   * depends on (one before it in a rest_for_one group) restarted: whatever
+   * it had in flight with that actor is gone (supervisor.ts).
+   */
+  readonly restart?: RestartInfo | undefined;
+}
+
+export interface RestartInfo {
+  count: number;
+  reason: string;
+  /** The actor before it whose restart restarted this one. */
+  dependency?: string;
 }
 
 export interface Actor {
@@ -36,9 +50,11 @@ export interface Actor {
 export type ActorFactory = (ctx: ActorContext, args: any) => Actor;
 
 /**
- * How the supervisor treats a crash:
- * - permanent: restart (with backoff); too many restarts escalate (the node exits).
- * - temporary: stop it and tell its watchers (a client session: its connection closes).
+ * How the supervisor treats a crash (supervisor.ts):
+ * - permanent: restart (with backoff, by its supervisor's strategy); too many
+ *   restarts within its supervisor's period make the supervisor fail.
+ * - temporary: stop it and tell its watchers (a client session: its
+ *   connection closes); never restarted, not counted.
  */
 export type RestartPolicy = 'permanent' | 'temporary';
 
@@ -48,4 +64,6 @@ export interface ActorSpec {
   args?: unknown;
   restart?: RestartPolicy;
   mailboxCapacity?: number;
+  /** The supervisor whose child it is (default: the root supervisor). */
+  supervisor?: string;
 }

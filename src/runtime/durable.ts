@@ -42,6 +42,13 @@ export interface DurableClass<T extends object = object> {
   /** Plain data from which `restore` rebuilds an equal instance ('replay', 'snapshot'). */
   snapshot?(v: T): unknown;
   restore?(data: unknown): T;
+  /**
+   * `restore` gives back only part of the instance (what must survive; the
+   * rest rebuilds): an actor restored with one on a fresh thread counts as
+   * restarted, and its supervisor restarts what depends on it
+   * (rest_for_one), as after a crash. Say what is lost, for the log.
+   */
+  partial?: string;
 }
 
 /** Register a class whose state is its own fields (plain data, or more registered instances). */
@@ -158,6 +165,8 @@ export class WriteThroughMap extends Map<string, unknown> {
   private lossy: string[] = [];
   private recheckAt = 0;
   private warned = false;
+  /** Partial classes (DurableClass.partial) restored from `init`: what each lost. */
+  readonly restoredPartially: string[] = [];
 
   /**
    * @param onCall a replayed instance's mutating call happened (so that the
@@ -172,6 +181,7 @@ export class WriteThroughMap extends Map<string, unknown> {
     for (const i of init.instances) {
       const c = durableClass(i.cls);
       const v = restoreOf(c, i.snapshot);
+      if (c.partial) this.restoredPartially.push(`${c.name}: ${c.partial}`);
       this.track(v, c, i.id);
       this.nextId = Math.max(this.nextId, i.id + 1);
     }
@@ -418,7 +428,9 @@ export class WriteThroughMap extends Map<string, unknown> {
       return inst;
     }
     if (typeof o[CLS] === 'string') {
-      const inst = restoreOf(durableClass(o[CLS]), o.data);
+      const c = durableClass(o[CLS]);
+      const inst = restoreOf(c, o.data);
+      if (c.partial) this.restoredPartially.push(`${c.name}: ${c.partial}`);
       memo.set(v, inst);
       return inst;
     }

@@ -1,13 +1,14 @@
 // Runs actors on one thread: mailboxes, a fair run queue drained in batches,
-// timers, and one-for-one supervision of the actors it hosts. Messages for
-// addresses it does not host go to `forward` (the router of another thread).
+// timers. A crash ends the actor's instance and goes to `onCrash` (its
+// supervisor, supervisor.ts, decides when to `resume` it); a temporary actor
+// that crashes is stopped here. Messages for addresses it does not host go
+// to `forward` (the router of another thread).
 import { logger, type Logger } from './log.js';
-import type { Actor, ActorContext, ActorFactory, ActorSpec } from './actor.js';
+import type { Actor, ActorContext, ActorFactory, ActorSpec, RestartInfo } from './actor.js';
 import { Mailbox } from './mailbox.js';
 import { realClock, type RuntimeClock, type TimerHandle } from './clock.js';
 import { summarize, type Message } from './message.js';
 import type { ActorStats } from './stats.js';
-import { RestartTracker, defaultRestartLimits, type RestartLimits } from './supervisor.js';
 
 export const DEFAULT_MAILBOX_CAPACITY = 100_000;
 /** Messages one actor handles before the next actor gets a turn. */
@@ -37,6 +38,8 @@ export interface HostHooks {
 export interface SpawnInit {
   restarts?: number;
   lastError?: string;
+  /** Why it starts again (a fresh thread after a death). */
+  reason?: string;
   /** Its durable entries, restored. */
   durable?: Map<string, unknown>;
 }
@@ -49,9 +52,12 @@ export interface HostOptions {
   kinds: Record<string, ActorFactory>;
   /** Delivery for addresses not hosted here; `from` is the sending actor, when an actor sent it. */
   forward?: (to: string, msg: Message, from?: string) => boolean;
-  /** A permanent actor crashed too often: the node must not go on flapping. */
-  onEscalate: (name: string, reason: string) => void;
-  limits?: RestartLimits;
+  /**
+   * A permanent actor crashed: its instance has ended (timers, stopped());
+   * its mailbox and durable state stay and messages queue, until its
+   * supervisor calls `resume` (or `stop`).
+   */
+  onCrash: (name: string, reason: string) => void;
   hooks?: HostHooks;
   /** An actor handed a `$crash` message throws (tests only). */
   debugHooks?: boolean;
@@ -66,6 +72,8 @@ class Cell {
   lastError: string | undefined;
   queued = false;
   stopped = false;
+  /** Why the current instance started, when it is not the first (ctx.restart). */
+  restartInfo: RestartInfo | undefined;
   /** Messages handled per second, over the last full second. */
   rate = 0;
   lastSampled = 0;
@@ -73,17 +81,14 @@ class Cell {
   spawnedAt = 0;
   timers = new Map<string, TimerHandle>();
   readonly exitWatchers: ExitCallback[] = [];
-  readonly tracker: RestartTracker;
   readonly log: Logger;
   ctx!: ActorContext;
 
   constructor(
     readonly spec: ActorSpec,
     readonly mailbox: Mailbox,
-    limits: RestartLimits,
     readonly durable: Map<string, unknown>,
   ) {
-    this.tracker = new RestartTracker(limits);
     this.log = logger(spec.name);
   }
 }
@@ -134,11 +139,13 @@ export class ActorHost {
     const cell = new Cell(
       spec,
       new Mailbox(spec.mailboxCapacity ?? DEFAULT_MAILBOX_CAPACITY),
-      this.opts.limits ?? defaultRestartLimits,
       init?.durable ?? this.opts.hooks?.makeDurable?.(spec) ?? new Map<string, unknown>(),
     );
     cell.spawnedAt = this.clock.wallNow();
-    if (init?.restarts) cell.restarts = init.restarts;
+    if (init?.restarts) {
+      cell.restarts = init.restarts;
+      cell.restartInfo = { count: init.restarts, reason: init.reason ?? init.lastError ?? 'restarted' };
+    }
     if (init?.lastError !== undefined) cell.lastError = init.lastError;
     cell.ctx = this.makeContext(cell);
     this.cells.set(spec.name, cell);
@@ -164,8 +171,36 @@ export class ActorHost {
     this.retire(cell);
     cell.restarts++;
     cell.lastError = reason;
+    cell.restartInfo = { count: cell.restarts, reason };
     cell.log.warn(`restarting: ${reason}`);
     this.start(cell);
+  }
+
+  /**
+   * End the running instance of a permanent actor (its supervisor restarts
+   * it, or something before it: supervisor.ts): timers and stopped() go, the
+   * mailbox and durable state stay, messages queue until `resume`. No-op if
+   * no instance runs.
+   */
+  suspend(name: string): void {
+    const cell = this.cells.get(name);
+    if (!cell || cell.stopped || !cell.actor) return;
+    this.retire(cell);
+  }
+
+  /**
+   * Start a new instance of an actor whose instance ended (a crash, or
+   * `suspend`): counted as a restart. `dependency`: the actor whose restart
+   * caused this one (ctx.restart). No-op if one runs. True if it started one.
+   */
+  resume(name: string, reason: string, dependency?: string): boolean {
+    const cell = this.cells.get(name);
+    if (!cell || cell.stopped || cell.actor) return false;
+    cell.restarts++;
+    cell.restartInfo = { count: cell.restarts, reason, ...(dependency !== undefined ? { dependency } : {}) };
+    cell.log.warn(`restarting (restart ${cell.restarts}): ${reason}`);
+    this.start(cell);
+    return true;
   }
 
   /** Stop an actor; its exit watchers are told `reason`. */
@@ -290,6 +325,9 @@ export class ActorHost {
       log: cell.log,
       durable: cell.durable,
       stopSelf: (reason) => queueMicrotask(() => this.stop(cell.spec.name, reason ?? 'stopped itself')),
+      get restart() {
+        return cell.restartInfo;
+      },
     };
   }
 
@@ -348,19 +386,7 @@ export class ActorHost {
       this.stop(name, `crashed: ${cell.lastError}`);
       return;
     }
-    const decision = cell.tracker.onCrash(this.clock.now());
-    if (decision.action === 'escalate') {
-      // One line says why the node gives up: the one onEscalate writes.
-      this.stop(name, `escalated: ${decision.reason}`);
-      this.opts.onEscalate(name, decision.reason);
-      return;
-    }
-    this.clock.setTimeout(() => {
-      if (cell.stopped || cell.actor) return;
-      cell.restarts++;
-      cell.log.warn(`restarting (restart ${cell.restarts}, after ${decision.delayMs} ms)`);
-      this.start(cell);
-    }, decision.delayMs);
+    this.opts.onCrash(name, cell.lastError);
   }
 
   /** End the current actor instance: its timers, its stopped() hook. The cell (mailbox, durable) stays. */

@@ -7,7 +7,6 @@ import type { MessagePort } from 'node:worker_threads';
 import type { ActorSpec } from './actor.js';
 import type { DurableInit, DurableRecord } from './durable.js';
 import type { Message } from './message.js';
-import type { RestartLimits } from './supervisor.js';
 import type { ActorStats } from './stats.js';
 
 /** Marker in the main -> worker stream: actor `name` starts here (its spawn request comes by comlink). */
@@ -33,8 +32,10 @@ export type UpEntry =
   | ['p', actor: string, remoteDone: number, localDone: number]
   /** `actor` stopped for good. */
   | ['x', actor: string, reason: string]
-  /** `actor` exceeded its restart intensity. */
-  | ['e', actor: string, reason: string];
+  /** Permanent `actor` crashed: its instance ended, its messages queue; its supervisor (on main) answers with resume or stop. */
+  | ['c', actor: string, reason: string]
+  /** `actor` started on this (fresh) thread with only part of its durable state (DurableClass.partial): what it lost. */
+  | ['r', actor: string, lost: string];
 
 export interface SpawnState {
   restarts: number;
@@ -49,6 +50,10 @@ export interface WorkerControl {
   stop(name: string, reason: string): void;
   /** See ActorHost.restart. */
   restart(name: string, reason: string): void;
+  /** See ActorHost.suspend (a supervisor restarts it or something it depends on). */
+  suspend(name: string): void;
+  /** See ActorHost.resume. */
+  resume(name: string, reason: string, dependency?: string): boolean;
   stats(peek: number): ActorStats[];
   inspect(name: string, peek: number): ActorStats | undefined;
   /** Debug hook: make this thread die of an uncaught exception. */
@@ -65,5 +70,4 @@ export interface HostTask {
   /** Extra modules (file URLs) exporting `actorKinds` (and registering durable classes). */
   kindModules: string[];
   debugHooks: boolean;
-  limits?: RestartLimits;
 }

@@ -16,6 +16,8 @@ export interface ActorStats {
   state?: string;
   /** Milliseconds since this instance of the actor started (a client session: the connection's age). */
   ageMs?: number;
+  /** Its supervisor (supervisor.ts). */
+  supervisor?: string;
   /** Summaries of the first queued messages (never bodies or secrets). */
   peek: string[];
 }

@@ -9,7 +9,10 @@
 // sends everything not hosted on it here, and this thread passes it on.
 //
 // Supervision across threads (docs/runtime.md):
-// - an actor that throws is restarted by the host of its own thread;
+// - the supervision tree (supervisor.ts) lives on this thread; an actor that
+//   throws, on any thread, ends its instance there (its messages queue) and
+//   its supervisor here decides: restart it (and, rest_for_one, what depends
+//   on it) in place, by the control port, or fail and escalate;
 // - a worker thread that dies is replaced by a fresh one; its permanent
 //   actors start there with their durable state (kept on this thread by
 //   write-through, durable.ts) and every message they had not finished
@@ -19,8 +22,11 @@
 //   every message a permanent actor had not finished is handled once, from
 //   the state it had after the last one it did finish. (An actor whose
 //   durable state cannot be copied, durable.ts, makes the node exit instead.)
-// - a thread that keeps dying, like an actor that keeps crashing,
-//   escalates: one log line and the node exits non-zero.
+//   An actor restored with only part of its state (a partial durable class)
+//   counts as restarted: its rest_for_one dependents restart (the worker
+//   reports it, 'r');
+// - a thread that keeps dying, like a root supervisor that gives up,
+//   is fatal: one log line and the node exits non-zero.
 import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -28,15 +34,23 @@ import { Piscina } from 'piscina';
 import { logger } from './log.js';
 import type { ActorFactory, ActorSpec } from './actor.js';
 import { DurableMirror } from './durable.js';
-import './builtin-durables.js';
 import { ActorHost, DEBUG_CRASH, type ExitCallback } from './host.js';
 import type { Message } from './message.js';
 import { MAIN, POOL, placeOf, poolThreads, workerThreads, type Placement } from './placement.js';
 import { EXPECT, type DownEntry, type HostTask, type UpEntry, type WorkerControl } from './protocol.js';
 import type { ActorStats } from './stats.js';
-import { RestartTracker, defaultRestartLimits, type RestartLimits } from './supervisor.js';
+import {
+  RestartTracker,
+  SupervisionTree,
+  defaultRestartLimits,
+  isSupervisorSpec,
+  type RestartLimits,
+  type SupervisorInfo,
+  type SupervisorSpec,
+} from './supervisor.js';
 import type { ActorSystem } from './system.js';
 import { release, wrapPort, type Remote } from './comlink-node.js';
+import { distModuleUrl } from './dist-url.js';
 
 const log = logger('runtime');
 
@@ -49,15 +63,21 @@ export interface ActorSystemOptions {
   kinds: Record<string, ActorFactory>;
   /** Kind groups a placement may name (placement.ts kindGroups). */
   groups?: Record<string, readonly string[]>;
-  /** The node cannot go on: an actor or a thread exceeded its restart intensity. */
+  /** The node cannot go on: the root supervisor gave up, or a thread exceeded its restart intensity. */
   onFatal(reason: string): void;
-  /** Restart intensity of each actor. */
+  /** The top supervisor (its parent and children are ignored). Default: `root`, one_for_one. */
+  root?: SupervisorSpec;
+  /** Intensity and period of supervisors that do not set theirs, and everyone's backoff (default: defaultRestartLimits). */
   limits?: RestartLimits;
   /** Restart intensity of each worker thread (deaths). */
   threadLimits?: RestartLimits;
   /** `$crash` messages make actors throw; crashThread works (tests only). */
   debugHooks?: boolean;
-  /** More modules (file URLs) for worker threads to load kinds from (tests). */
+  /**
+   * Modules (file URLs of compiled JavaScript) worker threads load their
+   * actor kinds from: each exports `actorKinds` and registers the durable
+   * classes its actors use. The node gives src/actors/kinds.ts's URL.
+   */
   kindModules?: string[];
 }
 
@@ -74,9 +94,7 @@ export interface ThreadStats {
 
 /** A dist/ file next to this one, also when this one runs as TypeScript from src/ (vitest). */
 export function distFile(relative: string): string {
-  const here = import.meta.url;
-  const url = here.endsWith('.ts') ? new URL(`../../dist/runtime/${relative}`, here) : new URL(`./${relative}`, here);
-  return fileURLToPath(url);
+  return fileURLToPath(new URL(`./${relative}`, distModuleUrl(import.meta.url)));
 }
 
 /** A FIFO with cheap removal from the front. */
@@ -159,10 +177,16 @@ interface Placed {
   watchers: ExitCallback[];
   restarts: number;
   lastError?: string;
+  /** Control calls (suspend, resume) waiting for it to run on its thread. */
+  whenUp: (() => void)[];
 }
+
+/** The root supervisor when the options name none. */
+export const DEFAULT_ROOT: SupervisorSpec = { name: 'root', strategy: 'one_for_one' };
 
 export class ThreadedSystem implements ActorSystem {
   readonly host: ActorHost;
+  readonly tree: SupervisionTree;
   private readonly slots = new Map<string, Slot>();
   private readonly placed = new Map<string, Placed>();
   private readonly pool: Piscina | undefined;
@@ -172,13 +196,31 @@ export class ThreadedSystem implements ActorSystem {
   private readonly workerFile = distFile('worker-entry.js');
 
   constructor(private readonly opts: ActorSystemOptions) {
+    this.tree = new SupervisionTree(
+      opts.root ?? DEFAULT_ROOT,
+      {
+        suspend: (name) => this.suspendActor(name),
+        resume: (name, reason, dependency) => this.resumeActor(name, reason, dependency),
+        stop: (name, reason) => this.stop(name, reason),
+        fatal: (reason) => {
+          if (!this.closing) opts.onFatal(reason);
+        },
+        now: () => performance.now(),
+        later: (fn, ms) => {
+          setTimeout(() => {
+            if (!this.closing) fn();
+          }, ms);
+        },
+      },
+      opts.limits ?? defaultRestartLimits,
+    );
     this.host = new ActorHost({
       thread: MAIN,
       kinds: opts.kinds,
-      ...(opts.limits ? { limits: opts.limits } : {}),
       ...(opts.debugHooks ? { debugHooks: true } : {}),
       forward: (to, msg) => this.route(to, msg),
-      onEscalate: (name, reason) => this.escalate(name, reason),
+      onCrash: (name, reason) => this.tree.crashed(name, reason),
+      hooks: { exited: (name) => this.tree.remove(name) },
     });
     const threads = workerThreads(opts.placement);
     this.poolNames = poolThreads(opts.placement);
@@ -239,11 +281,37 @@ export class ThreadedSystem implements ActorSystem {
     }
   }
 
+  /**
+   * Start a supervisor (supervisor.ts) under `spec.parent` (default: the
+   * root), then its children in order. Throws on a taken name or an unknown
+   * parent, kind or thread.
+   */
+  spawnSupervisor(spec: SupervisorSpec): void {
+    this.tree.addSupervisor(spec);
+    for (const c of spec.children ?? []) {
+      if (isSupervisorSpec(c)) this.spawnSupervisor({ ...c, parent: spec.name });
+      else this.spawn({ ...c, supervisor: spec.name });
+    }
+  }
+
+  /** The supervision tree, parents before children (for /$actors). */
+  supervisors(): SupervisorInfo[] {
+    return this.tree.info();
+  }
+
   spawn(spec: ActorSpec): void {
-    if (this.placed.has(spec.name)) throw new Error(`actor ${spec.name} already exists`);
+    if (this.placed.has(spec.name) || this.host.has(spec.name)) throw new Error(`actor ${spec.name} already exists`);
+    if (spec.supervisor !== undefined && !this.tree.has(spec.supervisor)) throw new Error(`no supervisor ${spec.supervisor} for actor ${spec.name}`);
     const where = placeOf(this.opts.placement, spec.kind, this.opts.groups);
     if (where === MAIN || this.slots.size === 0) {
-      this.host.spawn(spec);
+      // In the tree first: its factory may crash at once, and its supervisor must know it.
+      this.tree.addActor(spec.name, spec.supervisor, (spec.restart ?? 'permanent') === 'temporary');
+      try {
+        this.host.spawn(spec);
+      } catch (e) {
+        this.tree.remove(spec.name);
+        throw e;
+      }
       return;
     }
     if (this.placed.has(spec.name) || this.host.has(spec.name)) throw new Error(`actor ${spec.name} already exists`);
@@ -261,10 +329,45 @@ export class ThreadedSystem implements ActorSystem {
       mirror: new DurableMirror(),
       watchers: [],
       restarts: 0,
+      whenUp: [],
     };
     this.placed.set(spec.name, p);
     slot.actors.add(spec.name);
+    this.tree.addActor(spec.name, spec.supervisor, !p.permanent);
     this.spawnOnSlot(p);
+  }
+
+  /** SupervisionOps.suspend, wherever the actor runs. */
+  private suspendActor(name: string): void {
+    const p = this.placed.get(name);
+    if (!p) {
+      this.host.suspend(name);
+      return;
+    }
+    this.whenUp(p, () => p.slot.control.suspend(name).catch(() => undefined));
+  }
+
+  /** Run a control call for `p` once it runs (now, or when its start on a thread completes). */
+  private whenUp(p: Placed, call: () => void): void {
+    if (p.state === 'up' && p.slot.state === 'up') call();
+    else p.whenUp.push(call);
+  }
+
+  /** SupervisionOps.resume, wherever the actor runs. */
+  private resumeActor(name: string, reason: string, dependency?: string): void {
+    const p = this.placed.get(name);
+    if (!p) {
+      this.host.resume(name, reason, dependency);
+      return;
+    }
+    this.whenUp(p, () => {
+      p.slot.control.resume(name, reason, dependency).then(
+        (started) => {
+          if (started) p.restarts++;
+        },
+        () => undefined,
+      );
+    });
   }
 
   stop(name: string, reason = 'stopped'): void {
@@ -295,6 +398,15 @@ export class ThreadedSystem implements ActorSystem {
   }
 
   async stats(peekCount = 5): Promise<ActorStats[]> {
+    const out = await this.allStats(peekCount);
+    for (const s of out) {
+      const sup = this.tree.supervisorOf(s.name);
+      if (sup !== undefined) s.supervisor = sup;
+    }
+    return out;
+  }
+
+  private async allStats(peekCount: number): Promise<ActorStats[]> {
     const out = this.host.stats(peekCount);
     const perSlot = await Promise.all(
       [...this.slots.values()].map(async (slot) => {
@@ -473,9 +585,18 @@ export class ThreadedSystem implements ActorSystem {
           for (const w of p.watchers) w(name, reason);
           break;
         }
-        case 'e':
-          this.escalate(e[1], e[2]);
+        case 'r': {
+          const p = this.placed.get(e[1]);
+          if (p && p.slot === slot) this.tree.restartedElsewhere(e[1], `on a fresh thread without part of its state (${e[2]})`);
           break;
+        }
+        case 'c': {
+          const p = this.placed.get(e[1]);
+          if (!p || p.slot !== slot) break;
+          p.lastError = e[2];
+          this.tree.crashed(e[1], e[2]);
+          break;
+        }
       }
     }
   }
@@ -484,11 +605,7 @@ export class ThreadedSystem implements ActorSystem {
     const name = p.spec.name;
     this.placed.delete(name);
     p.slot.actors.delete(name);
-  }
-
-  private escalate(name: string, reason: string): void {
-    if (this.closing) return;
-    this.opts.onFatal(`actor ${name} keeps crashing (${reason})`);
+    this.tree.remove(name);
   }
 
   /** The pool thread with the fewest actors (one that is up, if any is). */
@@ -523,7 +640,6 @@ export class ThreadedSystem implements ActorSystem {
       controlPort: control.port2,
       kindModules: this.opts.kindModules ?? [],
       debugHooks: Boolean(this.opts.debugHooks),
-      ...(this.opts.limits ? { limits: this.opts.limits } : {}),
     };
     slot.task = this.pool!.run(task, { transferList: [data.port2, control.port2] as never });
     if (slot.out.length > 0) this.flushSlot(slot);
@@ -555,6 +671,7 @@ export class ThreadedSystem implements ActorSystem {
       () => {
         if (slot.incarnation !== incarnation || this.placed.get(p.spec.name) !== p) return;
         p.state = 'up';
+        for (const call of p.whenUp.splice(0)) call();
       },
       (e: unknown) => {
         if (slot.incarnation !== incarnation || this.placed.get(p.spec.name) !== p) return;
@@ -562,7 +679,7 @@ export class ThreadedSystem implements ActorSystem {
         log.error(`cannot start ${p.spec.name} on thread ${slot.name}: ${why}`);
         this.forget(p);
         for (const w of p.watchers) w(p.spec.name, `crashed: ${why}`);
-        if (p.permanent) this.escalate(p.spec.name, `cannot start: ${why}`);
+        if (p.permanent && !this.closing) this.opts.onFatal(`actor ${p.spec.name} cannot start on thread ${slot.name}: ${why}`);
       },
     );
   }

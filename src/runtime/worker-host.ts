@@ -14,7 +14,6 @@ import { WriteThroughMap } from './durable.js';
 import { ActorHost } from './host.js';
 import type { Message } from './message.js';
 import { EXPECT, type DownEntry, type SpawnState, type UpEntry, type WorkerControl } from './protocol.js';
-import type { RestartLimits } from './supervisor.js';
 
 const log = logger('worker');
 
@@ -95,21 +94,17 @@ export class WorkerRuntime {
     kinds: Record<string, ActorFactory>,
     private readonly port: MessagePort,
     debugHooks: boolean,
-    limits?: RestartLimits,
   ) {
     this.host = new ActorHost({
       thread,
       kinds,
       debugHooks,
-      ...(limits ? { limits } : {}),
       forward: (to, msg, from) => {
         this.emit(['m', to, msg, from ?? '']);
         return true;
       },
-      onEscalate: (name, reason) => {
-        this.emit(['e', name, reason]);
-        this.flush();
-      },
+      // The supervisor is on the main thread: it answers with resume (or stop).
+      onCrash: (name, reason) => this.emit(['c', name, reason]),
       hooks: {
         makeDurable: (spec) => this.makeDurable(spec),
         localSend: (to, msg, accepted) => this.localSend(to, msg, accepted),
@@ -145,6 +140,8 @@ export class WorkerRuntime {
       this.host.stop(name, reason);
     },
     restart: (name, reason) => this.host.restart(name, reason),
+    suspend: (name) => this.host.suspend(name),
+    resume: (name, reason, dependency) => this.host.resume(name, reason, dependency),
     stats: (peek) => this.host.stats(peek),
     inspect: (name, peek) => this.host.stats(peek).find((s) => s.name === name),
     crash: () => {
@@ -183,7 +180,12 @@ export class WorkerRuntime {
     } finally {
       this.pendingInit = undefined;
     }
-    if (this.journaled.has(r.spec.name)) this.touch(r.spec.name);
+    const j = this.journaled.get(r.spec.name);
+    if (j) {
+      // Restored without part of its state: a restart, for its supervisor.
+      if (j.durable.restoredPartially.length > 0) this.emit(['r', r.spec.name, j.durable.restoredPartially.join('; ')]);
+      this.touch(r.spec.name);
+    }
     r.resolve();
   }
 

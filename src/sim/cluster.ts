@@ -195,6 +195,10 @@ export class SimCluster implements SimWorld {
     }
   }
 
+  fatal(node: SimNode, reason: string): void {
+    this.fail(`node ${node.idx} gave up: ${reason}`);
+  }
+
   every(ms: number, fn: () => void): void {
     const tick = (): void => {
       if (this.done) return;

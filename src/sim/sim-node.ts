@@ -9,6 +9,8 @@
 //   sim-observer the store's event stream, mirrored into a Store for the checks
 import type { ActorFactory } from '../runtime/actor.js';
 import { ActorHost } from '../runtime/host.js';
+import { SupervisionTree } from '../runtime/supervisor.js';
+import { NODE_ROOT, REPLICA, REPLICA_ORDER } from '../node/supervision-tree.js';
 import type { Message } from '../runtime/message.js';
 import { actorKinds } from '../actors/kinds.js';
 import { ACCEPTOR, LEARNER, PROPOSER, UDP_OUT, routeByRole, type PeerInMessage, type PeerOutMessage } from '../actors/paxos-messages.js';
@@ -63,6 +65,8 @@ export interface SimWorld {
   nodeAt(addrs: readonly string[]): SimNode | undefined;
   /** A node applied `seqn` with `mutation` (for the checks). */
   applied(node: SimNode, seqn: number, mutation: Uint8Array): void;
+  /** The node's top supervisor gave up (a real node would exit). */
+  fatal(node: SimNode, reason: string): void;
   /** A reply to client write `tag` of node `node`. */
   answered(node: SimNode, m: ProposedMessage): void;
   every(ms: number, fn: () => void): void;
@@ -82,13 +86,22 @@ export class SimNode {
     private readonly world: SimWorld,
   ) {
     const kinds = { ...actorKinds, ...opts.kinds };
+    // The node's own supervision tree (replica: rest_for_one), on the node's virtual clock.
+    const tree = new SupervisionTree(NODE_ROOT, {
+      suspend: (name) => this.host.suspend(name),
+      resume: (name, reason, dependency) => void this.host.resume(name, reason, dependency),
+      stop: (name, reason) => this.host.stop(name, reason),
+      fatal: (reason) => world.fatal(this, reason),
+      now: () => opts.clock.now(),
+      later: (fn, ms) => void opts.clock.setTimeout(fn, ms),
+    });
+    tree.addSupervisor(REPLICA);
+    for (const name of REPLICA_ORDER) tree.addActor(name, REPLICA.name, false);
     this.host = new ActorHost({
       thread: `sim-${opts.idx}`,
       kinds,
       clock: opts.clock,
-      onEscalate: (name, reason) => {
-        throw new Error(`node ${opts.idx}: actor ${name} escalated: ${reason}`);
-      },
+      onCrash: (name, reason) => tree.crashed(name, reason),
     });
     const h = this.host;
     h.registerEndpoint(UDP_OUT, (msg) => this.onPeerOut(msg as PeerOutMessage));

@@ -67,6 +67,10 @@ describe.skipIf(!haveChromium)('/$actors.html in headless chromium', () => {
     for (const role of ['acceptor', 'learner', 'proposer']) expect((await rowOf(role))!.thread, role).toBe('core');
     expect((await rowOf('pulse'))!.thread).toBe('main');
     expect(await page.textContent('#threads')).toBe('main, core, pool-1');
+    // Each actor's supervisor, and the supervisors' own table.
+    expect(store!['supervisor']).toBe('replica');
+    const replica = await page.$$eval('tr[data-supervisor="replica"] td', (tds) => tds.map((td) => td.textContent));
+    expect(replica).toEqual(['replica', 'rest_for_one', '5 / 10 s', 'node', 'store, consensus, proposer, slave-watcher, liveness, pulse', '0 (0 in period)']);
   });
 
   it("names each client session after its client's address and shows the connection's age", async () => {
@@ -104,6 +108,8 @@ describe.skipIf(!haveChromium)('/$actors.html in headless chromium', () => {
       { timeout: DEADLINE.converge },
     );
     expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(7);
+    // The supervisors' table is redrawn too: replica restarted the store and what depends on it.
+    await page.waitForFunction(() => (document.querySelector('tr[data-supervisor="replica"] td:last-child')?.textContent ?? '').startsWith('1 '), undefined, { timeout: DEADLINE.converge });
     expect(await page.getAttribute('tr[data-actor="store"]', 'class')).toBe('err');
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'actors-page.png'), fullPage: true });

@@ -241,6 +241,8 @@ describe('supervision across threads', { timeout: TEST_TIMEOUT.node }, () => {
     await checkAcked(node, w.acked);
     expect(node.exitStatus()).toBeUndefined();
     expect(node.stderr()).not.toMatch(/cannot be restarted elsewhere|durable state cannot follow/);
+    // Consensus came back without its write queue: a restart, so its supervisor restarted the proposer after it.
+    expect(node.stderr()).toMatch(/supervisor replica: consensus came back on a fresh thread without part of its state \(Manager: .*\); restarting what depends on it: proposer, slave-watcher, liveness, pulse \(rest_for_one\)/);
     await stopGracefully(node);
   });
 
@@ -268,7 +270,7 @@ describe('supervision across threads', { timeout: TEST_TIMEOUT.node }, () => {
     await stopGracefully(node);
   });
 
-  it('an actor that throws restarts where it lives; too many crashes exit non-zero with one clear line', async () => {
+  it('an actor that throws restarts where it lives; too many crashes fail its supervisor, then the top one: exit non-zero', async () => {
     const file = placementFile('store-core.json', { workers: ['core'], place: { store: 'core' } });
     const node = await start(file, { hooks: true });
     const c = await dial(node);
@@ -284,22 +286,26 @@ describe('supervision across threads', { timeout: TEST_TIMEOUT.node }, () => {
     expect(Buffer.from(got.value).toString()).toBe('kept');
     expect(got.rev).toBe(rev);
 
-    // Default intensity: 5 restarts within 10 s; the 6th crash escalates.
-    // Crash it again each time it is back, until the node exits.
+    // The store's supervisor (replica: 5 restarts within 10 s) fails at the
+    // 6th crash; the top supervisor (node: 1 restart within 10 s) restarts
+    // the whole group once; when replica fails again, node gives up and the
+    // node exits. Crash the store again each time it is back.
     let crashes = 1;
     const restarts = async (): Promise<number> => (await actors(node.debugPort)).actors.find((a) => a.name === 'store')!.restarts;
-    while (!node.exitStatus() && crashes < 20) {
+    while (!node.exitStatus() && crashes < 30) {
       const before = await restarts().catch(() => -1);
       await crash(node, 'actor=store').catch(() => undefined);
       crashes++;
       await until('the store restarted or the node exited', async () => node.exitStatus() !== undefined || (await restarts()) > before);
     }
     const st = await node.exited;
-    expect(crashes).toBe(6);
+    expect(crashes).toBe(12);
     expect(st.code).toBe(1);
-    const lines = node.stderr().split('\n').filter((l) => /keeps crashing|restart limit|escalat/.test(l));
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/ERROR doozerd: actor store keeps crashing \(6 crashes within 10000 ms \(limit 5 restarts\)\); exiting$/);
+    const lines = node.stderr().split('\n').filter((l) => /gives up|keeps crashing|escalat/.test(l));
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(/ERROR runtime: supervisor replica gives up \(6 failures within 10000 ms \(limit 5 restarts\); last: store crashed: crash requested through the debug hook\); its supervisor node restarts it$/);
+    expect(lines[1]).toBe(lines[0]!.replace(/^\S+/, lines[1]!.split(' ')[0]!));
+    expect(lines[2]).toMatch(/ERROR doozerd: supervisor node gives up \(2 failures within 10000 ms \(limit 1 restarts\); last: supervisor replica failed\); exiting$/);
     await c.close().catch(() => undefined);
   });
 });

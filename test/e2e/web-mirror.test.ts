@@ -12,6 +12,7 @@ class FakeSystem implements ActorSystem {
   readonly endpoints = new Map<string, (m: Message) => void>();
   readonly sent: { to: string; msg: Message & Record<string, unknown> }[] = [];
   spawn(): void {}
+  spawnSupervisor(): void {}
   stop(): void {}
   onExit(): void {}
   stats(): [] {

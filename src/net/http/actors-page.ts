@@ -2,8 +2,10 @@
 // refreshes itself), served on the web port (WebServer.addRoute) and, with
 // -debug ADDR, by a server of their own that serves nothing else.
 //
-// GET /$actors?peek=N   {"time", "threads", "actors": [ActorStats...]}, sorted by thread then name;
-//                       peek (0-50, default 5) is how many queued messages to summarise per actor.
+// GET /$actors?peek=N   {"time", "threads", "workers", "supervisors": [SupervisorInfo...],
+//                       "actors": [ActorStats...]}, actors sorted by thread then name, each
+//                       with its supervisor; peek (0-50, default 5) is how many queued
+//                       messages to summarise per actor.
 // GET /$actors.html     the same as a table, updated every second.
 //
 // Summaries come from runtime/message.ts `summarize`: message types, numbers
@@ -14,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { logger } from '../../runtime/log.js';
 import type { ActorStats } from '../../runtime/stats.js';
 import type { ActorSystem } from '../../runtime/system.js';
+import type { SupervisorInfo } from '../../runtime/supervisor.js';
 import { renderMetrics } from './metrics.js';
 
 const log = logger('debug');
@@ -38,6 +41,8 @@ export interface ActorsReport {
   threads: string[];
   /** Per worker thread: state, deaths, batches and entries each way. */
   workers?: object[];
+  /** The supervision tree, parents before children (docs/runtime.md "Supervision"). */
+  supervisors?: SupervisorInfo[];
   actors: ActorStats[];
 }
 
@@ -47,7 +52,8 @@ export async function actorsReport(src: ActorsSource, peek = DEFAULT_PEEK): Prom
   const threads = ['main', ...(src.threads?.() ?? [])];
   for (const a of actors) if (!threads.includes(a.thread)) threads.push(a.thread);
   const workers = src.threadStats?.();
-  return { time: new Date().toISOString(), threads, ...(workers ? { workers } : {}), actors };
+  const supervisors = src.system.supervisors?.();
+  return { time: new Date().toISOString(), threads, ...(workers ? { workers } : {}), ...(supervisors ? { supervisors } : {}), actors };
 }
 
 const threadOrder = (t: string): number => (t === 'main' ? 0 : t.startsWith('pool-') ? 2 : 1);
@@ -61,7 +67,13 @@ function peekParam(url: URL): number {
 
 const esc = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-const COLUMNS = ['name', 'kind', 'thread', 'depth', 'high-water', 'processed', 'per s', 'restarts', 'last error', 'queued (first few)', 'age'];
+const COLUMNS = ['name', 'kind', 'thread', 'depth', 'high-water', 'processed', 'per s', 'restarts', 'last error', 'queued (first few)', 'age', 'supervisor'];
+const SUPERVISOR_COLUMNS = ['supervisor', 'strategy', 'intensity', 'parent', 'children (in order)', 'restarts'];
+
+/** A supervisor's cells: also in SCRIPT below. */
+function supervisorRow(s: SupervisorInfo): string[] {
+  return [s.name, s.strategy, `${s.intensity} / ${s.periodMs / 1000} s`, s.parent ?? '(top: gives up to the node)', s.children.join(', '), `${s.restarts} (${s.recent} in period)`];
+}
 
 /** Age of an actor instance for people: 42s, 3m, 5h, 2d. Also in SCRIPT below. */
 function age(ms: number | undefined): string {
@@ -86,6 +98,7 @@ function row(a: ActorStats): string[] {
     a.lastError ?? (a.state ? `(${a.state})` : ''),
     a.peek.join(' | '),
     age(a.ageMs),
+    a.supervisor ?? '',
   ];
 }
 
@@ -101,7 +114,11 @@ const SCRIPT = `
   }
   function cells(a) {
     return [a.name, a.kind, a.thread, String(a.depth), String(a.maxDepth), String(a.processed), String(a.rate || 0),
-      String(a.restarts), a.lastError || (a.state ? '(' + a.state + ')' : ''), a.peek.join(' | '), age(a.ageMs)];
+      String(a.restarts), a.lastError || (a.state ? '(' + a.state + ')' : ''), a.peek.join(' | '), age(a.ageMs), a.supervisor || ''];
+  }
+  function supCells(s) {
+    return [s.name, s.strategy, s.intensity + ' / ' + (s.periodMs / 1000) + ' s', s.parent || '(top: gives up to the node)',
+      s.children.join(', '), s.restarts + ' (' + s.recent + ' in period)'];
   }
   function draw(r) {
     var body = document.getElementById('rows');
@@ -143,6 +160,19 @@ const SCRIPT = `
       wout.appendChild(tr);
     });
     wb.replaceChildren(wout);
+    var sb = document.getElementById('supervisors');
+    var sout = document.createDocumentFragment();
+    (r.supervisors || []).forEach(function (s) {
+      var tr = document.createElement('tr');
+      tr.setAttribute('data-supervisor', s.name);
+      supCells(s).forEach(function (c) {
+        var td = document.createElement('td');
+        td.textContent = c;
+        tr.appendChild(td);
+      });
+      sout.appendChild(tr);
+    });
+    sb.replaceChildren(sout);
     document.getElementById('count').textContent = String(r.actors.length);
     document.getElementById('updated').textContent = r.time;
     document.getElementById('status').textContent = '';
@@ -190,6 +220,9 @@ export function renderActorsPage(r: ActorsReport, host: ActorsPageHost = 'web'):
         })
         .join('\n')
     : `<tr><td colspan="${WORKER_COLUMNS.length}" class="none">${esc(NO_WORKERS)}</td></tr>`;
+  const supervisorRows = (r.supervisors ?? [])
+    .map((s) => `<tr data-supervisor="${esc(s.name)}">${supervisorRow(s).map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`)
+    .join('\n');
   const nav = host === 'web' ? '<a href="/" id="tree-link">tree</a><a href="/metrics">metrics</a>' : '<a href="/metrics">metrics</a>';
   const rows = r.actors
     .map((a) => {
@@ -215,6 +248,14 @@ export function renderActorsPage(r: ActorsReport, host: ActorsPageHost = 'web'):
 <thead><tr>${COLUMNS.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>
 <tbody id="rows">
 ${rows}
+</tbody>
+</table>
+<h2>Supervisors</h2>
+<p>one_for_one: a failed child restarts alone; rest_for_one: it restarts with every child after it. More restarts than the intensity within its period and a supervisor fails: its own supervisor restarts it whole; the top one gives up and the node exits.</p>
+<table>
+<thead><tr>${SUPERVISOR_COLUMNS.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>
+<tbody id="supervisors">
+${supervisorRows}
 </tbody>
 </table>
 <h2>Worker threads</h2>

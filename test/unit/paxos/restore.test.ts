@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { AcceptorCore, Cmd, type Cal, type PaxosMsg } from '../../../src/actors/paxos/index.js';
 import { durableClass } from '../../../src/runtime/durable.js';
-import '../../../src/runtime/builtin-durables.js';
+import '../../../src/actors/durables.js';
 
 const cals: Cal[] = [
   { id: 'A', addr: 'a:1' },

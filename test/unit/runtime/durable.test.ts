@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import '../../../src/runtime/builtin-durables.js';
+import '../../../src/actors/durables.js';
 import { DurableMirror, WriteThroughMap, registerDurableClass, type DurableRecord } from '../../../src/runtime/durable.js';
 import { Store } from '../../../src/actors/store/store.js';
 import { encodeSet } from '../../../src/actors/store/mutation.js';

@@ -1,5 +1,5 @@
-// The actor runtime on one thread: bounded mailboxes, one-for-one restarts
-// with backoff and an intensity limit, temporary actors, durable state.
+// The actor runtime on one thread: bounded mailboxes, crashes handed to a
+// supervisor (here: one that resumes at once), temporary actors, durable state.
 import { describe, expect, it } from 'vitest';
 import type { ActorContext } from '../../../src/runtime/actor.js';
 import { ActorHost } from '../../../src/runtime/host.js';
@@ -50,13 +50,12 @@ function counter(ctx: ActorContext): { receive(m: Message): void } {
   };
 }
 
-function host(onEscalate: (name: string, reason: string) => void = () => undefined): { h: ActorHost; got: Message[] } {
+function host(onCrash?: (h: ActorHost, name: string, reason: string) => void): { h: ActorHost; got: Message[] } {
   const got: Message[] = [];
-  const h = new ActorHost({
+  const h: ActorHost = new ActorHost({
     thread: 'main',
     kinds: { counter },
-    onEscalate,
-    limits: { maxRestarts: 2, windowMs: 10_000, baseBackoffMs: 1, maxBackoffMs: 5 },
+    onCrash: (name, reason) => (onCrash ? onCrash(h, name, reason) : h.resume(name, `after: ${reason}`)),
   });
   h.registerEndpoint('probe', (m) => got.push(m));
   return { h, got };
@@ -75,17 +74,32 @@ describe('ActorHost', () => {
     h.stopAll();
   });
 
-  it('escalates when the restart limit is exceeded', async () => {
-    const escalated: string[] = [];
-    const { h } = host((name, reason) => escalated.push(`${name}: ${reason}`));
+  it('a crashed actor waits for its supervisor: messages queue until resume', async () => {
+    const crashes: string[] = [];
+    const { h, got } = host((_h, name, reason) => crashes.push(`${name}: ${reason}`));
     h.spawn({ name: 'c', kind: 'counter' });
-    for (let i = 0; i < 3; i++) {
-      h.send('c', { type: 'boom' });
-      await until(`crash ${i + 1}`, () => (h.stats().find((s) => s.name === 'c')?.restarts ?? 99) >= i || escalated.length > 0);
-    }
-    await until('escalation', () => escalated.length > 0);
-    expect(escalated[0]).toMatch(/^c: 3 crashes within 10000 ms/);
-    expect(h.has('c')).toBe(false);
+    h.send('c', { type: 'boom' });
+    await until('the crash report', () => crashes.length > 0);
+    expect(crashes).toEqual(['c: boom']);
+    h.send('c', { type: 'a' });
+    h.send('c', { type: 'ask' });
+    await new Promise((r) => setImmediate(r));
+    expect(got).toEqual([]);
+    expect(h.mailboxDepth('c')).toBe(2);
+    h.resume('c', 'its supervisor says so');
+    await until('answer', () => got.length > 0);
+    expect((got[0] as unknown as { list: string[] }).list).toEqual(['a', 'ask']);
+    expect(h.stats().find((s) => s.name === 'c')!.restarts).toBe(1);
+    // suspend ends the instance without a crash; resume is a no-op while one runs.
+    h.resume('c', 'already running');
+    h.suspend('c');
+    h.send('c', { type: 'ask' });
+    await new Promise((r) => setImmediate(r));
+    expect(got).toHaveLength(1);
+    h.resume('c', 'restarted by a sibling');
+    await until('second answer', () => got.length > 1);
+    expect(h.stats().find((s) => s.name === 'c')!.restarts).toBe(2);
+    h.stopAll();
   });
 
   it('a temporary actor that crashes is stopped and its watchers hear why', async () => {

@@ -13,7 +13,7 @@ import {
   poolThreads,
   workerThreads,
 } from '../../../src/runtime/placement.js';
-import { loadNodePlacement, nodeKinds } from '../../../src/runtime/node-placement.js';
+import { loadNodePlacement, nodeKinds } from '../../../src/node/node-placement.js';
 
 const KINDS = ['client-session', 'consensus', 'proposer', 'pulse', 'store'];
 const GROUPS = kindGroups(KINDS);

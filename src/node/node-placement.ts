@@ -1,7 +1,7 @@
 // The node's placement: the file given with -placement (or DOOZERD_PLACEMENT)
 // checked against the actor kinds of src/actors/kinds.ts, or the default.
 import * as kindsModule from '../actors/kinds.js';
-import { DEFAULT_PLACEMENT, kindGroups, loadPlacement, type Placement } from './placement.js';
+import { DEFAULT_PLACEMENT, kindGroups, loadPlacement, type Placement } from '../runtime/placement.js';
 
 /** Kind names, and the groups ("consensus") a placement may name. */
 export function nodeKinds(): { kinds: string[]; groups: Record<string, string[]> } {

@@ -1,5 +1,7 @@
-// Durable classes the node's actors keep in ctx.durable (see durable.ts).
-// Imported on the main thread and in every worker, so both sides know them.
+// Durable classes the node's actors keep in ctx.durable (src/runtime/durable.ts).
+// Imported by kinds.ts, the module every thread loads its actor kinds from
+// (the main thread imports it; worker threads load it as a kind module), so
+// both sides know them. The runtime itself knows none of them.
 //
 // Store (replayed): its mutating calls are apply(seqn, mutation) and clean();
 // replaying them gives the same store (store.ts is deterministic). A snapshot
@@ -15,11 +17,11 @@
 // (states()); a restored core gets them back as its instances open again.
 // Learners and coordinators are not durable: they rebuild by the protocol's
 // own retries.
-import { Store, type StoreFile } from '../actors/store/store.js';
-import { compileGlob, type Glob } from '../actors/store/glob.js';
-import { ClusterView } from '../actors/cluster-view.js';
-import { AcceptorCore, type AcceptorState, type Cal } from '../actors/paxos/index.js';
-import { registerDataClass, registerDurableClass } from './durable.js';
+import { Store, type StoreFile } from './store/store.js';
+import { compileGlob, type Glob } from './store/glob.js';
+import { ClusterView } from './cluster-view.js';
+import { AcceptorCore, type AcceptorState, type Cal } from './paxos/index.js';
+import { registerDataClass, registerDurableClass } from '../runtime/durable.js';
 
 interface StoreSnapshot {
   hist: number;
