@@ -70,7 +70,7 @@ describe.skipIf(!haveChromium)('/$actors.html in headless chromium', () => {
     // Each actor's supervisor, and the supervisors' own table.
     expect(store!['supervisor']).toBe('replica');
     const replica = await page.$$eval('tr[data-supervisor="replica"] td', (tds) => tds.map((td) => td.textContent));
-    expect(replica).toEqual(['replica', 'rest_for_one', '5 / 10 s', 'node', 'store, consensus, proposer, slave-watcher, liveness, pulse', '0 (0 in period)']);
+    expect(replica).toEqual(['replica', 'rest_for_one', '5 / 10 s', 'node', 'store, acceptor, learner, proposer, slave-watcher, liveness, pulse', '0 (0 in period)']);
   });
 
   it("names each client session after its client's address and shows the connection's age", async () => {
