@@ -16,7 +16,7 @@
 // same machine: on a 2-core box it competes with the node, as a real
 // client on the same host would.
 //
-// Usage: node bench/placement.mjs [--seconds N] [--conns N] [--watchers N] [--depth N] [--rounds N] [--only name,name]
+// Usage: node bench/placement.mjs [--seconds N] [--conns N] [--watchers N] [--depth N] [--rounds N] [--only name,name] [--profile DIR]
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -35,6 +35,8 @@ const WATCHERS = Number(arg('watchers', 16));
 const DEPTH = Number(arg('depth', 4));
 const ROUNDS = Number(arg('rounds', 2));
 const ONLY = arg('only', '');
+/** --profile DIR: run each node with --cpu-prof (every thread) into DIR, stopped by SIGTERM so the profiles get written. */
+const PROFILE = arg('profile', '');
 
 export const PLACEMENTS = [
   { name: 'all-main', about: 'every actor on the main thread', placement: { workers: [], pool: 0, place: {} } },
@@ -118,7 +120,8 @@ async function startNode(placement) {
   const file = join(dir, 'placement.json');
   writeFileSync(file, JSON.stringify(placement));
   const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'bin/doozerd'), '-l', `127.0.0.1:${port}`, '-w', 'false', '-placement', file], {
+  const prof = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [];
+  const child = spawn(process.execPath, [...prof, join(root, 'bin/doozerd'), '-l', `127.0.0.1:${port}`, '-w', 'false', '-placement', file], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, DOOZERD_LOG: 'warn' },
   });
@@ -243,7 +246,7 @@ export async function main() {
         runs[p.name].push(r);
         console.log(`  round ${round} ${p.name.padEnd(13)} ${String(r.requestsPerSec).padStart(7)} req/s  cpu ${r.nodeCpuPercent}%`);
       } finally {
-        node.child.kill('SIGKILL');
+        node.child.kill(PROFILE ? 'SIGTERM' : 'SIGKILL');
         await new Promise((r) => (node.child.exitCode !== null ? r() : node.child.once('exit', r)));
       }
     }
