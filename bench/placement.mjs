@@ -243,6 +243,8 @@ export async function main() {
       const node = await startNode(p.placement);
       try {
         const r = await runWorkload(node.port, node.child.pid);
+        const warnings = node.stderr().split('\n').filter((l) => l.trim() && !l.startsWith('doozerd: node '));
+        if (warnings.length > 0) console.log(`  (node's warnings: ${warnings.slice(0, 5).join(' | ')})`);
         runs[p.name].push(r);
         console.log(`  round ${round} ${p.name.padEnd(13)} ${String(r.requestsPerSec).padStart(7)} req/s  cpu ${r.nodeCpuPercent}%`);
       } finally {
