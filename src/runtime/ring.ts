@@ -32,7 +32,7 @@ const CLOSED = 4;
 const HEADER_BYTES = 64;
 const FRAME_HEADER = 8;
 const MORE = 1;
-/** A message that does not fit whole goes out in chunks of at least this much (or its rest). */
+/** A message that does not fit whole goes out in chunks of at least this much (or its rest, or a quarter of the ring). */
 const MIN_CHUNK = 4096;
 /** Empty event-loop turns a reader waits through, after it got something, before it sleeps. */
 const LINGER_TURNS = 2;
@@ -89,6 +89,8 @@ export class RingWriter {
   private w: number;
   private readonly backlog: Pending[] = [];
   private sleeping = false;
+  /** R as last read by pump: the writer sleeps only while R still has this value (else space came meanwhile). */
+  private lastR = 0;
   /** Messages and bytes written, and times the writer had to wait for space. */
   messages = 0;
   bytes = 0;
@@ -133,10 +135,11 @@ export class RingWriter {
     const h = ring.header;
     let wrote = false;
     while (p.off < p.data.length) {
-      const used = (this.w - Atomics.load(h, R)) | 0;
+      this.lastR = Atomics.load(h, R);
+      const used = (this.w - this.lastR) | 0;
       const free = ring.size - used;
       const rest = p.data.length - p.off;
-      if (free < FRAME_HEADER + Math.min(rest, MIN_CHUNK)) break;
+      if (free < FRAME_HEADER + Math.min(rest, MIN_CHUNK, ring.size >> 2)) break;
       const chunk = Math.min(rest, (free - FRAME_HEADER) & ~7);
       const at = this.w & ring.mask;
       ring.words[at >> 2] = chunk;
@@ -174,8 +177,8 @@ export class RingWriter {
     this.waits++;
     const h = this.ring.header;
     Atomics.store(h, WRITER_SLEEPS, 1);
-    const r = Atomics.load(h, R);
-    const res = waitAsync(h, R, r);
+    // Compared with what pump saw: if the reader freed space since, no sleep.
+    const res = waitAsync(h, R, this.lastR);
     if (res.async) void res.value.then(this.drainBacklog);
     else queueMicrotask(this.drainBacklog);
   }

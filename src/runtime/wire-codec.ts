@@ -240,16 +240,11 @@ export class Encoder {
         if (Array.isArray(v)) {
           if (Object.getPrototypeOf(v) !== Array.prototype) break;
           const n = v.length;
+          // A sparse array: v8 keeps its holes.
+          for (let i = 0; i < n; i++) if (!(i in v)) return this.v8(v);
           this.u8(T_ARRAY);
           this.u32(n);
-          for (let i = 0; i < n; i++) {
-            if (!(i in v)) {
-              // A sparse array: let v8 keep its holes.
-              this.pos -= 5;
-              return this.v8(v);
-            }
-            this.value(v[i], depth + 1);
-          }
+          for (let i = 0; i < n; i++) this.value(v[i], depth + 1);
           return;
         }
         if (v instanceof Uint8Array && (v.constructor === Uint8Array || v.constructor === Buffer)) {
