@@ -222,6 +222,8 @@ async function runWorkload(port, pid) {
     setP50ms: +(percentile(lat.set, 50) / 1000).toFixed(2),
     setP99ms: +(percentile(lat.set, 99) / 1000).toFixed(2),
     nodeCpuPercent: Math.round(cpu * 100),
+    // CPU the node spent per answered request (all its threads): steadier than requests/s on a shared machine.
+    nodeCpuUsPerRequest: answered > 0 ? +((cpu * elapsed * 1e6) / answered).toFixed(1) : 0,
     errors,
   };
 }
@@ -246,7 +248,7 @@ export async function main() {
         const warnings = node.stderr().split('\n').filter((l) => l.trim() && !l.startsWith('doozerd: node '));
         if (warnings.length > 0) console.log(`  (node's warnings: ${warnings.slice(0, 5).join(' | ')})`);
         runs[p.name].push(r);
-        console.log(`  round ${round} ${p.name.padEnd(13)} ${String(r.requestsPerSec).padStart(7)} req/s  cpu ${r.nodeCpuPercent}%`);
+        console.log(`  round ${round} ${p.name.padEnd(13)} ${String(r.requestsPerSec).padStart(7)} req/s  cpu ${r.nodeCpuPercent}%  ${r.nodeCpuUsPerRequest} us CPU/request  (load average ${os.loadavg()[0].toFixed(1)})`);
       } finally {
         node.child.kill(PROFILE ? 'SIGTERM' : 'SIGKILL');
         await new Promise((r) => (node.child.exitCode !== null ? r() : node.child.once('exit', r)));
@@ -269,12 +271,13 @@ export async function main() {
       setP50ms: m('setP50ms'),
       setP99ms: m('setP99ms'),
       nodeCpuPercent: m('nodeCpuPercent'),
+      nodeCpuUsPerRequest: m('nodeCpuUsPerRequest'),
       errors: rs.reduce((a, r) => a + r.errors, 0),
       runs: rs,
     };
   });
   const best = rows.reduce((a, b) => (b.requestsPerSec > a.requestsPerSec ? b : a));
-  const header = ['placement', 'threads', 'req/s', 'GET/s', 'SET/s', 'watch ev/s', 'GET p50', 'GET p99', 'SET p50', 'SET p99', 'node CPU'];
+  const header = ['placement', 'threads', 'req/s', 'GET/s', 'SET/s', 'watch ev/s', 'GET p50', 'GET p99', 'SET p50', 'SET p99', 'node CPU', 'CPU/req'];
   const table = rows.map((r) => [
     r.placement + (r === best ? ' *' : ''),
     String(r.threads),
@@ -287,6 +290,7 @@ export async function main() {
     `${r.setP50ms} ms`,
     `${r.setP99ms} ms`,
     `${r.nodeCpuPercent}%`,
+    `${r.nodeCpuUsPerRequest} us`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
   const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
@@ -298,7 +302,7 @@ export async function main() {
   const result = {
     benchmark: 'placement',
     time: new Date().toISOString(),
-    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}` },
+    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}`, loadavg: os.loadavg() },
     workload: { seconds: SECONDS, warmup: WARMUP, connections: CONNS, inFlightPerConnection: DEPTH, watchers: WATCHERS, mix: '80% GET / 20% SET', rounds: ROUNDS },
     fastest: best.placement,
     results: rows,

@@ -76,6 +76,19 @@ export function registerMessageCodec<M extends Message>(codec: MessageCodec<M>):
   codecs.set(codec.type, codec as unknown as MessageCodec);
 }
 
+/** Little-endian 32 bits at `at` (the low 32 bits of `v`). */
+function put32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v;
+  b[at + 1] = v >>> 8;
+  b[at + 2] = v >>> 16;
+  b[at + 3] = v >>> 24;
+}
+
+/** Little-endian signed 32 bits at `at`. */
+function get32(b: Uint8Array, at: number): number {
+  return b[at]! | (b[at + 1]! << 8) | (b[at + 2]! << 16) | (b[at + 3]! << 24);
+}
+
 /** Writes values into a growing private buffer; `take()` ends a batch. */
 export class Encoder {
   buf: Buffer;
@@ -133,13 +146,13 @@ export class Encoder {
 
   u32(v: number): void {
     this.ensure(4);
-    this.buf.writeUInt32LE(v >>> 0, this.pos);
+    put32(this.buf, this.pos, v);
     this.pos += 4;
   }
 
   i32(v: number): void {
     this.ensure(4);
-    this.buf.writeInt32LE(v, this.pos);
+    put32(this.buf, this.pos, v);
     this.pos += 4;
   }
 
@@ -163,13 +176,13 @@ export class Encoder {
         buf[p + i] = c;
       }
       if (i === n) {
-        buf.writeUInt32LE(n, this.pos);
+        put32(buf, this.pos, n);
         this.pos = p + n;
         return;
       }
     }
     const written = buf.write(s, p, 'utf8');
-    buf.writeUInt32LE(written, this.pos);
+    put32(buf, this.pos, written);
     this.pos = p + written;
   }
 
@@ -185,7 +198,7 @@ export class Encoder {
     if (id !== undefined) {
       this.ensure(5);
       this.buf[this.pos++] = T_ATOM;
-      this.buf.writeUInt32LE(id, this.pos);
+      put32(this.buf, this.pos, id);
       this.pos += 4;
       return;
     }
@@ -218,7 +231,7 @@ export class Encoder {
         if ((v | 0) === v && !(v === 0 && 1 / v < 0)) {
           this.ensure(5);
           this.buf[this.pos++] = T_INT;
-          this.buf.writeInt32LE(v, this.pos);
+          put32(this.buf, this.pos, v);
           this.pos += 4;
         } else {
           this.u8(T_FLOAT);
@@ -274,7 +287,7 @@ export class Encoder {
             this.value(o[k], depth + 1);
             n++;
           }
-          this.buf.writeUInt32LE(n, at);
+          put32(this.buf, at, n);
         }
         return;
       default:
@@ -324,14 +337,14 @@ export class Decoder {
 
   u32(): number {
     this.need(4);
-    const v = this.buf.readUInt32LE(this.pos);
+    const v = get32(this.buf, this.pos) >>> 0;
     this.pos += 4;
     return v;
   }
 
   i32(): number {
     this.need(4);
-    const v = this.buf.readInt32LE(this.pos);
+    const v = get32(this.buf, this.pos);
     this.pos += 4;
     return v;
   }
