@@ -6,7 +6,7 @@
 // etcd (bench/durable.mjs), watch delivery at fixed write rates
 // (bench/watch.mjs) and the memory soak (bench/memory.mjs), the last two
 // also against the original doozerd when ../shared/ref/bin has it; each if
-// present. --seconds N goes to every one (watch: seconds per rate),
+// present. --seconds N goes to every one but dataplane (watch: seconds per rate),
 // --conns N to placement, cluster and durable, --rates a,b,c and --window N
 // to watch, --soak-minutes M (default 1; 10 for the long soak) and
 // --files N to memory, --skip-original to watch and memory; other options go
