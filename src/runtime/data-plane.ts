@@ -7,8 +7,11 @@
 //
 // An entry that cannot be encoded (a message holding a function) is left
 // out of its batch with one error line naming its message type; the rest of
-// the batch goes. A batch that cannot be decoded (a bug) is dropped with one
-// error line.
+// the batch goes. A batch that cannot be decoded (a bug, or memory
+// overwritten) means the stream cannot be trusted any more: the plane stops
+// reading and calls `onCorrupt`, and the runtime treats the worker thread as
+// dead (its actors restart on a fresh thread from their durable copies, and
+// the journal redelivers what they had not finished), so nothing is lost.
 import { logger } from '../log.js';
 import { createRing, RingReader, RingWriter } from './ring.js';
 import { Decoder, Encoder } from './wire-codec.js';
@@ -22,7 +25,7 @@ export interface DataRings {
 }
 
 /** Fresh rings for a worker thread (each `capacity` bytes). */
-export function createDataRings(capacity = 4 << 20): DataRings {
+export function createDataRings(capacity = 1 << 20): DataRings {
   return { down: createRing(capacity), up: createRing(capacity) };
 }
 
@@ -57,6 +60,7 @@ export class DataPlane<Out extends readonly unknown[], In extends readonly unkno
     inRing: SharedArrayBuffer,
     private readonly onBatch: (batch: In[]) => void,
     private readonly name = 'data plane',
+    private readonly onCorrupt: (err: Error) => void = () => undefined,
   ) {
     this.writer = new RingWriter(out);
     this.reader = new RingReader(inRing, (buf, length) => this.receive(buf, length));
@@ -118,7 +122,10 @@ export class DataPlane<Out extends readonly unknown[], In extends readonly unkno
       batch = new Array<In>(n);
       for (let i = 0; i < n; i++) batch[i] = dec.value() as In;
     } catch (err) {
-      log.error(`${this.name}: dropped a batch that cannot be decoded: ${(err as Error).message}`);
+      log.error(`${this.name}: a batch cannot be decoded (${(err as Error).message}); this stream is given up`);
+      this.reader.stop();
+      this.closed = true;
+      this.onCorrupt(err as Error);
       return;
     }
     this.stats.batchesIn++;

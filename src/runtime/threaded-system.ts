@@ -531,6 +531,11 @@ export class ThreadedSystem implements ActorSystem {
         if (slot.incarnation === incarnation) this.receive(slot, batch);
       },
       `thread ${slot.name}: data plane`,
+      // A corrupt stream from the thread: handle it as the thread's death (the
+      // thread is made to die, so that piscina replaces it).
+      () => {
+        if (slot.incarnation === incarnation) slot.control.crash().catch(() => undefined);
+      },
     );
     slot.plane.start();
     slot.controlPort = control.port1;

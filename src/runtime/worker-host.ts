@@ -122,7 +122,13 @@ export class WorkerRuntime {
         },
       },
     });
-    this.plane = new DataPlane<UpEntry, DownEntry>(rings.up, rings.down, (batch) => this.deliver(batch), `thread ${thread}: data plane`);
+    this.plane = new DataPlane<UpEntry, DownEntry>(rings.up, rings.down, (batch) => this.deliver(batch), `thread ${thread}: data plane`, (err) => {
+      // Inputs were lost: this thread dies, and the main thread brings its
+      // actors back on a fresh one with every message they had not finished.
+      setTimeout(() => {
+        throw new Error(`thread ${thread}: data plane from the main thread is corrupt (${err.message})`);
+      }, 0);
+    });
     this.plane.start();
   }
 

@@ -142,3 +142,21 @@ describe('data plane between two threads', () => {
     plane.close();
   });
 });
+
+describe('data plane, a corrupt stream', () => {
+  it('stops reading and says so (the runtime then replaces the thread)', async () => {
+    const rings = createDataRings(8192);
+    const got: unknown[][] = [];
+    const corrupt: Error[] = [];
+    const plane = new DataPlane<unknown[], unknown[]>(rings.down, rings.up, (batch) => got.push(...batch), 'test plane', (e) => corrupt.push(e));
+    plane.start();
+    // The "worker" side writes one good batch, then bytes that are no batch, then another good one.
+    const other = new DataPlane<unknown[], unknown[]>(rings.up, rings.down, () => {});
+    other.send([['a', { type: 'x' }]]);
+    new RingWriter(rings.up).write(Buffer.from([0, 1, 0, 0, 0, 99, 99, 99]));
+    await until('the corrupt batch noticed', () => corrupt.length > 0, DEADLINE.answer, 1);
+    expect(got).toEqual([['a', { type: 'x' }]]);
+    expect(corrupt[0]!.message).toMatch(/unknown tag 99/);
+    plane.close();
+  });
+});
