@@ -38,6 +38,8 @@ const MIN_CHUNK = 4096;
 const LINGER_TURNS = 2;
 
 const align8 = (n: number): number => (n + 7) & ~7;
+/** A reader's buffer grown past this by one big message is let go after it. */
+const KEEP_BYTES = 4 << 20;
 
 /** Atomics.waitAsync (V8, Node >= 16; not yet in TypeScript's ES2022 lib). */
 type WaitAsyncResult = { async: false; value: 'not-equal' | 'timed-out' } | { async: true; value: Promise<'ok' | 'timed-out'> };
@@ -253,6 +255,8 @@ export class RingReader {
             this.messages++;
             n++;
             this.deliver(this.asm, length);
+            // One huge message does not keep a huge buffer for good.
+            if (this.asm.length > KEEP_BYTES) this.asm = Buffer.allocUnsafe(64 * 1024);
           }
         }
         Atomics.store(h, R, this.r);

@@ -50,6 +50,8 @@ const T_CUSTOM = 13;
 export const MAX_ATOMS = 8192;
 /** Longest string made an atom (longer ones always go inline). */
 const MAX_ATOM_LENGTH = 128;
+/** A buffer grown past this by one big batch is let go before the next. */
+export const KEEP_BYTES = 4 << 20;
 /** Nesting below this depth goes through v8.serialize. */
 const MAX_DEPTH = 24;
 
@@ -99,13 +101,15 @@ export class Encoder {
   /** Set when the table started over: the next batch tells the decoder. */
   private resetPending = false;
 
-  constructor(initial = 64 * 1024) {
+  constructor(private readonly initial = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initial);
   }
 
   /** Start a batch (its header: whether the atom table starts over). */
   begin(): void {
     this.pos = 0;
+    // One huge batch does not keep a huge buffer for good.
+    if (this.buf.length > KEEP_BYTES) this.buf = Buffer.allocUnsafe(this.initial);
     if (this.atoms.size >= MAX_ATOMS) {
       this.atoms.clear();
       this.atomList = [];

@@ -1,7 +1,7 @@
 // The data plane's value codec (src/runtime/wire-codec.ts): what decodes is
 // what a structured clone would give, atoms stay in step across batches.
 import { describe, expect, it } from 'vitest';
-import { Decoder, Encoder, MAX_ATOMS, registerMessageCodec } from '../../../src/runtime/wire-codec.js';
+import { Decoder, Encoder, KEEP_BYTES, MAX_ATOMS, registerMessageCodec } from '../../../src/runtime/wire-codec.js';
 
 /** Encode `values` as one batch and decode them again with `dec`. */
 function roundTrip(enc: Encoder, dec: Decoder, values: unknown[]): unknown[] {
@@ -112,6 +112,16 @@ describe('wire codec', () => {
     expect(dec.value()).toEqual({ type: 'test-point', x: 3, y: -4 });
     // Bytes: batch flag, tag, new atom "test-point" (4 + 10), two int32.
     expect(bytes.length).toBe(1 + 1 + 1 + 4 + 10 + 8);
+  });
+
+  it('a huge batch does not keep a huge buffer', () => {
+    const enc = new Encoder();
+    const dec = new Decoder();
+    const big = new Uint8Array(KEEP_BYTES + 1000).fill(7);
+    expect((roundTrip(enc, dec, [big])[0] as Uint8Array).length).toBe(big.length);
+    expect(enc.buf.length).toBeGreaterThan(KEEP_BYTES);
+    expect(roundTrip(enc, dec, ['small'])).toEqual(['small']);
+    expect(enc.buf.length).toBeLessThanOrEqual(64 * 1024);
   });
 
   it('says so when a batch is cut short or holds an unknown tag', () => {
