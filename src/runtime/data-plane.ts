@@ -37,8 +37,10 @@ export interface DataPlaneStats {
   batchesIn: number;
   entriesIn: number;
   bytesIn: number;
-  /** Times the reader was woken from sleep (Atomics.waitAsync). */
+  /** Times this end's reader was woken from sleep (Atomics.waitAsync). */
   wakeups: number;
+  /** Times this end woke the other side's sleeping reader (Atomics.notify). */
+  wakesSent: number;
   /** Times the writer found the ring full and waited for space. */
   fullWaits: number;
 }
@@ -49,7 +51,7 @@ export class DataPlane<Out extends readonly unknown[], In extends readonly unkno
   private readonly enc = new Encoder();
   private readonly dec = new Decoder();
   private closed = false;
-  readonly stats: DataPlaneStats = { batchesOut: 0, entriesOut: 0, bytesOut: 0, batchesIn: 0, entriesIn: 0, bytesIn: 0, wakeups: 0, fullWaits: 0 };
+  readonly stats: DataPlaneStats = { batchesOut: 0, entriesOut: 0, bytesOut: 0, batchesIn: 0, entriesIn: 0, bytesIn: 0, wakeups: 0, wakesSent: 0, fullWaits: 0 };
 
   /**
    * `out`: the ring this end writes; `in`: the ring it reads. `onBatch` gets
@@ -96,6 +98,7 @@ export class DataPlane<Out extends readonly unknown[], In extends readonly unkno
     this.stats.bytesOut += bytes.length;
     this.writer.write(bytes);
     this.stats.fullWaits = this.writer.waits;
+    this.stats.wakesSent = this.writer.wakes;
   }
 
   /** Deliver every whole batch that arrived, now (a dead thread's last words). */

@@ -93,10 +93,11 @@ export class RingWriter {
   private sleeping = false;
   /** R as last read by pump: the writer sleeps only while R still has this value (else space came meanwhile). */
   private lastR = 0;
-  /** Messages and bytes written, and times the writer had to wait for space. */
+  /** Messages and bytes written, times the writer had to wait for space, and times it woke the reader. */
   messages = 0;
   bytes = 0;
   waits = 0;
+  wakes = 0;
 
   constructor(sab: SharedArrayBuffer) {
     this.ring = new RingView(sab);
@@ -156,7 +157,10 @@ export class RingWriter {
     }
     if (wrote) {
       Atomics.store(h, W, this.w);
-      if (Atomics.load(h, READER_SLEEPS) === 1 && Atomics.exchange(h, READER_SLEEPS, 0) === 1) Atomics.notify(h, W);
+      if (Atomics.load(h, READER_SLEEPS) === 1 && Atomics.exchange(h, READER_SLEEPS, 0) === 1) {
+        this.wakes++;
+        Atomics.notify(h, W);
+      }
     }
     return wrote;
   }

@@ -74,6 +74,9 @@ export interface ThreadStats {
   /** Encoded bytes each way (data plane). */
   bytesOut: number;
   bytesIn: number;
+  /** Data plane of the current thread: times the main thread woke it, and times it woke the main thread. */
+  wakesOut: number;
+  wakesIn: number;
 }
 
 /** A dist/ file next to this one, also when this one runs as TypeScript from src/ (vitest). */
@@ -225,6 +228,8 @@ export class ThreadedSystem implements ActorSystem {
       entriesIn: s.entriesIn,
       bytesOut: s.bytesOut + (s.state === 'up' ? s.plane.stats.bytesOut : 0),
       bytesIn: s.bytesIn + (s.state === 'up' ? s.plane.stats.bytesIn : 0),
+      wakesOut: s.state === 'up' ? s.plane.stats.wakesSent : 0,
+      wakesIn: s.state === 'up' ? s.plane.stats.wakeups : 0,
     }));
   }
 
