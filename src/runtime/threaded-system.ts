@@ -3,9 +3,10 @@
 //
 // Threads: piscina owns the worker threads (one long-running task per
 // thread turns it into an actor host, worker-entry.ts); comlink drives each
-// thread's control API (spawn, stop, restart, stats); messages travel on a
-// separate MessagePort per thread, batched per event-loop turn, never one
-// comlink round trip per message. The main thread is the router: a worker
+// thread's control API (spawn, stop, restart, stats); messages travel in
+// two SharedArrayBuffer rings per thread (data-plane.ts), batched per
+// event-loop turn and compactly encoded, never one comlink round trip per
+// message. The main thread is the router: a worker
 // sends everything not hosted on it here, and this thread passes it on.
 //
 // Supervision across threads (docs/runtime.md):
