@@ -16,7 +16,7 @@
 // same machine: on a 2-core box it competes with the node, as a real
 // client on the same host would.
 //
-// Usage: node bench/placement.mjs [--seconds N] [--conns N] [--watchers N] [--depth N] [--rounds N] [--only name,name]
+// Usage: node bench/placement.mjs [--seconds N] [--conns N] [--watchers N] [--depth N] [--rounds N] [--only name,name] [--profile DIR]
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -35,6 +35,8 @@ const WATCHERS = Number(arg('watchers', 16));
 const DEPTH = Number(arg('depth', 4));
 const ROUNDS = Number(arg('rounds', 2));
 const ONLY = arg('only', '');
+/** --profile DIR: run each node with --cpu-prof (every thread) into DIR, stopped by SIGTERM so the profiles get written. */
+const PROFILE = arg('profile', '');
 
 export const PLACEMENTS = [
   { name: 'all-main', about: 'every actor on the main thread', placement: { workers: [], pool: 0, place: {} } },
@@ -118,7 +120,8 @@ async function startNode(placement) {
   const file = join(dir, 'placement.json');
   writeFileSync(file, JSON.stringify(placement));
   const port = await freePort();
-  const child = spawn(process.execPath, [join(root, 'bin/doozerd'), '-l', `127.0.0.1:${port}`, '-w', 'false', '-placement', file], {
+  const prof = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [];
+  const child = spawn(process.execPath, [...prof, join(root, 'bin/doozerd'), '-l', `127.0.0.1:${port}`, '-w', 'false', '-placement', file], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, DOOZERD_LOG: 'warn' },
   });
@@ -219,6 +222,8 @@ async function runWorkload(port, pid) {
     setP50ms: +(percentile(lat.set, 50) / 1000).toFixed(2),
     setP99ms: +(percentile(lat.set, 99) / 1000).toFixed(2),
     nodeCpuPercent: Math.round(cpu * 100),
+    // CPU the node spent per answered request (all its threads): steadier than requests/s on a shared machine.
+    nodeCpuUsPerRequest: answered > 0 ? +((cpu * elapsed * 1e6) / answered).toFixed(1) : 0,
     errors,
   };
 }
@@ -240,10 +245,12 @@ export async function main() {
       const node = await startNode(p.placement);
       try {
         const r = await runWorkload(node.port, node.child.pid);
+        const warnings = node.stderr().split('\n').filter((l) => l.trim() && !l.startsWith('doozerd: node '));
+        if (warnings.length > 0) console.log(`  (node's warnings: ${warnings.slice(0, 5).join(' | ')})`);
         runs[p.name].push(r);
-        console.log(`  round ${round} ${p.name.padEnd(13)} ${String(r.requestsPerSec).padStart(7)} req/s  cpu ${r.nodeCpuPercent}%`);
+        console.log(`  round ${round} ${p.name.padEnd(13)} ${String(r.requestsPerSec).padStart(7)} req/s  cpu ${r.nodeCpuPercent}%  ${r.nodeCpuUsPerRequest} us CPU/request  (load average ${os.loadavg()[0].toFixed(1)})`);
       } finally {
-        node.child.kill('SIGKILL');
+        node.child.kill(PROFILE ? 'SIGTERM' : 'SIGKILL');
         await new Promise((r) => (node.child.exitCode !== null ? r() : node.child.once('exit', r)));
       }
     }
@@ -264,12 +271,13 @@ export async function main() {
       setP50ms: m('setP50ms'),
       setP99ms: m('setP99ms'),
       nodeCpuPercent: m('nodeCpuPercent'),
+      nodeCpuUsPerRequest: m('nodeCpuUsPerRequest'),
       errors: rs.reduce((a, r) => a + r.errors, 0),
       runs: rs,
     };
   });
   const best = rows.reduce((a, b) => (b.requestsPerSec > a.requestsPerSec ? b : a));
-  const header = ['placement', 'threads', 'req/s', 'GET/s', 'SET/s', 'watch ev/s', 'GET p50', 'GET p99', 'SET p50', 'SET p99', 'node CPU'];
+  const header = ['placement', 'threads', 'req/s', 'GET/s', 'SET/s', 'watch ev/s', 'GET p50', 'GET p99', 'SET p50', 'SET p99', 'node CPU', 'CPU/req'];
   const table = rows.map((r) => [
     r.placement + (r === best ? ' *' : ''),
     String(r.threads),
@@ -282,6 +290,7 @@ export async function main() {
     `${r.setP50ms} ms`,
     `${r.setP99ms} ms`,
     `${r.nodeCpuPercent}%`,
+    `${r.nodeCpuUsPerRequest} us`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
   const line = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
@@ -293,7 +302,7 @@ export async function main() {
   const result = {
     benchmark: 'placement',
     time: new Date().toISOString(),
-    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}` },
+    machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}`, loadavg: os.loadavg() },
     workload: { seconds: SECONDS, warmup: WARMUP, connections: CONNS, inFlightPerConnection: DEPTH, watchers: WATCHERS, mix: '80% GET / 20% SET', rounds: ROUNDS },
     fastest: best.placement,
     results: rows,

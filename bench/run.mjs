@@ -1,15 +1,17 @@
 #!/usr/bin/env node
 // `npm run bench`: the placement benchmark (bench/placement.mjs), the
+// data-plane benchmark (bench/dataplane.mjs: the cross-thread transport
+// alone, MessagePort vs ring), the
 // cluster benchmark (bench/cluster.mjs), the durable-write benchmark against
 // etcd (bench/durable.mjs), watch delivery at fixed write rates
 // (bench/watch.mjs) and the memory soak (bench/memory.mjs), the last two
 // also against the original doozerd when ../shared/ref/bin has it; each if
-// present. --seconds N goes to every one (watch: seconds per rate),
+// present. --seconds N goes to every one but dataplane (watch: seconds per rate),
 // --conns N to placement, cluster and durable, --rates a,b,c and --window N
 // to watch, --baseline DIR (another built checkout, measured in the same
 // run: before/after numbers) to cluster, --soak-minutes M (default 1; 10 for the long soak) and
 // --files N to memory, --skip-original to watch and memory; other options go
-// to the placement benchmark only. --skip-placement / --skip-cluster /
+// to the placement benchmark only. --skip-placement / --skip-dataplane / --skip-cluster /
 // --skip-durable / --skip-watch / --skip-memory leave one out. Each prints
 // progress and its table and writes its JSON under bench/results/.
 import { spawnSync } from 'node:child_process';
@@ -28,6 +30,7 @@ const only = (names) => options.flatMap((a, i) => (names.includes(a) && i + 1 < 
 const OWN = ['--rates', '--window', '--soak-minutes', '--files', '--baseline'];
 const runs = [
   ['placement', 'placement.mjs', options.filter((a, i) => !OWN.includes(a) && !OWN.includes(options[i - 1]) && a !== '--skip-original')],
+  ['dataplane', 'dataplane.mjs', []],
   ['cluster', 'cluster.mjs', only(['--seconds', '--conns', '--baseline'])],
   ['durable', 'durable.mjs', only(['--seconds', '--conns'])],
   ['watch', 'watch.mjs', [...only(['--seconds', '--rates', '--window']), ...original]],

@@ -54,7 +54,8 @@ export const usage = `Usage: doozerd [flags]
   -tlskey file   TLS key for client connections (with -tlscert)
   -tlsca file    with -tlscert: CA trusted when attaching to and following other
                  TLS nodes (default: the -tlscert certificate itself)
-  -placement f   actor placement config file (default $DOOZERD_PLACEMENT)
+  -placement f   actor placement: a config file, or auto (default
+                 $DOOZERD_PLACEMENT, else auto: worker threads from 4 cores)
   -debug addr    extra address serving only /$actors, /$actors.html and /metrics
   -data dir      keep this node's state in dir and come back from it on restart
                  (default $DOOZERD_DATA; without it everything is in memory)

@@ -158,7 +158,7 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
     throw e;
   }
   // --- actor debug endpoint: /$actors on the web port, and -debug ADDR ---
-  const actorsSource = { system: host, threads: () => host.threads, threadStats: () => host.threadStats() };
+  const actorsSource = { system: host, threads: () => host.threads, threadStats: () => host.threadStats(), placement: describePlacement(placement) };
   if (web) addActorRoutes(web, actorsSource);
   let debug: DebugServer | undefined;
   let stopMetrics: (() => void) | undefined;
@@ -198,7 +198,7 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
     ...(replica.via !== undefined ? { via: replica.via } : {}),
     ...(replica.nameService && opts.bootUri ? { nameService: opts.bootUri } : {}),
     placement: describePlacement(placement),
-    ...(opts.placement ? { placementFile: opts.placement } : {}),
+    ...(opts.placement && opts.placement !== 'auto' ? { placementFile: opts.placement } : {}),
   });
 
   return {

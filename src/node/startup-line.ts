@@ -2,7 +2,7 @@
 // the default log level when all is well): what it serves, where, its role
 // and the placement in use, e.g.
 //
-//   doozerd: node 5NJWX2RQ serving clients on 127.0.0.1:8046, web view http://127.0.0.1:8000/; first CAL of a new cluster "local"; placement: every actor on the main thread
+//   doozerd: node 5NJWX2RQ serving clients on 127.0.0.1:8046, web view http://127.0.0.1:8000/; first CAL of a new cluster "local"; placement: auto, every actor on the main thread (2 cores < 4)
 //
 // Pure: the node passes what it knows (src/node/node.ts); main.ts prints it.
 

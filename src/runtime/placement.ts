@@ -15,9 +15,13 @@
 // so a placement file does not need to change when they do. A kind named
 // exactly wins over its group, a group over "*".
 //
+// "auto" (the default, or `-placement auto`): worker threads only where
+// cores allow (autoPlacement).
+//
 // Pure: parsePlacement validates a parsed JSON value; loadPlacement reads a
 // file. Errors name the bad key and what is allowed.
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 export const MAIN = 'main';
 export const POOL = 'pool';
@@ -30,6 +34,8 @@ export interface Placement {
   pool: number;
   /** Kind or group (or "*") -> "main" | worker name | "pool". */
   place: Record<string, string>;
+  /** Set when `auto` chose this placement: what it chose and why, e.g. "every actor on the main thread (2 cores < 4)". */
+  auto?: string;
 }
 
 export class PlacementError extends Error {}
@@ -37,12 +43,32 @@ export class PlacementError extends Error {}
 /** Everything on the main thread: no worker threads at all. */
 export const ALL_ON_MAIN: Placement = { workers: [], pool: 0, place: {} };
 
+/** The name of the automatic placement (`-placement auto`, the default). */
+export const AUTO = 'auto';
+/** `auto` uses worker threads from this many cores (os.availableParallelism()) on. */
+export const AUTO_MIN_CORES = 4;
+/** What `auto` runs with enough cores: the store and the consensus group on worker thread "core", the rest on main. */
+export const AUTO_THREADED: Placement = { workers: ['core'], pool: 0, place: { store: 'core', consensus: 'core' } };
+
 /**
- * The built-in placement, used without -placement / DOOZERD_PLACEMENT: the
- * one that measured fastest in `npm run bench` on the reference 2-core
- * machine (docs/runtime.md has the table and the reasons).
+ * The automatic placement for a machine with `cores` cores: AUTO_THREADED
+ * from AUTO_MIN_CORES cores on, every actor on the main thread below (on 2
+ * cores the client and the node already fill the machine, and a thread hop
+ * costs more than it saves: docs/runtime.md, "Placement benchmark"). The
+ * result's `auto` says what was chosen and why.
  */
-export const DEFAULT_PLACEMENT: Placement = ALL_ON_MAIN;
+export function autoPlacement(cores: number = availableParallelism()): Placement {
+  if (cores >= AUTO_MIN_CORES) {
+    return { ...AUTO_THREADED, place: { ...AUTO_THREADED.place }, auto: `store + consensus on worker thread core, the rest on main (${cores} cores >= ${AUTO_MIN_CORES})` };
+  }
+  return { ...ALL_ON_MAIN, place: {}, auto: `every actor on the main thread (${cores} core${cores === 1 ? '' : 's'} < ${AUTO_MIN_CORES})` };
+}
+
+/**
+ * The built-in placement, used without -placement / DOOZERD_PLACEMENT (and
+ * for `-placement auto`): autoPlacement() of this machine.
+ */
+export const DEFAULT_PLACEMENT: Placement = autoPlacement();
 
 const TOP_KEYS = ['workers', 'pool', 'place', 'comment'];
 const NAME_RE = /^[a-z][a-z0-9-]{0,31}$/;
@@ -164,8 +190,9 @@ export function loadPlacement(file: string, kinds: readonly string[], groups: Re
   }
 }
 
-/** One line describing a placement, for the log. */
+/** One line describing a placement, for the log, the start-up line and /$actors. */
 export function describePlacement(p: Placement): string {
+  if (p.auto !== undefined) return `${AUTO}, ${p.auto}`;
   const threads = workerThreads(p);
   const where = Object.entries(p.place).map(([k, v]) => `${k}=${v}`).join(' ');
   return threads.length === 0 ? 'every actor on the main thread' : `worker threads ${threads.join(', ')}; ${where || 'all kinds on main'}`;

@@ -1,10 +1,12 @@
 // What crosses between the main thread and a worker thread.
 //
-// Data plane: one MessagePort per worker, each postMessage an array of
-// entries (everything one event-loop turn produced), in order.
-// Control plane: another MessagePort driven by comlink (WorkerControl).
+// Data plane: two SharedArrayBuffer rings per worker (data-plane.ts), each
+// message in them a batch of entries (everything one event-loop turn
+// produced), encoded by wire-codec.ts, in order.
+// Control plane: a MessagePort driven by comlink (WorkerControl).
 import type { MessagePort } from 'node:worker_threads';
 import type { ActorSpec } from './actor.js';
+import type { DataRings } from './data-plane.js';
 import type { DurableInit, DurableRecord } from './durable.js';
 import type { Message } from './message.js';
 import type { ActorStats } from './stats.js';
@@ -65,7 +67,8 @@ export interface WorkerControl {
 /** The piscina task that turns a pool thread into an actor host. */
 export interface HostTask {
   thread: string;
-  dataPort: MessagePort;
+  /** The data plane's rings (down: main -> worker, up: worker -> main). */
+  rings: DataRings;
   controlPort: MessagePort;
   /** Extra modules (file URLs) exporting `actorKinds` (and registering durable classes). */
   kindModules: string[];

@@ -3,9 +3,10 @@
 //
 // Threads: piscina owns the worker threads (one long-running task per
 // thread turns it into an actor host, worker-entry.ts); comlink drives each
-// thread's control API (spawn, stop, restart, stats); messages travel on a
-// separate MessagePort per thread, batched per event-loop turn, never one
-// comlink round trip per message. The main thread is the router: a worker
+// thread's control API (spawn, stop, restart, stats); messages travel in
+// two SharedArrayBuffer rings per thread (data-plane.ts), batched per
+// event-loop turn and compactly encoded, never one comlink round trip per
+// message. The main thread is the router: a worker
 // sends everything not hosted on it here, and this thread passes it on.
 //
 // Supervision across threads (docs/runtime.md):
@@ -27,12 +28,13 @@
 //   reports it, 'r');
 // - a thread that keeps dying, like a root supervisor that gives up,
 //   is fatal: one log line and the node exits non-zero.
-import { MessageChannel, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Piscina } from 'piscina';
 import { logger } from './log.js';
 import type { ActorFactory, ActorSpec } from './actor.js';
+import { createDataRings, DataPlane } from './data-plane.js';
 import { DurableMirror } from './durable.js';
 import { ActorHost, DEBUG_CRASH, type ExitCallback } from './host.js';
 import type { Message } from './message.js';
@@ -90,6 +92,12 @@ export interface ThreadStats {
   entriesOut: number;
   batchesIn: number;
   entriesIn: number;
+  /** Encoded bytes each way (data plane). */
+  bytesOut: number;
+  bytesIn: number;
+  /** Data plane of the current thread: times the main thread woke it, and times it woke the main thread. */
+  wakesOut: number;
+  wakesIn: number;
 }
 
 /** A dist/ file next to this one, also when this one runs as TypeScript from src/ (vitest). */
@@ -141,7 +149,7 @@ interface JournalEntry {
 class Slot {
   incarnation = 0;
   state: 'starting' | 'up' | 'dead' | 'closed' = 'starting';
-  port!: MessagePort;
+  plane!: DataPlane<DownEntry, UpEntry>;
   controlPort!: MessagePort;
   control!: Remote<WorkerControl>;
   task: Promise<unknown> | undefined;
@@ -150,11 +158,13 @@ class Slot {
   readonly actors = new Set<string>();
   readonly tracker: RestartTracker;
   deaths = 0;
-  /** Data-plane traffic: postMessage calls and the entries they carried. */
+  /** Data-plane traffic: batches, the entries in them and their encoded bytes (all incarnations). */
   batchesOut = 0;
   entriesOut = 0;
   batchesIn = 0;
   entriesIn = 0;
+  bytesOut = 0;
+  bytesIn = 0;
 
   constructor(
     readonly name: string,
@@ -259,6 +269,10 @@ export class ThreadedSystem implements ActorSystem {
       entriesOut: s.entriesOut,
       batchesIn: s.batchesIn,
       entriesIn: s.entriesIn,
+      bytesOut: s.bytesOut + (s.state === 'up' ? s.plane.stats.bytesOut : 0),
+      bytesIn: s.bytesIn + (s.state === 'up' ? s.plane.stats.bytesIn : 0),
+      wakesOut: s.state === 'up' ? s.plane.stats.wakesSent : 0,
+      wakesIn: s.state === 'up' ? s.plane.stats.wakeups : 0,
     }));
   }
 
@@ -463,8 +477,8 @@ export class ThreadedSystem implements ActorSystem {
           new Promise((r) => setTimeout(r, SHUTDOWN_TIMEOUT_MS).unref()),
         ]);
         release(slot.control);
-        for (let m = receiveMessageOnPort(slot.port); m; m = receiveMessageOnPort(slot.port)) this.receive(slot, m.message as UpEntry[]);
-        slot.port.close();
+        slot.plane.drain();
+        this.closePlane(slot);
         slot.controlPort.close();
       }),
     );
@@ -536,7 +550,7 @@ export class ThreadedSystem implements ActorSystem {
     slot.out = [];
     slot.batchesOut++;
     slot.entriesOut += batch.length;
-    slot.port.postMessage(batch);
+    slot.plane.send(batch);
   }
 
   /** A batch from a worker thread. */
@@ -601,6 +615,13 @@ export class ThreadedSystem implements ActorSystem {
     }
   }
 
+  /** Close a slot's data plane, keeping its byte counts. */
+  private closePlane(slot: Slot): void {
+    slot.bytesOut += slot.plane.stats.bytesOut;
+    slot.bytesIn += slot.plane.stats.bytesIn;
+    slot.plane.close();
+  }
+
   private forget(p: Placed): void {
     const name = p.spec.name;
     this.placed.delete(name);
@@ -624,24 +645,34 @@ export class ThreadedSystem implements ActorSystem {
   private startSlot(slot: Slot): void {
     slot.incarnation++;
     const incarnation = slot.incarnation;
-    const data = new MessageChannel();
+    const rings = createDataRings();
     const control = new MessageChannel();
-    slot.port = data.port1;
+    slot.plane = new DataPlane<DownEntry, UpEntry>(
+      rings.down,
+      rings.up,
+      (batch) => {
+        if (slot.incarnation === incarnation) this.receive(slot, batch);
+      },
+      `thread ${slot.name}: data plane`,
+      // A corrupt stream from the thread: handle it as the thread's death (the
+      // thread is made to die, so that piscina replaces it).
+      () => {
+        if (slot.incarnation === incarnation) slot.control.crash().catch(() => undefined);
+      },
+    );
+    slot.plane.start();
     slot.controlPort = control.port1;
     slot.control = wrapPort<WorkerControl>(control.port1);
     slot.state = 'up';
     slot.flushScheduled = false;
-    data.port1.on('message', (batch: UpEntry[]) => {
-      if (slot.incarnation === incarnation) this.receive(slot, batch);
-    });
     const task: HostTask = {
       thread: slot.name,
-      dataPort: data.port2,
+      rings,
       controlPort: control.port2,
       kindModules: this.opts.kindModules ?? [],
       debugHooks: Boolean(this.opts.debugHooks),
     };
-    slot.task = this.pool!.run(task, { transferList: [data.port2, control.port2] as never });
+    slot.task = this.pool!.run(task, { transferList: [control.port2] as never });
     if (slot.out.length > 0) this.flushSlot(slot);
     slot.task.then(
       () => {
@@ -687,12 +718,12 @@ export class ThreadedSystem implements ActorSystem {
   /** Worker thread `slot` (incarnation) died: bring its actors back on a fresh one. */
   private died(slot: Slot, incarnation: number, err: unknown): void {
     if (this.closing || slot.state === 'closed' || slot.incarnation !== incarnation || slot.state === 'dead') return;
-    // What it sent before dying is still in the port: take it first.
-    for (let m = receiveMessageOnPort(slot.port); m; m = receiveMessageOnPort(slot.port)) this.receive(slot, m.message as UpEntry[]);
+    // What it sent before dying is still in the ring: take it first (whole batches only).
+    slot.plane.drain();
     slot.state = 'dead';
     slot.deaths++;
     release(slot.control);
-    slot.port.close();
+    this.closePlane(slot);
     slot.controlPort.close();
     const why = err instanceof Error ? err.message : String(err);
     const lost = [...slot.actors].map((n) => this.placed.get(n)!).filter(Boolean);

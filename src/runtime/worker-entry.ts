@@ -18,7 +18,7 @@ export default async function hostThread(task: HostTask): Promise<string> {
     const mod = (await import(url)) as { actorKinds?: Record<string, ActorFactory> };
     Object.assign(kinds, mod.actorKinds ?? {});
   }
-  const rt = new WorkerRuntime(task.thread, kinds, task.dataPort, task.debugHooks);
+  const rt = new WorkerRuntime(task.thread, kinds, task.rings, task.debugHooks);
   exposeOnPort(rt.control, task.controlPort);
   await rt.done;
   task.controlPort.close();

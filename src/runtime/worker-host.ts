@@ -7,9 +7,9 @@
 //   allowed the actor to send;
 // - copies of messages between permanent actors of this thread ('j');
 // - how far each permanent actor got through its journaled inputs ('p').
-import type { MessagePort } from 'node:worker_threads';
 import { logger } from './log.js';
 import type { ActorFactory, ActorSpec } from './actor.js';
+import { DataPlane, type DataRings } from './data-plane.js';
 import { WriteThroughMap } from './durable.js';
 import { ActorHost } from './host.js';
 import type { Message } from './message.js';
@@ -86,13 +86,14 @@ export class WorkerRuntime {
   private readonly expected = new Map<string, Expected>();
   /** Permanent actors that ran this turn: their progress and durable changes go in the batch. */
   private readonly touched = new Set<string>();
+  private readonly plane: DataPlane<UpEntry, DownEntry>;
   private finished!: () => void;
   readonly done = new Promise<void>((resolve) => (this.finished = resolve));
 
   constructor(
     readonly thread: string,
     kinds: Record<string, ActorFactory>,
-    private readonly port: MessagePort,
+    rings: DataRings,
     debugHooks: boolean,
   ) {
     this.host = new ActorHost({
@@ -116,7 +117,14 @@ export class WorkerRuntime {
         },
       },
     });
-    port.on('message', (batch: DownEntry[]) => this.deliver(batch));
+    this.plane = new DataPlane<UpEntry, DownEntry>(rings.up, rings.down, (batch) => this.deliver(batch), `thread ${thread}: data plane`, (err) => {
+      // Inputs were lost: this thread dies, and the main thread brings its
+      // actors back on a fresh one with every message they had not finished.
+      setTimeout(() => {
+        throw new Error(`thread ${thread}: data plane from the main thread is corrupt (${err.message})`);
+      }, 0);
+    });
+    this.plane.start();
   }
 
   /** The comlink control API. */
@@ -153,10 +161,8 @@ export class WorkerRuntime {
     shutdown: () => {
       this.host.stopAll();
       this.flush();
-      setImmediate(() => {
-        this.port.close();
-        this.finished();
-      });
+      // The rings stay: the main thread reads what is left, then closes them.
+      setImmediate(() => this.finished());
     },
   };
 
@@ -276,6 +282,6 @@ export class WorkerRuntime {
     if (this.out.length === 0) return;
     const batch = this.out;
     this.out = [];
-    this.port.postMessage(batch);
+    this.plane.send(batch);
   }
 }

@@ -5,6 +5,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { autoPlacement, describePlacement } from '../../src/runtime/placement.js';
 import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/until.js';
@@ -29,7 +30,7 @@ describe('doozerd start-up line', () => {
     expect(line).toMatch(
       new RegExp(
         `^doozerd: node [A-Z0-9]+ serving clients on ${esc(seed.addr)}, web view http://127\\.0\\.0\\.1:${web}/, ` +
-          `debug http://127\\.0\\.0\\.1:${debug}/\\$actors\\.html; first CAL of a new cluster "local"; placement: every actor on the main thread$`,
+          `debug http://127\\.0\\.0\\.1:${debug}/\\$actors\\.html; first CAL of a new cluster "local"; placement: ${esc(describePlacement(autoPlacement()))}$`,
       ),
     );
     expect(seed.stderr()).toBe(`${line}\n`);
@@ -55,6 +56,19 @@ describe('doozerd start-up line', () => {
           `placement: worker threads core; store=core consensus=core \\(${esc(placement)}\\)$`,
       ),
     );
+  });
+
+  it('-placement auto (the default): the line and /$actors say which placement runs and why', async () => {
+    const debug = await freePort('127.0.0.1', { udp: false });
+    const n = await startDoozerd({ args: ['-placement', 'auto', '-debug', `127.0.0.1:${debug}`] });
+    const auto = describePlacement(autoPlacement());
+    expect(auto).toMatch(/^auto, (every actor on the main thread \(\d+ cores? < 4\)|store \+ consensus on worker thread core, the rest on main \(\d+ cores >= 4\))$/);
+    expect(await startupLine(n)).toMatch(new RegExp(`; placement: ${esc(auto)}$`));
+    const report = (await (await fetch(`http://127.0.0.1:${debug}/$actors`)).json()) as { placement: string; threads: string[] };
+    expect(report.placement).toBe(auto);
+    expect(report.threads).toEqual(autoPlacement().workers.length > 0 ? ['main', 'core'] : ['main']);
+    const page = await (await fetch(`http://127.0.0.1:${debug}/$actors.html`)).text();
+    expect(page).toContain(`<span id="placement">${auto.replace('>', '&#62;').replace('<', '&#60;')}</span>`);
   });
 
   it('booting through a name service: the winner seeds, the next attaches', async () => {

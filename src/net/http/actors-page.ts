@@ -2,7 +2,7 @@
 // refreshes itself), served on the web port (WebServer.addRoute) and, with
 // -debug ADDR, by a server of their own that serves nothing else.
 //
-// GET /$actors?peek=N   {"time", "threads", "workers", "supervisors": [SupervisorInfo...],
+// GET /$actors?peek=N   {"time", "placement", "threads", "workers", "supervisors": [SupervisorInfo...],
 //                       "actors": [ActorStats...]}, actors sorted by thread then name, each
 //                       with its supervisor; peek (0-50, default 5) is how many queued
 //                       messages to summarise per actor.
@@ -34,10 +34,14 @@ export interface ActorsSource {
   threads?: () => string[];
   /** Per worker thread: deaths and data-plane traffic. */
   threadStats?: () => object[];
+  /** The placement in use, described (placement.ts describePlacement), e.g. "auto, every actor on the main thread (2 cores < 4)". */
+  placement?: string;
 }
 
 export interface ActorsReport {
   time: string;
+  /** Which placement runs and why (absent if the source does not say). */
+  placement?: string;
   threads: string[];
   /** Per worker thread: state, deaths, batches and entries each way. */
   workers?: object[];
@@ -53,7 +57,7 @@ export async function actorsReport(src: ActorsSource, peek = DEFAULT_PEEK): Prom
   for (const a of actors) if (!threads.includes(a.thread)) threads.push(a.thread);
   const workers = src.threadStats?.();
   const supervisors = src.system.supervisors?.();
-  return { time: new Date().toISOString(), threads, ...(workers ? { workers } : {}), ...(supervisors ? { supervisors } : {}), actors };
+  return { time: new Date().toISOString(), ...(src.placement !== undefined ? { placement: src.placement } : {}), threads, ...(workers ? { workers } : {}), ...(supervisors ? { supervisors } : {}), actors };
 }
 
 const threadOrder = (t: string): number => (t === 'main' ? 0 : t.startsWith('pool-') ? 2 : 1);
@@ -242,7 +246,7 @@ export function renderActorsPage(r: ActorsReport, host: ActorsPageHost = 'web'):
 <body data-updates="0">
 <nav>${nav}</nav>
 <h1>Actors</h1>
-<p>Threads: <span id="threads">${esc(r.threads.join(', '))}</span> · <span id="count">${r.actors.length}</span> actors · updated <span id="updated">${esc(r.time)}</span> (every ${REFRESH_MS / 1000} s) <span id="status"></span></p>
+${r.placement !== undefined ? `<p>Placement: <span id="placement">${esc(r.placement)}</span></p>\n` : ''}<p>Threads: <span id="threads">${esc(r.threads.join(', '))}</span> · <span id="count">${r.actors.length}</span> actors · updated <span id="updated">${esc(r.time)}</span> (every ${REFRESH_MS / 1000} s) <span id="status"></span></p>
 <p>Depth: messages queued now; high-water: the most ever queued; per s: messages handled in the last second. JSON: <a href="${ACTORS_JSON_PATH}">${ACTORS_JSON_PATH}</a></p>
 <table>
 <thead><tr>${COLUMNS.map((c) => `<th>${esc(c)}</th>`).join('')}</tr></thead>

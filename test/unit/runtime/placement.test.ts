@@ -1,11 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   ALL_ON_MAIN,
   DEFAULT_PLACEMENT,
   PlacementError,
+  autoPlacement,
+  describePlacement,
   kindGroups,
   loadPlacement,
   parsePlacement,
@@ -91,6 +93,29 @@ describe('placement', () => {
     }
     expect(nodeKinds().kinds).toContain('store');
     expect(loadNodePlacement(undefined)).toBe(DEFAULT_PLACEMENT);
+    expect(loadNodePlacement('auto')).toBe(DEFAULT_PLACEMENT);
     expect(ALL_ON_MAIN.workers).toEqual([]);
+  });
+});
+
+describe('auto placement', () => {
+  it('worker threads from 4 cores on, every actor on main below, and says why', () => {
+    for (const cores of [1, 2, 3]) {
+      const p = autoPlacement(cores);
+      expect(workerThreads(p)).toEqual([]);
+      expect(describePlacement(p)).toBe(`auto, every actor on the main thread (${cores} core${cores === 1 ? '' : 's'} < 4)`);
+    }
+    for (const cores of [4, 64]) {
+      const p = autoPlacement(cores);
+      expect(workerThreads(p)).toEqual(['core']);
+      expect(describePlacement(p)).toBe(`auto, store + consensus on worker thread core, the rest on main (${cores} cores >= 4)`);
+      // By group, so it keeps working when the consensus kinds change.
+      const groups = kindGroups(['store', 'acceptor', 'learner', 'proposer', 'client-session']);
+      for (const k of ['store', 'acceptor', 'learner', 'proposer']) expect(placeOf(p, k, groups)).toBe('core');
+      expect(placeOf(p, 'client-session', groups)).toBe('main');
+      // Valid as a placement file would be.
+      expect(parsePlacement({ workers: p.workers, pool: p.pool, place: p.place }, KINDS, GROUPS)).toEqual({ workers: p.workers, pool: p.pool, place: p.place });
+    }
+    expect(DEFAULT_PLACEMENT).toEqual(autoPlacement(availableParallelism()));
   });
 });

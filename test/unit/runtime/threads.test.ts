@@ -65,7 +65,7 @@ describe('actors on worker threads', () => {
     expect(got.find((m) => m.type === 'pong')!.threadId).not.toBe(0);
   });
 
-  it('batches messages: a burst crosses in a few postMessage calls, not one per message', async () => {
+  it('batches messages: a burst crosses in a few data-plane batches, not one per message', async () => {
     const { sys, got, until } = await start(ONE_WORKER);
     sys.spawn({ name: 'c', kind: 'counter' });
     for (let i = 1; i <= 2000; i++) sys.send('c', { type: 'inc', id: i, replyTo: 'test' });
