@@ -9,6 +9,7 @@ import { CONSENSUS } from '../actors/consensus.js';
 import { LIVENESS } from '../actors/liveness.js';
 import { SLAVE_WATCHER } from '../actors/slave-watcher.js';
 import { Follower } from '../net/follower.js';
+import { BlobService } from '../net/blob-channel.js'; // large values
 import { startPeerTransport, type PeerTransport } from '../net/udp-transport.js';
 import type { NodeOptions } from './flags.js';
 import { ALPHA, nodeFiles, seedMutations } from './boot.js';
@@ -134,6 +135,8 @@ async function run(r: ReplicaOptions, start: StoreStart): Promise<Replica> {
     throw Object.assign(new Error(`cannot bind UDP ${addr} for consensus: ${err.message}`), { code: err.code });
   }
   const follower = new Follower({ system, dial: peerDial(r) });
+  // Large values (src/net/blob-channel.ts): pushes, fetches and serves bodies over the client protocol.
+  const blobs = new BlobService({ system, nodeId, dial: peerDial(r) });
   const keep = Math.max(opts.hist, 4 * ALPHA);
   system.spawn({ name: CONSENSUS, kind: 'consensus', args: { self, alpha: ALPHA, fillMs: opts.fillSec * 1000, keep, ...(r.dataDir ? { dataDir: r.dataDir } : {}) } });
   system.spawn({ name: PROPOSER, kind: 'proposer', args: { nodeId, alpha: ALPHA, seed: start.seed } });
@@ -144,6 +147,7 @@ async function run(r: ReplicaOptions, start: StoreStart): Promise<Replica> {
     how: start.seed ? 'seed' : 'attached',
     async close() {
       follower.close();
+      await blobs.close(); // large values
       await transport.close();
     },
   };

@@ -1,0 +1,174 @@
+// Values up to 1 MiB in clusters of our nodes (issue 13, docs/protocol.md
+// "Large values"), on real processes: written through every CAL of a 3-CAL
+// cluster, read back byte for byte on every node (CALs, a slave, a slave
+// attached later, WAIT events), through a kill -9 of a CAL; a 3-CAL cluster
+// with -data killed with -9 at once comes back with them; a cluster with an
+// original doozerd CAL refuses them, naming the limit.
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Client } from '../../src/client/client.js';
+import { DoozerError } from '../../src/errors.js';
+import { MAX_BIG_VALUE_BYTES, MAX_MUTATION_BYTES } from '../../src/actors/limits.js';
+import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
+import { addSlots, calIds, startNodes, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
+import { skipWithoutRef, startOriginalDoozerd } from '../helpers/ref-bin.js';
+import { removeDataDirs, startDurableCluster } from '../helpers/durable.js';
+import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
+import { until } from '../helpers/until.js';
+
+const MiB = 1024 * 1024;
+
+/** A body of `n` bytes that differs for every `seed` (so a mix-up between writes shows). */
+function body(n: number, seed: number): Buffer {
+  const b = Buffer.alloc(n);
+  let x = (seed * 2654435761) >>> 0 || 1;
+  for (let i = 0; i < n; i += 4) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    b.writeUInt32LE(x >>> 0, Math.min(i, n - 4));
+  }
+  return b;
+}
+const sha = (b: Uint8Array): string => createHash('sha256').update(b).digest('hex').slice(0, 16);
+
+interface Written {
+  path: string;
+  rev: number;
+  digest: string;
+  len: number;
+}
+
+async function writeBig(n: DoozerdProcess, path: string, value: Buffer): Promise<Written> {
+  const rev = await withClient(n, (c) => c.set(path, -1, value));
+  return { path, rev, digest: sha(value), len: value.length };
+}
+
+/** Every write read back on `node` at its rev, and (the latest of each path) now, byte for byte. */
+async function readBack(node: DoozerdProcess, writes: Written[], opts: { history?: boolean } = {}): Promise<void> {
+  const c = await Client.dial(node.addr);
+  try {
+    const maxRev = Math.max(...writes.map((w) => w.rev));
+    await c.get('/ctl/name', maxRev); // waits until the node has applied it
+    const latest = new Map<string, Written>();
+    for (const w of writes) if ((latest.get(w.path)?.rev ?? 0) < w.rev) latest.set(w.path, w);
+    for (const w of writes) {
+      if (opts.history !== false) {
+        const g = await c.get(w.path, w.rev);
+        expect({ node: node.addr, path: w.path, rev: g.rev, len: g.value.length, digest: sha(g.value) }).toEqual({ node: node.addr, path: w.path, rev: w.rev, len: w.len, digest: w.digest });
+      }
+    }
+    for (const w of latest.values()) {
+      const g = await c.get(w.path);
+      expect({ node: node.addr, path: w.path, rev: g.rev, digest: sha(g.value) }).toEqual({ node: node.addr, path: w.path, rev: w.rev, digest: w.digest });
+    }
+  } finally {
+    await c.close();
+  }
+}
+
+describe('large values (up to 1 MiB) in a cluster of our nodes', () => {
+  afterEach(async () => {
+    await stopAll();
+    removeDataDirs();
+  });
+
+  it('1 MiB values written through every CAL read back identical on every node, through a kill -9 of a CAL', async () => {
+    const nodes = await startNodes(3, ['-timeout', '3']);
+    await addSlots(nodes[0]!.proc, [1, 2]);
+    const cals = await waitForCals(nodes, 3);
+    const slave = nodes.find((n) => !cals.includes(n))!;
+    const writes: Written[] = [];
+    // Through every CAL: 1 MiB exactly, and sizes around the datagram limit and in between.
+    const sizes = [MiB, MAX_MUTATION_BYTES, 64 * 1024, MAX_BIG_VALUE_BYTES - 1];
+    for (let i = 0; i < cals.length * 2; i++) {
+      writes.push(await writeBig(cals[i % 3]!.proc, `/big/${i}`, body(sizes[i % sizes.length]!, i)));
+    }
+    // A small write between them takes the path it always took.
+    writes.push(await writeBig(cals[0]!.proc, '/small', Buffer.from('small')));
+    for (const n of nodes) await readBack(n.proc, writes);
+
+    // A WAIT event carries the body too.
+    const first = writes[0]!;
+    const ev = await withClient(slave.proc, (c) => c.wait('/big/0', first.rev));
+    expect({ rev: ev.rev, digest: sha(ev.value) }).toEqual({ rev: first.rev, digest: first.digest });
+
+    // Kill -9 a CAL (not the seed) while large writes go through the others (and it).
+    const victim = cals.find((n) => n !== nodes[0])!;
+    const survivors = cals.filter((n) => n !== victim);
+    writes.push(await writeBig(victim.proc, '/big/victim', body(MiB, 100)));
+    const during = (async () => {
+      for (let i = 0; i < 6; i++) {
+        writes.push(await writeBig(survivors[i % 2]!.proc, `/big/during/${i}`, body(MiB, 200 + i)));
+      }
+    })();
+    await victim.proc.stop('SIGKILL');
+    await during;
+    // The slave takes the dead CAL's slot (-timeout 3) and takes large writes as a CAL.
+    const after = await until('the slave holds a CAL slot', async () => ((await calIds(nodes[0]!.proc)).includes(slave.id) ? true : undefined), DEADLINE.removal, 200);
+    expect(after).toBe(true);
+    const newCal = await until('the new CAL takes a large write', () => writeBig(slave.proc, '/big/new-cal', body(MiB, 300)).catch(() => undefined), DEADLINE.converge, 200);
+    writes.push(newCal);
+    const live = [...survivors, slave];
+    for (const n of live) await readBack(n.proc, writes);
+
+    // A slave attached now copies the store with its large values (no history before it: latest only).
+    const late = await startDoozerd({ args: ['-a', nodes[0]!.proc.addr] });
+    await readBack(late, writes, { history: false });
+    // ... and follows new ones.
+    const next = await writeBig(survivors[0]!.proc, '/big/after-late', body(MiB, 400));
+    await readBack(late, [next]);
+  }, TEST_TIMEOUT.bigCluster);
+
+  it('a 3-CAL cluster with -data killed with -9 at once comes back with its large values on every node', async () => {
+    const cluster = await startDurableCluster(['-snapshot', '30']);
+    const writes: Written[] = [];
+    for (let i = 0; i < 6; i++) writes.push(await writeBig(cluster.procs[i % 3]!, `/durable/${i % 4}`, body(i % 2 ? MiB : 200 * 1024, 500 + i)));
+    await Promise.all(cluster.procs.map((p) => readBack(p, writes)));
+    await Promise.all(cluster.procs.map((p) => p.stop('SIGKILL')));
+    const procs = await Promise.all(cluster.procs.map((p, i) => startDoozerd({ port: p.port, args: cluster.args(i), readyTimeoutMs: DEADLINE.start })));
+    const back: ClusterNode[] = procs.map((proc, i) => ({ proc, id: cluster.nodes[i]!.id }));
+    await until('a large write after the restart', () => writeBig(procs[1]!, '/durable/after', body(MiB, 600)).then((w) => writes.push(w)).catch(() => undefined), DEADLINE.converge, 200);
+    for (const n of back) await readBack(n.proc, writes, { history: false });
+  }, TEST_TIMEOUT.bigCluster);
+
+  it('a single node takes 1 MiB and refuses more, naming the 1 MiB limit', async () => {
+    const node = await startDoozerd();
+    await until('writable', () => withClient(node, (c) => c.set('/probe', -1, 'x')).catch(() => undefined), DEADLINE.converge);
+    const w = await writeBig(node, '/one', body(MiB, 7));
+    await readBack(node, [w]);
+    const err = await withClient(node, (c) => c.set('/one', -1, Buffer.alloc(MiB + 1)).then(() => undefined, (e: unknown) => e));
+    expect(err).toBeInstanceOf(DoozerError);
+    expect((err as DoozerError).detail).toBe('value too large: the value is 1048577 bytes; the limit is 1048576 bytes (1 MiB)');
+  }, TEST_TIMEOUT.cluster);
+});
+
+const SKIP = skipWithoutRef();
+
+describe.skipIf(SKIP)('large values in a cluster with an original doozerd CAL', () => {
+  afterEach(() => stopAll());
+
+  it('refuses a value over one datagram with an error naming the limit of a mixed cluster; small writes go on', async () => {
+    const seed = await startOriginalDoozerd({ args: ['-timeout', '30'] });
+    await until('original seed answers', () => withClient(seed, (c) => c.self()).catch(() => undefined), DEADLINE.converge, 100);
+    const ours = await startDoozerd({ args: ['-a', seed.addr, '-timeout', '30'] });
+    const oursId = await withClient(ours, (c) => c.self());
+    await addSlots(seed, [1]);
+    await until('our node is a writable CAL', async () => {
+      if (!(await calIds(seed)).includes(oursId)) return undefined;
+      return withClient(ours, (c) => c.set('/probe/ours', -1, 'w').then(() => true, () => undefined));
+    }, DEADLINE.converge * 2, 200);
+    const seedId = await withClient(seed, (c) => c.self());
+    const big = Buffer.alloc(MAX_MUTATION_BYTES, 'b');
+    const err = await withClient(ours, (c) => c.set('/big', -1, big).then(() => undefined, (e: unknown) => e));
+    expect(err).toBeInstanceOf(DoozerError);
+    const detail = (err as DoozerError).detail!;
+    expect(detail).toMatch(new RegExp(`^value too large: the write \\(rev, path and value\\) is \\d+ bytes, over the ${MAX_MUTATION_BYTES}-byte limit of a cluster with original doozerd nodes \\(CAL ${seedId} at ${seed.addr.replace(/\./g, '\\.')} runs "`));
+    expect(detail).toContain('values up to 1048576 bytes (1 MiB) need every CAL to run doozerd-ts');
+    // A 1 MiB one too, at once; and the cluster still takes writes that fit.
+    const err2 = await withClient(ours, (c) => c.set('/big', -1, Buffer.alloc(MiB)).then(() => undefined, (e: unknown) => e));
+    expect(String(err2)).toMatch(/limit of a cluster with original doozerd nodes/);
+    const rev = await withClient(ours, (c) => c.set('/fits', -1, Buffer.alloc(2900, 'f')));
+    expect((await withClient(seed, (c) => c.get('/fits', rev))).value.length).toBe(2900);
+  }, TEST_TIMEOUT.cluster);
+});
