@@ -22,6 +22,7 @@
 import { Client } from '../client/client.js';
 import type { PeerDial } from '../node/peer-dial.js';
 import { logger } from '../log.js';
+import { DoozerError } from '../errors.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
 import { ErrCode, type Request, type Response } from './client-codec.js';
@@ -240,6 +241,7 @@ export class BlobService {
             const body = r.value;
             if (body && body.length === m.len && blobDigest(body) === m.digest) {
               this.stats.fetched++;
+              log.info(`seqn ${m.seqn}: fetched the ${m.len}-byte value of ${m.path} (blob ${m.digest.slice(0, 12)}) from ${p.addr}`);
               this.cache.put(m.digest, body);
               return this.deliver(m.digest, body);
             }
@@ -311,7 +313,10 @@ export class BlobService {
     try {
       return await c.request(req, { timeoutMs });
     } catch (e) {
-      if (c.connection.closed && this.peers.get(addr) === p) {
+      // No answer (timeout, connection lost): drop the connection, and with
+      // it the bodies still queued for a peer that does not read them (a
+      // paused process), so they never pile up; the next call dials again.
+      if (!(e instanceof DoozerError) && this.peers.get(addr) === p) {
         this.peers.delete(addr);
         void c.close();
       }

@@ -125,6 +125,30 @@ describe('large values (up to 1 MiB) in a cluster of our nodes', () => {
     await readBack(late, [next]);
   }, TEST_TIMEOUT.bigCluster);
 
+  it('a CAL paused through large writes (their pushes to it dropped) fetches the bodies from the others by digest once it runs again', async () => {
+    const seed = await startDoozerd({ args: ['-timeout', '60'] });
+    const other = await startDoozerd({ args: ['-a', seed.addr, '-timeout', '60'] });
+    const paused = await startDoozerd({ args: ['-a', seed.addr, '-timeout', '60'], env: { DOOZERD_LOG: 'info' } });
+    const nodes: ClusterNode[] = await Promise.all([seed, other, paused].map(async (proc) => ({ proc, id: await withClient(proc, (c) => c.self()) })));
+    await addSlots(seed, [1, 2]);
+    await waitForCals(nodes, 3);
+    const writes: Written[] = [];
+    paused.child.kill('SIGSTOP');
+    try {
+      // A majority (the two running CALs) holds each body: the writes are acknowledged at once. More
+      // than the kernel buffers a connection to the paused process (a few MiB), so some pushes cannot
+      // be delivered late and must be fetched.
+      for (let i = 0; i < 24; i++) writes.push(await writeBig(i % 2 ? other : seed, `/paused/${i % 8}`, body(MiB, 700 + i)));
+      // Past the push timeout (15 s) the pushes still queued for the paused CAL are dropped with their connection.
+      await new Promise((r) => setTimeout(r, 17_000));
+    } finally {
+      paused.child.kill('SIGCONT');
+    }
+    await readBack(paused, writes);
+    expect(paused.stderr()).toMatch(/blobs: seqn \d+: fetched the 1048576-byte value of \/paused\/\d \(blob [0-9a-f]{12}\) from 127\.0\.0\.1:\d+/);
+    for (const n of [seed, other]) await readBack(n, writes);
+  }, TEST_TIMEOUT.bigCluster);
+
   it('a 3-CAL cluster with -data killed with -9 at once comes back with its large values on every node', async () => {
     const cluster = await startDurableCluster(['-snapshot', '30']);
     const writes: Written[] = [];
