@@ -252,6 +252,9 @@ export class BlobService {
         }
         const held = this.cache.get(m.digest);
         if (held) return this.deliver(m.digest, held);
+        // The store went past that seqn without it (it loaded a snapshot): nothing waits for it any more.
+        const at = await this.ask<ReplyMessage>(STORE, (tag) => ({ type: 'rev', replyTo: BLOBS, tag }), STORE_READ_TIMEOUT_MS);
+        if (at?.response.rev !== undefined && at.response.rev >= m.seqn) return;
         if (attempt % 10 === 0) {
           log.warn(`seqn ${m.seqn}: still fetching the ${m.len}-byte value of ${m.path} (blob ${m.digest.slice(0, 12)}) from ${peers.length} CALs; last: ${last || 'no CAL to ask'}`);
         }

@@ -5,6 +5,7 @@
 // with -data killed with -9 at once comes back with them; a cluster with an
 // original doozerd CAL refuses them, naming the limit.
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
 import { DoozerError } from '../../src/errors.js';
@@ -15,6 +16,7 @@ import { skipWithoutRef, startOriginalDoozerd } from '../helpers/ref-bin.js';
 import { removeDataDirs, startDurableCluster } from '../helpers/durable.js';
 import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 import { until } from '../helpers/until.js';
+import { makeSelfSignedCert } from '../helpers/tls-cert.js';
 
 const MiB = 1024 * 1024;
 
@@ -160,6 +162,45 @@ describe('large values (up to 1 MiB) in a cluster of our nodes', () => {
     await until('a large write after the restart', () => writeBig(procs[1]!, '/durable/after', body(MiB, 600)).then((w) => writes.push(w)).catch(() => undefined), DEADLINE.converge, 200);
     for (const n of back) await readBack(n.proc, writes, { history: false });
   }, TEST_TIMEOUT.bigCluster);
+
+  it('in a TLS cluster with a secret, bodies go between the CALs over TLS with the secret', async () => {
+    const certs = makeSelfSignedCert();
+    const ca = readFileSync(certs.cert);
+    const env = { DOOZER_RWSECRET: 'big-secret' };
+    const tlsArgs = ['-tlscert', certs.cert, '-tlskey', certs.key];
+    const seed = await startDoozerd({ args: tlsArgs, env });
+    const others = await Promise.all([0, 1].map(() => startDoozerd({ args: [...tlsArgs, '-a', seed.addr], env })));
+    const nodes = [seed, ...others];
+    const dial = (p: DoozerdProcess): Promise<Client> => Client.dial(p.addr, { tls: { ca }, secret: 'big-secret' });
+    const use = async <T>(p: DoozerdProcess, fn: (c: Client) => Promise<T>): Promise<T> => {
+      const c = await dial(p);
+      try {
+        return await fn(c);
+      } finally {
+        await c.close();
+      }
+    };
+    await use(seed, async (c) => {
+      await c.set('/ctl/cal/1', 0, '');
+      await c.set('/ctl/cal/2', 0, '');
+    });
+    for (const n of others) await until(`${n.addr} writable`, () => use(n, (c) => c.set(`/probe/${n.port}`, -1, 'x')).catch(() => undefined), DEADLINE.converge, 100);
+    const written: Written[] = [];
+    for (const [i, n] of nodes.entries()) {
+      const value = body(MiB, 800 + i);
+      const rev = await use(n, (c) => c.set(`/tls-big/${i}`, -1, value));
+      written.push({ path: `/tls-big/${i}`, rev, digest: sha(value), len: value.length });
+    }
+    for (const n of nodes) {
+      for (const w of written) {
+        const g = await use(n, async (c) => {
+          await c.get('/ctl/name', w.rev);
+          return c.get(w.path, w.rev);
+        });
+        expect({ node: n.addr, path: w.path, digest: sha(g.value) }).toEqual({ node: n.addr, path: w.path, digest: w.digest });
+      }
+    }
+  }, TEST_TIMEOUT.cluster);
 
   it('a single node takes 1 MiB and refuses more, naming the 1 MiB limit', async () => {
     const node = await startDoozerd();

@@ -29,6 +29,7 @@ class FakeSystem {
   endpoint: ((m: Message) => void) | undefined;
   sent: { to: string; msg: Message }[] = [];
   cals: CtlCal[] = [];
+  storeRev = 0;
   /** Store reads by path: the value answered. */
   storeValues = new Map<string, Uint8Array>();
   system: ActorSystem = {
@@ -51,6 +52,7 @@ class FakeSystem {
         back({ type: 'reply', tag: m.tag, response: v ? { tag: m.tag, value: v, rev: m.rev } : { tag: m.tag, errCode: ErrCode.TOO_LATE } });
       }
       if (to === PROPOSER && m.type === 'propose') back({ type: 'proposed', tag: m.tag, seqn: 42 });
+      if (to === STORE && m.type === 'rev') back({ type: 'reply', tag: m.tag, response: { tag: m.tag, rev: this.storeRev } });
       return true;
     },
   };
@@ -185,6 +187,21 @@ describe('blob service: fetching a body the store waits for', () => {
     expect(fake.to(STORE).filter((m) => m.type === 'blob-body')).toEqual([]);
     has = true;
     await until('delivered', () => fake.to(STORE).some((m) => m.type === 'blob-body') || undefined, DEADLINE.local);
+  });
+
+  it('stops fetching once the store went past that seqn without it (it loaded a snapshot)', async () => {
+    servers = [await peer(() => ({ errCode: ErrCode.NOENT }))];
+    const fake = new FakeSystem();
+    fake.cals = [cal('SELF', '127.0.0.1:1'), cal('P', servers[0]!.address)];
+    start(fake);
+    fake.endpoint!({ type: 'blob-need', digest: blobDigest(body(10, 1)), len: 10, seqn: 3, path: '/x' } as never);
+    await until('asked twice', () => servers[0]!.requests.length >= 2 || undefined, DEADLINE.local);
+    fake.storeRev = 3;
+    await until('stopped asking', async () => {
+      const n = servers[0]!.requests.length;
+      await new Promise((r) => setTimeout(r, 600));
+      return servers[0]!.requests.length === n || undefined;
+    }, DEADLINE.local);
   });
 });
 
