@@ -21,8 +21,8 @@ export interface LivenessArgs {
   timeoutMs: number;
 }
 
-/** Files doozerd keeps per node (spec/cluster.md). */
-const NODE_FILES = ['addr', 'hostname', 'version', 'writable', 'applied'];
+/** Files doozerd keeps per node (spec/cluster.md), and ours: `features` (large values, docs/protocol.md). */
+const NODE_FILES = ['addr', 'hostname', 'version', 'writable', 'applied', 'features'];
 
 export function createLiveness(ctx: ActorContext, args: LivenessArgs): Actor {
   const membership = new Membership(args.nodeId, args.alpha);
