@@ -218,6 +218,18 @@ const SKIP = skipWithoutRef();
 describe.skipIf(SKIP)('large values in a cluster with an original doozerd CAL', () => {
   afterEach(() => stopAll());
 
+  it('an original slave of a cluster whose CALs are ours copies a 1 MiB value over the client protocol', async () => {
+    const seed = await startDoozerd({ args: ['-timeout', '30'] });
+    await until('seed writable', () => withClient(seed, (c) => c.set('/probe', -1, 'x')).catch(() => undefined), DEADLINE.converge);
+    const orig = await startOriginalDoozerd({ args: ['-a', seed.addr, '-timeout', '30'] });
+    await until('original slave answers', () => withClient(orig, (c) => c.self()).catch(() => undefined), DEADLINE.converge, 100);
+    const value = body(MiB, 900);
+    const rev = await withClient(seed, (c) => c.set('/big-for-orig', -1, value));
+    const got = await until('the original slave has it', () => withClient(orig, (c) => c.get('/big-for-orig', rev)).catch(() => undefined), DEADLINE.converge, 200);
+    expect({ rev: got.rev, digest: sha(got.value) }).toEqual({ rev, digest: sha(value) });
+    expect(orig.exitStatus()).toBeUndefined();
+  }, TEST_TIMEOUT.cluster);
+
   it('refuses a value over one datagram with an error naming the limit of a mixed cluster; small writes go on', async () => {
     const seed = await startOriginalDoozerd({ args: ['-timeout', '30'] });
     await until('original seed answers', () => withClient(seed, (c) => c.self()).catch(() => undefined), DEADLINE.converge, 100);
