@@ -13,6 +13,8 @@ export interface BlobCacheOptions {
   /** How long a pushed body is kept if no store asks for it (its write was never chosen; default 120 s). */
   keepUndeliveredMs?: number;
   now?: () => number;
+  /** Called with the digest of each body dropped (the -data copy goes with it). */
+  onDrop?: (digest: string) => void;
 }
 
 interface Entry {
@@ -30,8 +32,10 @@ export class BlobCache {
   private readonly keepDeliveredMs: number;
   private readonly keepUndeliveredMs: number;
   private readonly now: () => number;
+  private readonly onDrop: ((digest: string) => void) | undefined;
 
   constructor(opts: BlobCacheOptions = {}) {
+    this.onDrop = opts.onDrop;
     this.maxBytes = opts.maxBytes ?? 128 * 1024 * 1024;
     this.keepDeliveredMs = opts.keepDeliveredMs ?? 10_000;
     this.keepUndeliveredMs = opts.keepUndeliveredMs ?? 120_000;
@@ -104,5 +108,6 @@ export class BlobCache {
   private drop(digest: string, e: Entry): void {
     this.entries.delete(digest);
     this.held -= e.body.length;
+    this.onDrop?.(digest);
   }
 }

@@ -33,6 +33,8 @@ import { calListOf, type CtlCal } from '../actors/store/ctl.js';
 import { blobDigest, encodeBlobRef, splitSet } from '../actors/store/blob-ref.js';
 import { MAX_BIG_VALUE_BYTES, MAX_MUTATION_BYTES } from '../actors/limits.js';
 import { BlobCache, type BlobCacheOptions } from './blob-cache.js';
+import { BlobDisk } from '../storage/blob-disk.js';
+import { sharedDb } from '../storage/database.js';
 
 const log = logger('blobs');
 
@@ -64,6 +66,8 @@ export interface BlobServiceOptions {
   /** Secret and TLS for dialing peers (src/node/peer-dial.ts). */
   dial?: PeerDial;
   cache?: BlobCacheOptions;
+  /** -data directory: bodies this node holds are stored there before it says it holds them (src/storage/blob-disk.ts). */
+  dataDir?: string;
 }
 
 /** Counters for tests and logs. */
@@ -88,8 +92,15 @@ export class BlobService {
   private readonly unregister: () => void;
   private readonly sweeper: NodeJS.Timeout;
 
+  private readonly disk: BlobDisk | undefined;
+
   constructor(private readonly opts: BlobServiceOptions) {
-    this.cache = new BlobCache(opts.cache);
+    this.disk = opts.dataDir ? new BlobDisk(sharedDb(opts.dataDir, 'ordered')) : undefined;
+    this.cache = new BlobCache({ ...opts.cache, ...(this.disk ? { onDrop: (d: string) => this.disk!.drop(d) } : {}) });
+    // Bodies held before a restart: a reference this node voted for may still need one.
+    const kept = this.disk?.all() ?? [];
+    for (const b of kept) if (!this.cache.put(b.digest, b.body)) this.disk!.drop(b.digest);
+    if (kept.length) log.info(`holding ${kept.length} large-value bodies kept in ${opts.dataDir}`);
     this.unregister = opts.system.registerEndpoint(BLOBS, (m) => this.onMessage(m));
     this.sweeper = setInterval(() => this.cache.sweep(), SWEEP_MS);
     this.sweeper.unref();
@@ -151,6 +162,20 @@ export class BlobService {
     return r && calListOf(r.cals);
   }
 
+  /** Holds a body: in the cache, and with -data on disk first. False if it cannot (full cache, failing disk). */
+  private hold(digest: string, body: Uint8Array, pin: boolean): boolean {
+    if (this.cache.get(digest)) return this.cache.put(digest, body, pin);
+    try {
+      this.disk?.put(digest, body);
+    } catch (e) {
+      log.warn(`cannot store a large-value body in ${this.opts.dataDir}: ${(e as Error).message}`);
+      return false;
+    }
+    if (this.cache.put(digest, body, pin)) return true;
+    this.disk?.drop(digest);
+    return false;
+  }
+
   // --- writes (a client's SET through this node) ---
 
   private async write(m: Extract<BlobServiceMessage, { type: 'blob-write' }>): Promise<void> {
@@ -168,7 +193,7 @@ export class BlobService {
     if (ref.length > MAX_MUTATION_BYTES) {
       return fail(`path too long for a large value: the write's rev and path take ${split.header.length} bytes; with a value over ${MAX_MUTATION_BYTES} bytes they must stay under ${MAX_MUTATION_BYTES - (ref.length - split.header.length)}`);
     }
-    if (!this.cache.put(digest, split.body, true)) return fail(`${OVERLOADED} (${this.cache.bytes} bytes of large values in flight)`);
+    if (!this.hold(digest, split.body, true)) return fail(`${OVERLOADED} (${this.cache.bytes} bytes of large values in flight, or the -data disk refuses them)`);
     this.stats.writes++;
     try {
       const self = cals.some((c) => c.id === this.opts.nodeId);
@@ -242,7 +267,7 @@ export class BlobService {
             if (body && body.length === m.len && blobDigest(body) === m.digest) {
               this.stats.fetched++;
               log.info(`seqn ${m.seqn}: fetched the ${m.len}-byte value of ${m.path} (blob ${m.digest.slice(0, 12)}) from ${p.addr}`);
-              this.cache.put(m.digest, body);
+              this.hold(m.digest, body, false);
               return this.deliver(m.digest, body);
             }
             last = `${p.addr}: a body with another digest`;
@@ -281,7 +306,7 @@ export class BlobService {
       if (!HEX.test(digest) || body.length > MAX_BIG_VALUE_BYTES || blobDigest(body) !== digest) {
         return respond({ errCode: ErrCode.OTHER, errDetail: 'blob refused: its SHA-256 is not the digest given (or it is over 1 MiB)' });
       }
-      if (!this.cache.put(digest, body)) return respond({ errCode: ErrCode.OTHER, errDetail: `${OVERLOADED} (blob cache full)` });
+      if (!this.hold(digest, body, false)) return respond({ errCode: ErrCode.OTHER, errDetail: `${OVERLOADED} (blob cache full, or the -data disk refuses it)` });
       return respond({});
     }
     const digest = Buffer.from(req.value ?? new Uint8Array(0)).toString('latin1');

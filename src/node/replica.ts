@@ -136,7 +136,7 @@ async function run(r: ReplicaOptions, start: StoreStart): Promise<Replica> {
   }
   const follower = new Follower({ system, dial: peerDial(r) });
   // Large values (src/net/blob-channel.ts): pushes, fetches and serves bodies over the client protocol.
-  const blobs = new BlobService({ system, nodeId, dial: peerDial(r) });
+  const blobs = new BlobService({ system, nodeId, dial: peerDial(r), ...(r.dataDir ? { dataDir: r.dataDir } : {}) });
   const keep = Math.max(opts.hist, 4 * ALPHA);
   system.spawn({ name: CONSENSUS, kind: 'consensus', args: { self, alpha: ALPHA, fillMs: opts.fillSec * 1000, keep, ...(r.dataDir ? { dataDir: r.dataDir } : {}) } });
   system.spawn({ name: PROPOSER, kind: 'proposer', args: { nodeId, alpha: ALPHA, seed: start.seed } });
