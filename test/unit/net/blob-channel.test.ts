@@ -4,7 +4,12 @@
 // body fetches it by digest, skipping peers that are down, lack it or send
 // another body; peers' pushes and fetches are served (from the cache, else
 // from the store at that seqn). Also the cache's bounds.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { BlobDisk } from '../../../src/storage/blob-disk.js';
+import { closeSharedDb, openDb, sharedDb } from '../../../src/storage/database.js';
 import { BlobService } from '../../../src/net/blob-channel.js';
 import { BlobCache } from '../../../src/net/blob-cache.js';
 import { BLOBS, BlobVerb } from '../../../src/actors/blob-messages.js';
@@ -253,5 +258,33 @@ describe('blob cache', () => {
     c.sweep();
     expect(c.size).toBe(0);
     expect(c.bytes).toBe(0);
+  });
+});
+
+describe('blob service with -data', () => {
+  it('stores a held body before answering, loads it back after a restart, and forgets it when the cache drops it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'blob-disk-'));
+    try {
+      openDb(dir, true).close();
+      const fake = new FakeSystem();
+      let now = 0;
+      const first = new BlobService({ system: fake.system, nodeId: 'SELF', dataDir: dir, cache: { now: () => now, keepUndeliveredMs: 1000 } });
+      const value = body(50_000, 3);
+      const digest = blobDigest(value);
+      fake.endpoint!({ type: 'blob-peer', req: { verb: BlobVerb.BLOB_PUT, path: digest, value }, replyTo: 'session', tag: 1 } as never);
+      await until('answered', () => fake.to('session').length > 0 || undefined, DEADLINE.local);
+      expect(new BlobDisk(sharedDb(dir, 'ordered')).all().map((b) => b.digest)).toEqual([digest]);
+      await first.close();
+      // A restart (a crash before the store applied it): held again, served to the store.
+      const again = new BlobService({ system: fake.system, nodeId: 'SELF', dataDir: dir, cache: { now: () => now, keepUndeliveredMs: 1000 } });
+      services.push(again);
+      expect(again.cache.get(digest)?.length).toBe(50_000);
+      now = 5000;
+      again.cache.sweep();
+      expect(new BlobDisk(sharedDb(dir, 'ordered')).all()).toEqual([]);
+    } finally {
+      closeSharedDb(dir);
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
