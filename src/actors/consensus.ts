@@ -21,6 +21,7 @@ import { ChosenLog } from '../storage/chosen-log.js';
 import { sharedDb } from '../storage/database.js';
 import { GroupCommit } from './consensus-disk.js';
 import { MAX_MUTATION_BYTES } from './limits.js'; // large values
+import { learnValue } from './store/blob-ref.js'; // large values
 
 export const CONSENSUS = 'consensus';
 const COUNTS_EVERY_MS = 1000;
@@ -122,8 +123,11 @@ export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
   m.lookup = (seqn) => decided.get(seqn);
   if (args.dataDir && !s.started) {
     // Restarted from disk: peers that lag behind us ask for values this process never learned itself.
-    // Large values: a value applied from a blob reference is logged whole and fits no datagram; a peer learns it from another CAL.
-    for (const e of new ChosenLog(sharedDb(args.dataDir)).recent(args.keep)) if (e.mutation.length <= MAX_MUTATION_BYTES) decided.set(e.seqn, e.mutation);
+    // Large values: a value applied from a blob reference is logged whole; a LEARN carries its reference again.
+    for (const e of new ChosenLog(sharedDb(args.dataDir)).recent(args.keep)) {
+      const v = learnValue(e.mutation, MAX_MUTATION_BYTES);
+      if (v) decided.set(e.seqn, v);
+    }
   }
   if (s.started && m.highestOpen === 0) {
     // A manager restored on a fresh thread: open our window again; its acceptors' promises come back as they open.
@@ -244,9 +248,10 @@ export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
           const e = msg as StoreEventMessage;
           if (e.event.seqn <= s.storeRev) break;
           // Applied without our learning it here (a copied snapshot's successors, a restart): still an answer for a lagging peer.
-          // (Large values: not one copied whole, which fits no datagram; Paxos chose a blob reference for it.)
-          if (!decided.has(e.event.seqn) && e.event.mutation.length <= MAX_MUTATION_BYTES) {
-            decided.set(e.event.seqn, e.event.mutation);
+          // (Large values: one copied whole goes out as its blob reference.)
+          const v = decided.has(e.event.seqn) ? undefined : learnValue(e.event.mutation, MAX_MUTATION_BYTES);
+          if (v) {
+            decided.set(e.event.seqn, v);
             decided.delete(e.event.seqn - args.keep);
           }
           const prev = s.storeRev;

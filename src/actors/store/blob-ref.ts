@@ -109,3 +109,19 @@ export function setFailsWithoutBody(store: Store, header: Uint8Array): boolean {
   if (d.rev !== CLOBBER && d.rev < cur) return true;
   return cur === DIR_REV;
 }
+
+/**
+ * The value a LEARN carries for a chosen `mutation` this node holds whole
+ * (applied from its chosen log after a restart, or copied as a follower):
+ * itself if it fits a datagram, else its blob reference, whose body a peer
+ * fetches from this node's store history by digest. The same bytes as the
+ * reference that was chosen (the encoding is deterministic). Undefined when
+ * even the reference would not fit (then no LEARN is sent for it).
+ */
+export function learnValue(mutation: Uint8Array, maxBytes: number): Uint8Array | undefined {
+  if (mutation.length <= maxBytes) return mutation;
+  const s = splitSet(mutation);
+  if (!s) return undefined;
+  const ref = encodeBlobRef(blobDigest(s.body), s.body.length, s.header);
+  return ref.length <= maxBytes ? ref : undefined;
+}

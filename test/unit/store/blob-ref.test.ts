@@ -2,7 +2,7 @@
 // for a body before it applies a reference's seqn (blob-resolver.ts), and
 // the check that lets a write which fails whatever its body go without one.
 import { describe, expect, it } from 'vitest';
-import { blobDigest, decodeBlobRef, encodeBlobRef, expandBlobRef, isBlobRef, setFailsWithoutBody, splitSet } from '../../../src/actors/store/blob-ref.js';
+import { blobDigest, decodeBlobRef, encodeBlobRef, expandBlobRef, isBlobRef, learnValue, setFailsWithoutBody, splitSet } from '../../../src/actors/store/blob-ref.js';
 import { createStoreActor } from '../../../src/actors/store/store-actor.js';
 import { encodeDel, encodeSet } from '../../../src/actors/store/mutation.js';
 import { Store } from '../../../src/actors/store/store.js';
@@ -41,6 +41,14 @@ describe('blob references', () => {
     expect(() => encodeBlobRef('zz', 1, enc('-1:/a='))).toThrow(RangeError);
     expect(() => encodeBlobRef(h, 1, enc('-1:/a'))).toThrow(RangeError);
     expect(splitSet(encodeDel(-1, '/a'))).toBeUndefined();
+  });
+
+  it('learnValue: a value held whole goes out in a LEARN as the very reference that was chosen for it', () => {
+    const small = encodeSet(-1, '/a', enc('x'));
+    expect(learnValue(small, 2960)).toBe(small);
+    const value = big(100_000, 5);
+    expect(learnValue(encodeSet(7, '/big', value), 2960)).toEqual(refFor('/big', value, 7));
+    expect(learnValue(encodeSet(7, '/' + 'p'.repeat(3000), value), 2960)).toBeUndefined();
   });
 
   it('setFailsWithoutBody says exactly what Store.apply says, for every kind of failure and success', () => {
