@@ -120,14 +120,18 @@ export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
   const disk = args.dataDir ? new GroupCommit(ctx, new AcceptorRecords(sharedDb(args.dataDir))) : undefined;
   /** Values this node learned through Paxos, by seqn (the last `keep`), for catch-up answers. Not durable: only an optimisation. */
   const decided = new Map<number, Uint8Array>();
-  m.lookup = (seqn) => decided.get(seqn);
+  // Large values: a value held whole (applied from the chosen log, or copied as a follower) goes out as its blob reference, computed when a peer first asks.
+  m.lookup = (seqn) => {
+    const v = decided.get(seqn);
+    if (!v || v.length <= MAX_MUTATION_BYTES) return v;
+    const ref = learnValue(v, MAX_MUTATION_BYTES);
+    if (ref) decided.set(seqn, ref);
+    else decided.delete(seqn);
+    return ref;
+  };
   if (args.dataDir && !s.started) {
     // Restarted from disk: peers that lag behind us ask for values this process never learned itself.
-    // Large values: a value applied from a blob reference is logged whole; a LEARN carries its reference again.
-    for (const e of new ChosenLog(sharedDb(args.dataDir)).recent(args.keep)) {
-      const v = learnValue(e.mutation, MAX_MUTATION_BYTES);
-      if (v) decided.set(e.seqn, v);
-    }
+    for (const e of new ChosenLog(sharedDb(args.dataDir)).recent(args.keep)) decided.set(e.seqn, e.mutation);
   }
   if (s.started && m.highestOpen === 0) {
     // A manager restored on a fresh thread: open our window again; its acceptors' promises come back as they open.
@@ -248,10 +252,8 @@ export function createConsensus(ctx: ActorContext, args: ConsensusArgs): Actor {
           const e = msg as StoreEventMessage;
           if (e.event.seqn <= s.storeRev) break;
           // Applied without our learning it here (a copied snapshot's successors, a restart): still an answer for a lagging peer.
-          // (Large values: one copied whole goes out as its blob reference.)
-          const v = decided.has(e.event.seqn) ? undefined : learnValue(e.event.mutation, MAX_MUTATION_BYTES);
-          if (v) {
-            decided.set(e.event.seqn, v);
+          if (!decided.has(e.event.seqn)) {
+            decided.set(e.event.seqn, e.event.mutation);
             decided.delete(e.event.seqn - args.keep);
           }
           const prev = s.storeRev;
