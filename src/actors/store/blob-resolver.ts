@@ -19,7 +19,8 @@ export class BlobResolver {
   /** Digest → when it was last asked for. */
   private readonly asked = new Map<string, number>();
 
-  constructor(private readonly ctx: Pick<ActorContext, 'send' | 'log'>, private readonly now: () => number = Date.now) {}
+  /** `ctx.now()`: the runtime's clock (ms), never the wall clock (the simulator runs the same actors). */
+  constructor(private readonly ctx: Pick<ActorContext, 'send' | 'log' | 'now'>) {}
 
   /**
    * The mutation to apply at `seqn` (the store is at seqn - 1): `m` itself
@@ -39,8 +40,8 @@ export class BlobResolver {
       return expandBlobRef(ref, body);
     }
     const last = this.asked.get(ref.digest);
-    if (last === undefined || this.now() - last >= ASK_AGAIN_MS) {
-      this.asked.set(ref.digest, this.now());
+    if (last === undefined || this.ctx.now() - last >= ASK_AGAIN_MS) {
+      this.asked.set(ref.digest, this.ctx.now());
       const d = decodeMutation(ref.header);
       const path = d.kind === 'set' ? d.path : '/';
       this.ctx.send(BLOBS, { type: 'blob-need', digest: ref.digest, len: ref.len, seqn, path } satisfies BlobServiceMessage);
