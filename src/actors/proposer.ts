@@ -30,6 +30,8 @@ export interface ProposerArgs {
   fillMs: number;
   /** First node of a new cluster: skip alpha seqns with no-ops before becoming writable (spec/cluster.md). */
   seed: boolean;
+  /** The leader's round-1 fast path (default true; the simulation compares without it). */
+  fastPath?: boolean;
 }
 
 /** Main-thread endpoint (the web server's /metrics) that the proposer's counters are reported to. */
@@ -92,7 +94,10 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
   }
   const s = st;
   // The core is not durable: rounds and queued writes die with this instance.
-  const core = new ProposerCore({ self: args.self, rng: () => ctx.random(), alpha: args.alpha, fillDelayMs: args.fillMs });
+  const core = new ProposerCore({
+    self: args.self, rng: () => ctx.random(), alpha: args.alpha, fillDelayMs: args.fillMs,
+    ...(args.fastPath !== undefined ? { fastPath: args.fastPath } : {}),
+  });
   /** The core's write id → ours, for the writes of this instance's core. */
   const ids = new Map<number, number>();
   const writablePath = `/ctl/node/${args.self.id}/writable`;

@@ -93,6 +93,8 @@ interface WriteRec {
   /** Shares its value with another write. */
   dupValue: boolean;
   issuedAt: number;
+  /** When it was last sent (a write refused as "not writable yet" is sent again). */
+  sentAt: number;
   outcome: Outcome;
   seqn: number;
   ackAt: number;
@@ -174,7 +176,10 @@ export class SimCluster implements SimWorld {
       if (m.err.code === 'READONLY') {
         // Refused before it was proposed: never chosen. Not writable yet: a client tries again.
         if (/not writable yet/.test(m.err.text) && !this.done) {
-          this.sched.after(RETRY_MS, () => node.write(rec.value, rec.tag));
+          this.sched.after(RETRY_MS, () => {
+            rec.sentAt = this.sched.now;
+            node.write(rec.value, rec.tag);
+          });
           return;
         }
         rec.outcome = 'refused';
@@ -235,6 +240,7 @@ export class SimCluster implements SimWorld {
       const node = new SimNode(
         {
           idx: i, id: m.id, addr: m.addr, alpha: this.alpha, fillDelayMs: this.opts.fillDelayMs ?? 100,
+          ...(this.opts.fastPath !== undefined ? { fastPath: this.opts.fastPath } : {}),
           timeoutMs: this.opts.timeoutMs ?? 60_000, pulseMs: 1000, clock, boot: boot.map((b) => enc.encode(b)),
           ...(this.opts.kinds ? { kinds: this.opts.kinds } : {}),
         },
@@ -254,7 +260,7 @@ export class SimCluster implements SimWorld {
   private write(node: SimNode, valueStr: string, path: string, dupValue: boolean): void {
     const value = enc.encode(valueStr);
     const tag = this.nextTag++;
-    const rec: WriteRec = { tag, node: node.idx, value, path, dupValue, issuedAt: this.sched.now, outcome: 'pending', seqn: -1, ackAt: -1 };
+    const rec: WriteRec = { tag, node: node.idx, value, path, dupValue, issuedAt: this.sched.now, sentAt: this.sched.now, outcome: 'pending', seqn: -1, ackAt: -1 };
     this.writes.push(rec);
     this.writeByTag.set(tag, rec);
     if (this.opts.trace) this.trace.push(`${this.sched.now.toFixed(3)} n${node.idx} write ${tag} ${valueStr}`);
@@ -419,8 +425,8 @@ export class SimCluster implements SimWorld {
       rev: Math.max(...this.nodes.map((x) => x.rev)),
       writesIssued: this.writes.length,
       writesAcked: acked.length,
-      ackMeanMs: acked.length ? acked.reduce((a, w) => a + w.ackAt - w.issuedAt, 0) / acked.length : 0,
-      ackMaxMs: acked.reduce((a, w) => Math.max(a, w.ackAt - w.issuedAt), 0),
+      ackMeanMs: acked.length ? acked.reduce((a, w) => a + w.ackAt - w.sentAt, 0) / acked.length : 0,
+      ackMaxMs: acked.reduce((a, w) => Math.max(a, w.ackAt - w.sentAt), 0),
       net: this.net.stats,
       trace: this.trace,
     };

@@ -46,6 +46,8 @@ export interface SimNodeOptions {
   addr: string;
   alpha: number;
   fillDelayMs: number;
+  /** The leader's round-1 fast path (default true). */
+  fastPath?: boolean;
   /** liveness -timeout, virtual ms. */
   timeoutMs: number;
   pulseMs: number;
@@ -116,7 +118,7 @@ export class SimNode {
     opts.boot.forEach((mutation, i) => h.send(STORE, { type: 'apply', seqn: i + 1, mutation }));
     h.spawn({ name: ACCEPTOR, kind: 'acceptor', args: { self, alpha: opts.alpha, keep: SIM_HIST } satisfies AcceptorArgs });
     h.spawn({ name: LEARNER, kind: 'learner', args: { nodeId: opts.id, alpha: opts.alpha } satisfies LearnerArgs });
-    h.spawn({ name: PROPOSER, kind: 'proposer', args: { self, alpha: opts.alpha, fillMs: opts.fillDelayMs, seed: false } satisfies ProposerArgs });
+    h.spawn({ name: PROPOSER, kind: 'proposer', args: { self, alpha: opts.alpha, fillMs: opts.fillDelayMs, seed: false, ...(opts.fastPath !== undefined ? { fastPath: opts.fastPath } : {}) } satisfies ProposerArgs });
     h.spawn({ name: SLAVE_WATCHER, kind: 'slave-watcher', args: { nodeId: opts.id, alpha: opts.alpha, nodeFiles: nodeFiles(opts.id, opts.addr) } });
     h.spawn({ name: LIVENESS, kind: 'liveness', args: { nodeId: opts.id, alpha: opts.alpha, timeoutMs: opts.timeoutMs } });
     h.spawn({ name: 'pulse', kind: 'pulse', args: { nodeId: opts.id, pulseMs: opts.pulseMs } });
