@@ -12,7 +12,7 @@ import { Follower } from '../net/follower.js';
 import { startPeerTransport, type PeerTransport } from '../net/udp-transport.js';
 import type { NodeOptions } from './flags.js';
 import { ALPHA, nodeFiles, seedMutations } from './boot.js';
-import type { PeerDial, PeerTls } from './peer-dial.js';
+import { peerDialFor, type PeerDial, type PeerTls } from './peer-dial.js';
 import { AttachError, findCal, registerAndCopy, type Snapshot } from './attach.js';
 import { DoozerError } from '../errors.js';
 import { bootThroughNameService, registerWhenCal, type NameServiceBoot } from './name-service.js';
@@ -22,7 +22,7 @@ const log = logger('node');
 
 /** How this node dials other nodes of its cluster: its secret, and TLS when it serves TLS. */
 function peerDial(r: ReplicaOptions): PeerDial {
-  return { ...(r.secret ? { secret: r.secret } : {}), ...(r.peerTls ? { tls: r.peerTls } : {}) };
+  return peerDialFor(r.opts.listen.host, r.secret, r.peerTls);
 }
 
 /** How long attaching waits for a CAL of our cluster to answer ("about a second"). */
