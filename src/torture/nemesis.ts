@@ -85,12 +85,16 @@ export class NetFaults {
    * (`REJECT --reject-with tcp-reset`), so both ends see the connection die
    * as soon as they send; new connections are refused the same way. RSTs
    * themselves pass (else the rule would swallow the resets it makes).
+   * `ends` 'answers': only `to`'s segments are answered with a RST, so only
+   * `to`'s end dies and `from` is not told (a half-open connection, as when
+   * a peer dies mid-message behind a firewall): `from` learns only when it
+   * sends something.
    */
-  tcpReset(from: string, to: string, port: number): void {
+  tcpReset(from: string, to: string, port: number, ends: 'both' | 'answers' = 'both'): void {
     const notRst = ['!', '--tcp-flags', 'RST', 'RST'];
-    ipt(['-A', this.chain, '-p', 'tcp', '-s', from, '-d', to, '--dport', String(port), ...notRst, '-j', 'REJECT', '--reject-with', 'tcp-reset']);
+    if (ends === 'both') ipt(['-A', this.chain, '-p', 'tcp', '-s', from, '-d', to, '--dport', String(port), ...notRst, '-j', 'REJECT', '--reject-with', 'tcp-reset']);
     ipt(['-A', this.chain, '-p', 'tcp', '-s', to, '--sport', String(port), '-d', from, ...notRst, '-j', 'REJECT', '--reject-with', 'tcp-reset']);
-    this.active.push(`reset tcp ${from} <-> ${to}:${port}`);
+    this.active.push(ends === 'both' ? `reset tcp ${from} <-> ${to}:${port}` : `reset tcp ${to}:${port}'s end of connections from ${from}`);
   }
 
   /** Drop a fraction `p` of all UDP datagrams between the run's nodes. */

@@ -132,9 +132,10 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
 
   const port = (k: number): number => Number(addrs[k]!.split(':')[1]);
   /** Drop or reset all TCP between nodes a and b, both ways (connections either opened to the other's client port). */
-  const tcpBetween = (a: number, b: number, how: 'drop' | 'reset'): void => {
+  const tcpBetween = (a: number, b: number, how: 'drop' | 'reset' | 'half-open'): void => {
     for (const [x, y] of [[a, b], [b, a]] as const) {
       if (how === 'reset') netf!.tcpReset(hosts[x]!, hosts[y]!, port(y));
+      else if (how === 'half-open') netf!.tcpReset(hosts[x]!, hosts[y]!, port(y), 'answers');
       else {
         netf!.tcpCut(hosts[x]!, hosts[y]!, port(y));
         netf!.tcpCutAnswers(hosts[x]!, hosts[y]!, port(y));
@@ -255,10 +256,13 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
           netf!.tcpCut(hosts[j]!, hosts[i]!, port(i));
           note(`one-way TCP: drop node${i}'s segments to node${j} (its requests on connections it opened, its answers on node${j}'s) for ${holdMs} ms`);
           break;
-        case 'tcp-reset':
-          for (const k of [0, 1, 2].filter((x) => x !== i)) tcpBetween(i, k, 'reset');
-          note(`reset (tcp-reset) every TCP connection between node${i} and the others, mid-stream, for ${holdMs} ms`);
+        case 'tcp-reset': {
+          // Both ends reset, or only the server's (half-open: the client end is not told).
+          const how = faultRng.pick(['reset', 'half-open'] as const);
+          for (const k of [0, 1, 2].filter((x) => x !== i)) tcpBetween(i, k, how);
+          note(`reset (tcp-reset) every TCP connection between node${i} and the others, mid-stream, ${how === 'reset' ? 'both ends' : "the server's end only (half-open)"}, for ${holdMs} ms`);
           break;
+        }
         case 'loss': {
           const p = 0.1 + faultRng.next() * 0.4;
           netf!.loss(p);
@@ -281,7 +285,7 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
           if (kind === 'kill-tcp') {
             // Restart at once, while its TCP to the others is dropped or reset: catching up
             // (or attaching) and following start under the fault, and it heals mid-copy.
-            const how = faultRng.pick(['drop', 'reset'] as const);
+            const how = faultRng.pick(['drop', 'reset', 'half-open'] as const);
             for (const k of [0, 1, 2].filter((x) => x !== v)) tcpBetween(v, k, how);
             note(`kill -9 node${v}; ${how} its TCP to the others for ${holdMs} ms and restart it at once under that`);
             const live = [0, 1, 2].filter((x) => x !== v).map((x) => addrs[x]!);

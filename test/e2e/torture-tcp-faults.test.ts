@@ -68,7 +68,7 @@ describe('TCP faults between nodes', () => {
       tcpConnections().some(([l, r]) => l.startsWith(`${slave.host}:`) && r === cal.addr), DEADLINE.converge);
   }, 60_000);
 
-  it('a follower whose TCP is reset mid-stream, then dropped, copies every change once healed; its clients reach it meanwhile', async () => {
+  it('a follower whose TCP is reset mid-stream (half-open, then both ends), then dropped, copies every change once healed; its clients reach it meanwhile', async () => {
     ensureBuilt();
     if (!iptablesAvailable()) {
       if (process.env.CI) throw new Error('CI must run as root with iptables installed (.ci/run installs it)');
@@ -85,9 +85,13 @@ describe('TCP faults between nodes', () => {
       const first = await cc.set('/f', -1, 'before');
       await reaches(slave.addr, '/f', first);
 
-      for (const how of ['reset', 'drop'] as const) {
+      for (const how of ['half-open', 'reset', 'drop'] as const) {
         if (how === 'reset') {
           faults.tcpReset(slave.host, cal.host, cal.port);
+        } else if (how === 'half-open') {
+          // The CAL's end dies mid-stream and the follower is not told (it has every WAIT in
+          // flight and sends nothing): before the follower probed silent CALs it waited forever.
+          faults.tcpReset(slave.host, cal.host, cal.port, 'answers');
         } else {
           faults.tcpCut(slave.host, cal.host, cal.port);
           faults.tcpCutAnswers(slave.host, cal.host, cal.port);
