@@ -4,7 +4,7 @@
 // an end that sends nothing nothing, and a follower with every WAIT in
 // flight sends nothing; found by the torture run's TCP faults.
 import { afterEach, describe, expect, it } from 'vitest';
-import { Follower } from '../../../src/net/follower.js';
+import { Follower, type FollowerMessage } from '../../../src/net/follower.js';
 import type { ActorSystem } from '../../../src/runtime/system.js';
 import type { Message } from '../../../src/runtime/message.js';
 import { ErrCode, FLAG_SET, Verb } from '../../../src/net/client-codec.js';
@@ -13,7 +13,7 @@ import { DEADLINE } from '../../helpers/deadlines.js';
 import { until } from '../../helpers/until.js';
 
 /** Just enough of an actor system: the follower's endpoint, and what it sends the store. */
-function fakeSystem(): { system: ActorSystem; applied: number[]; deliver: (m: Message) => void } {
+function fakeSystem(): { system: ActorSystem; applied: number[]; deliver: (m: FollowerMessage) => void } {
   const applied: number[] = [];
   const box: { deliver: (m: Message) => void } = { deliver: () => undefined };
   const system = {
@@ -26,7 +26,7 @@ function fakeSystem(): { system: ActorSystem; applied: number[]; deliver: (m: Me
       if (a.type === 'apply' && a.seqn !== undefined) applied.push(a.seqn);
     },
   } as unknown as ActorSystem;
-  return { system, applied, deliver: (m) => box.deliver(m) };
+  return { system, applied, deliver: (m) => box.deliver(m as unknown as Message) };
 }
 
 const cleanup: (() => Promise<void> | void)[] = [];
