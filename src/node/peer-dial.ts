@@ -11,7 +11,7 @@ import type { DialOptions } from '../client/client.js';
 export type PeerTls = tls.ConnectionOptions;
 
 /** The part of Client.dial's options a node sets for its peers. */
-export type PeerDial = Pick<DialOptions, 'secret' | 'tls' | 'localAddress'>;
+export type PeerDial = Pick<DialOptions, 'secret' | 'tls' | 'localAddress' | 'requestTimeoutMs'>;
 
 /**
  * How a node dials its peers: its secret, TLS when it serves TLS, and from
