@@ -51,6 +51,10 @@ export interface TortureResult {
   faults: number;
   replay: string;
   summary: string;
+  /** Faults by kind (NET_FAULT_KINDS / PROCESS_FAULT_KINDS). */
+  faultsByKind: Record<string, number>;
+  /** Packets the iptables rules matched, by protocol (undefined without network faults). */
+  matched?: { udp: number; tcp: number };
 }
 
 /** Fault kinds with iptables (repeats weigh the draw), and without. */
@@ -404,7 +408,7 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
     writeFileSync(join(dir, 'faults.log'), faultsLog.join('\n') + '\n');
     writeFileSync(join(dir, 'report.txt'), summary + '\n');
     writeFileSync(join(dir, 'verdict.json'), JSON.stringify({ seed: o.seed, verdict, problems, known, ops: c, faults, faultsByKind: Object.fromEntries(byKind), matched: netf?.matched, durationS: Math.round((Date.now() - t0) / 1000), files: lin.files, replay }, null, 1));
-    return { verdict, problems, known, dir, ops: c.ops, faults, replay, summary };
+    return { verdict, problems, known, dir, ops: c.ops, faults, replay, summary, faultsByKind: Object.fromEntries(byKind), ...(netf ? { matched: { ...netf.matched } } : {}) };
   } finally {
     for (const w of workers) await w.stop().catch(() => undefined);
     for (const w of watchers) await w.stop().catch(() => undefined);
