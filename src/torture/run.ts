@@ -39,6 +39,8 @@ export interface TortureOptions {
   data?: boolean;
   /** Use iptables network faults when available (default true). */
   netFaults?: boolean;
+  /** Draw faults from these kinds only (default NET_FAULT_KINDS, or PROCESS_FAULT_KINDS without iptables). */
+  kinds?: readonly string[];
 }
 
 export interface TortureResult {
@@ -58,7 +60,7 @@ export interface TortureResult {
 }
 
 /** Fault kinds with iptables (repeats weigh the draw), and without. */
-export const NET_FAULT_KINDS = ['isolate', 'isolate-all', 'one-way', 'loss', 'pause', 'kill', 'kill-tcp', 'tcp-cut', 'tcp-one-way', 'tcp-reset', 'isolate', 'loss'] as const;
+export const NET_FAULT_KINDS = ['isolate', 'isolate-all', 'one-way', 'loss', 'pause', 'kill', 'kill-tcp', 'tcp-cut', 'tcp-one-way', 'tcp-reset', 'isolate', 'loss', 'removed-tcp'] as const;
 export const PROCESS_FAULT_KINDS = ['pause', 'kill', 'pause'] as const;
 
 const TIMEOUT_S = 4; // -timeout: a silent CAL is removed after this many seconds
@@ -71,7 +73,7 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
   const runId = `${o.seed.toString(36)}${Date.now().toString(36)}`.slice(-10);
   const dir = join(o.resultsDir ?? join(REPO_ROOT, 'results/torture'), `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${o.seed}`);
   mkdirSync(dir, { recursive: true });
-  const replay = `npm run torture -- --seed ${o.seed} --minutes ${(o.durationMs / 60_000).toFixed(2)}`;
+  const replay = `npm run torture -- --seed ${o.seed} --minutes ${+(o.durationMs / 60_000).toFixed(2)}${o.kinds?.length ? ` --kinds ${o.kinds.join(',')}` : ''}`;
   const faultsLog: string[] = [];
   const problems: string[] = [];
   const known: string[] = [];
@@ -81,6 +83,9 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
   };
 
   const useNet = (o.netFaults ?? true) && iptablesAvailable();
+  const unknownKinds = (o.kinds ?? []).filter((k) => !(NET_FAULT_KINDS as readonly string[]).includes(k));
+  if (unknownKinds.length) throw new Error(`unknown fault kinds ${unknownKinds.join(', ')}: use some of ${[...new Set(NET_FAULT_KINDS)].join(', ')}`);
+  if (!useNet && o.kinds?.some((k) => !(PROCESS_FAULT_KINDS as readonly string[]).includes(k))) throw new Error(`network fault kinds need root and iptables: only ${[...new Set(PROCESS_FAULT_KINDS)].join(', ')} here`);
   const net24 = useNet ? `127.${100 + (o.seed % 100)}.${1 + Math.floor(Math.random() * 250)}` : '127.0.0';
   const hosts = useNet ? [11, 12, 13].map((x) => `${net24}.${x}`) : ['127.0.0.1', '127.0.0.1', '127.0.0.1'];
   const netf = useNet ? new NetFaults(net24, runId) : undefined;
@@ -223,7 +228,7 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
         note(why);
         break;
       }
-      const kinds = useNet ? NET_FAULT_KINDS : PROCESS_FAULT_KINDS;
+      const kinds = o.kinds?.length ? o.kinds : useNet ? NET_FAULT_KINDS : PROCESS_FAULT_KINDS;
       const kind = faultRng.pick(kinds);
       const i = faultRng.int(3);
       const j = (i + 1 + faultRng.int(2)) % 3;
@@ -231,7 +236,7 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
       faults++;
       byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
       let restart: (() => Promise<void>) | undefined;
-      switch (kind) {
+      switch (kind as (typeof NET_FAULT_KINDS)[number]) {
         case 'isolate':
           for (const k of [0, 1, 2].filter((x) => x !== i)) {
             netf!.cut(hosts[i]!, hosts[k]!);
@@ -251,6 +256,23 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
           netf!.cut(hosts[i]!, hosts[j]!);
           note(`one-way: drop node${i} -> node${j} for ${holdMs} ms`);
           break;
+        case 'removed-tcp': {
+          // Cut node i's consensus UDP until the others remove it (past -timeout): it goes on as a
+          // slave that follows a CAL and asks, through it, for a slot again, all over TCP. Then the
+          // UDP heals and its TCP to the others is dropped, reset or half-open instead.
+          const how = faultRng.pick(['drop', 'reset', 'half-open'] as const);
+          const id = await dial(addrs[j]!, async (c) => (await c.walkAll('/ctl/node/*/addr')).find((e) => e.value.toString() === addrs[i])?.path.split('/')[3]).catch(() => undefined);
+          for (const k of [0, 1, 2].filter((x) => x !== i)) {
+            netf!.cut(hosts[i]!, hosts[k]!);
+            netf!.cut(hosts[k]!, hosts[i]!);
+          }
+          const removed = id !== undefined && await until('the others to remove the cut-off node', async () =>
+            !(await dial(addrs[j]!, (c) => c.walkAll('/ctl/cal/*'))).some((e) => e.value.toString() === id), 20_000, 250).then(() => true, () => false);
+          netf!.heal();
+          for (const k of [0, 1, 2].filter((x) => x !== i)) tcpBetween(i, k, how);
+          note(`cut node${i}'s UDP ${removed ? 'until the others removed it' : 'for 20 s (it was not removed)'}; then ${how} its TCP to the others (following, asking for a slot) for ${holdMs} ms`);
+          break;
+        }
         case 'tcp-cut':
           for (const k of [0, 1, 2].filter((x) => x !== i)) tcpBetween(i, k, 'drop');
           note(`drop all TCP between node${i} and the others (consensus UDP passes) for ${holdMs} ms`);
