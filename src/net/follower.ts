@@ -105,7 +105,7 @@ export class Follower {
         if (this.client === c) this.lastHeard = Date.now();
       },
       (e: Error) => {
-        if (!(e instanceof DoozerError)) this.lost(c, `no answer to a probe within ${timeoutMs} ms (${e.message})`);
+        if (!(e instanceof DoozerError)) this.lost(c, `silent for ${this.idleMs} ms, and the probe failed: ${e.message}`);
         else if (this.client === c) this.lastHeard = Date.now(); // it answered, with an error
       },
     ).finally(() => {
