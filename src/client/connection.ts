@@ -86,6 +86,29 @@ export interface ConnectOptions {
   requestTimeoutMs?: number;
   /** Close the connection if a response frame is larger (default 16 MiB). */
   maxResponseBytes?: number;
+  /**
+   * Source IP address to connect from (a node dials its peers from its -l
+   * address, so that peers and firewalls see who it is). Used only where it
+   * can work (see sourceAddressFor); otherwise the kernel chooses.
+   */
+  localAddress?: string;
+}
+
+/**
+ * The source address to bind for a connection to `host`, or undefined to let
+ * the kernel choose: `local` must be a specific IP literal (not 0.0.0.0 or ::)
+ * of the same family as `host` (also an IP literal), and a loopback source is
+ * used only towards a loopback destination (a 127/8 source cannot reach
+ * another machine).
+ */
+export function sourceAddressFor(local: string | undefined, host: string): string | undefined {
+  if (!local) return undefined;
+  const lf = net.isIP(local);
+  if (lf === 0 || lf !== net.isIP(host)) return undefined;
+  if (local === '0.0.0.0' || /^[0:]+$/.test(local)) return undefined; // unspecified
+  const loop = (a: string): boolean => a.startsWith('127.') || a === '::1';
+  if (loop(local) && !loop(host)) return undefined;
+  return local;
 }
 
 export interface RequestOptions {
@@ -176,6 +199,7 @@ export class Connection {
   static connect(addr: Address, opts: ConnectOptions = {}): Promise<Connection> {
     const address = formatAddress(addr);
     const timeoutMs = opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const localAddress = sourceAddressFor(opts.localAddress, addr.host);
     return new Promise<Connection>((resolve, reject) => {
       let socket: net.Socket;
       const readyEvent = opts.tls ? 'secureConnect' : 'connect';
@@ -184,9 +208,10 @@ export class Connection {
         tlsOpts.host = addr.host;
         tlsOpts.port = addr.port;
         if (tlsOpts.servername === undefined && net.isIP(addr.host) === 0) tlsOpts.servername = addr.host;
+        if (localAddress) Object.assign(tlsOpts, { localAddress }); // passed on to net.connect
         socket = tls.connect(tlsOpts);
       } else {
-        socket = net.connect({ host: addr.host, port: addr.port });
+        socket = net.connect({ host: addr.host, port: addr.port, ...(localAddress ? { localAddress } : {}) });
       }
       const timer = setTimeout(() => {
         socket.destroy();

@@ -23,6 +23,8 @@ const log = logger('boot');
 
 /** How long a restarting node looks for a running CAL to catch up from. */
 const PEER_DEADLINE_MS = 1500;
+/** A catching-up request unanswered this long gives the peer up (same as attaching: src/node/replica.ts). */
+const PEER_REQUEST_TIMEOUT_MS = 10_000;
 
 /** What the store actor starts with (see StoreActorArgs). */
 export interface StoreStart {
@@ -72,7 +74,8 @@ export async function restartStart(stored: StoredState, nodeId: string, addr: st
   }
   let c;
   try {
-    c = await findCal(peers, cluster, PEER_DEADLINE_MS, dial);
+    // Every request bounded: a peer that dies or goes silent mid-copy must not hold the restart up.
+    c = await findCal(peers, cluster, PEER_DEADLINE_MS, { ...dial, requestTimeoutMs: dial.requestTimeoutMs ?? PEER_REQUEST_TIMEOUT_MS });
   } catch {
     log.info(`restarting from disk at rev ${localRev}; no other CAL answered (${peers.join(', ')})`);
     return local;

@@ -11,7 +11,7 @@ import { logger } from '../runtime/log.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
 import type { Response } from '../wire/client-codec.js';
-import { ErrCode } from '../wire/client-codec.js';
+import { ErrCode, Verb } from '../wire/client-codec.js';
 import { mutationFromChange } from '../actors/store/mutation.js';
 import { STORE } from '../actors/store/messages.js';
 import { copySnapshot } from './attach.js';
@@ -21,11 +21,26 @@ const log = logger('follower');
 
 /** WAITs in flight: enough to keep up with a busy cluster over one connection. */
 const PIPELINE = 128;
+/**
+ * A followed CAL that has sent nothing for this long is asked for its rev
+ * (WAITs stay unanswered while the cluster is idle, so silence alone proves
+ * nothing); with no answer within PROBE_TIMEOUT_MS the connection is given up
+ * and another CAL followed. Without it a connection that died without a word
+ * (reset on the CAL's side only, dropped by a firewall, the CAL paused or its
+ * machine gone) stalls the follower for good: TCP tells the end that sends
+ * nothing nothing.
+ */
+export const IDLE_PROBE_MS = 2000;
+export const PROBE_TIMEOUT_MS = 4000;
 
 export interface FollowerOptions {
   system: ActorSystem;
   /** Secret and TLS for dialing CALs (src/node/peer-dial.ts). */
   dial?: PeerDial;
+  /** Probe a CAL silent this long, in ms (default IDLE_PROBE_MS). */
+  idleProbeMs?: number;
+  /** Give up a CAL that does not answer a probe within this many ms (default PROBE_TIMEOUT_MS). */
+  probeTimeoutMs?: number;
 }
 
 export class Follower {
@@ -41,15 +56,44 @@ export class Follower {
   private closed = false;
   private calIndex = 0;
   private readonly unregister: () => void;
+  /** When the current connection last answered anything (ms), and whether a probe is out. */
+  private lastHeard = 0;
+  private probing = false;
+  private readonly probeTimer: ReturnType<typeof setInterval>;
 
   constructor(private readonly opts: FollowerOptions) {
     this.unregister = opts.system.registerEndpoint(FOLLOWER, (m) => this.onMessage(m));
+    const idle = opts.idleProbeMs ?? IDLE_PROBE_MS;
+    this.probeTimer = setInterval(() => this.probe(opts.probeTimeoutMs ?? PROBE_TIMEOUT_MS), Math.max(50, Math.floor(idle / 2)));
+    this.probeTimer.unref();
+    this.idleMs = idle;
   }
+
+  private readonly idleMs: number;
 
   close(): void {
     this.closed = true;
+    clearInterval(this.probeTimer);
     this.unregister();
     void this.client?.close();
+  }
+
+  /** Asks a connection that has been silent past idleMs for its rev; gives it up when that goes unanswered. */
+  private probe(timeoutMs: number): void {
+    const c = this.client;
+    if (!c || this.probing || this.closed || Date.now() - this.lastHeard < this.idleMs) return;
+    this.probing = true;
+    c.request({ verb: Verb.REV }, { timeoutMs }).then(
+      () => {
+        if (this.client === c) this.lastHeard = Date.now();
+      },
+      (e: Error) => {
+        if (!(e instanceof DoozerError)) this.lost(c, `silent for ${this.idleMs} ms, and the probe failed: ${e.message}`);
+        else if (this.client === c) this.lastHeard = Date.now(); // it answered, with an error
+      },
+    ).finally(() => {
+      this.probing = false;
+    });
   }
 
   private onMessage(msg: Message): void {
@@ -87,6 +131,7 @@ export class Follower {
         if (e instanceof DoozerError && e.code === 'READONLY') this.lost(c, 'it is no longer a CAL');
         throw e;
       });
+      if (this.client === c) this.lastHeard = Date.now();
       response = { ...r, tag: m.tag };
     } catch (e) {
       response = e instanceof DoozerError
@@ -115,6 +160,7 @@ export class Follower {
         if (this.closed) return void c.close();
         log.info(`following ${addr} from rev ${this.nextNeeded}`);
         this.client = c;
+        this.lastHeard = Date.now();
         // Re-ask everything not yet received on the new connection.
         this.nextAsk = this.nextNeeded;
         this.pump();
@@ -127,7 +173,7 @@ export class Follower {
   }
 
   private lost(c: Client, why: string): void {
-    if (this.client !== c) return;
+    if (this.client !== c || this.closed) return;
     log.warn(`lost the CAL I follow (${c.address}): ${why}; following another`);
     this.client = undefined;
     void c.close();
@@ -150,6 +196,7 @@ export class Follower {
   }
 
   private onChange(rev: number, path: string, flags: number, value: Uint8Array): void {
+    this.lastHeard = Date.now();
     // Never past `until`: from there on this node's own consensus decides (see the slave-watcher's followLimit).
     if (rev < this.nextNeeded || rev >= this.until || this.received.has(rev)) return;
     this.opts.system.send(STORE, { type: 'apply', seqn: rev, mutation: mutationFromChange(path, flags, value) });

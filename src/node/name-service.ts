@@ -83,7 +83,7 @@ export async function bootThroughNameService(o: NameServiceOptions): Promise<Nam
       const addrs = others.map((e) => e.value.toString('utf8')).filter(Boolean);
       if (addrs.length > 0) {
         try {
-          const cal = await findCal(addrs, o.cluster, 1000, { ...(o.secret ? { secret: o.secret } : {}), ...(o.peerTls ? { tls: o.peerTls } : {}) });
+          const cal = await findCal(addrs, o.cluster, 1000, { requestTimeoutMs: 5000, ...(o.secret ? { secret: o.secret } : {}), ...(o.peerTls ? { tls: o.peerTls } : {}) });
           const via = cal.address;
           await cal.close();
           await ns.do('remove our entry', (c) => c.del(`${nsDir}/${o.nodeId}`, -1)).catch(() => undefined);

@@ -16,7 +16,7 @@ import { startReplica, type Replica } from './replica.js';
 import { startWebView, type WebServer } from '../net/http/server.js';
 import { noClientCanWrite } from '../actors/access.js';
 import { startupLine } from './startup-line.js';
-import { peerTlsFor } from './peer-dial.js';
+import { peerDialFor, peerTlsFor } from './peer-dial.js';
 import { startMetricsSources } from '../net/http/metrics-sources.js';
 import { openDataDir, type DataDir } from '../storage/data-dir.js';
 import { DataDirError, writeMeta } from '../storage/database.js';
@@ -71,7 +71,7 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
         data.db.prepare('DELETE FROM acceptor').run(); // promises made to the old cluster's instances
       } else if (hasState(stored)) {
         log.info(`node ${id} restarting from ${opts.data}`);
-        start = await restartStart(stored, id, addr, opts.cluster, { ...(internalSecret ? { secret: internalSecret } : {}), ...(peerTls ? { tls: peerTls } : {}) });
+        start = await restartStart(stored, id, addr, opts.cluster, peerDialFor(opts.listen.host, internalSecret, peerTls));
       }
       writeMeta(data.db, { node_id: id, cluster: opts.cluster });
     } catch (e) {

@@ -11,7 +11,18 @@ import type { DialOptions } from '../client/client.js';
 export type PeerTls = tls.ConnectionOptions;
 
 /** The part of Client.dial's options a node sets for its peers. */
-export type PeerDial = Pick<DialOptions, 'secret' | 'tls'>;
+export type PeerDial = Pick<DialOptions, 'secret' | 'tls' | 'localAddress' | 'requestTimeoutMs'>;
+
+/**
+ * How a node dials its peers: its secret, TLS when it serves TLS, and from
+ * its -l host (`listenHost`) as source address, so that a peer (and a
+ * firewall between them) sees the node's own address on its attach and
+ * follow connections as on its consensus datagrams. The source is used only
+ * where it can work (src/client/connection.ts sourceAddressFor).
+ */
+export function peerDialFor(listenHost: string, secret: string | undefined, peerTls: PeerTls | undefined): PeerDial {
+  return { localAddress: listenHost, ...(secret ? { secret } : {}), ...(peerTls ? { tls: peerTls } : {}) };
+}
 
 /**
  * TLS for dialing peers, or undefined when this node serves plain TCP.

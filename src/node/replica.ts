@@ -15,9 +15,11 @@ import { BlobService } from './blob-channel.js'; // large values
 import { startPeerTransport, type PeerTransport } from '../net/udp-transport.js';
 import type { NodeOptions } from './flags.js';
 import { ALPHA, nodeFiles, seedMutations } from './boot.js';
-import type { PeerDial, PeerTls } from './peer-dial.js';
+import { peerDialFor, type PeerDial, type PeerTls } from './peer-dial.js';
 import { AttachError, findCal, registerAndCopy, type Snapshot } from './attach.js';
 import { DoozerError } from '../wire/errors.js';
+import { ConnectionError } from '../client/connection.js';
+import type { Client } from '../client/client.js';
 import { bootThroughNameService, registerWhenCal, type NameServiceBoot } from './name-service.js';
 import type { StoreStart } from './durable-boot.js';
 import { startReplicaGroup } from './supervision-tree.js';
@@ -26,11 +28,15 @@ const log = logger('node');
 
 /** How this node dials other nodes of its cluster: its secret, and TLS when it serves TLS. */
 function peerDial(r: ReplicaOptions): PeerDial {
-  return { ...(r.secret ? { secret: r.secret } : {}), ...(r.peerTls ? { tls: r.peerTls } : {}) };
+  return peerDialFor(r.opts.listen.host, r.secret, r.peerTls);
 }
 
 /** How long attaching waits for a CAL of our cluster to answer ("about a second"). */
 const ATTACH_DEADLINE_MS = 1500;
+/** How long attaching keeps starting over when the CAL it copies from dies or goes silent mid-copy. */
+const ATTACH_RETRY_MS = 30_000;
+/** A request to a peer while attaching or catching up, unanswered this long, gives that peer up. */
+export const PEER_REQUEST_TIMEOUT_MS = 10_000;
 
 export interface Replica {
   /** 'seed': started a new cluster; 'attached': joined one as a slave. */
@@ -90,8 +96,28 @@ export async function startReplica(r: ReplicaOptions): Promise<Replica> {
   return replica;
 }
 
+/**
+ * Attach through a CAL among `addrs`: register and copy its store. When the
+ * CAL dies, resets or goes silent mid-copy (a request unanswered for
+ * PEER_REQUEST_TIMEOUT_MS), attaching starts over through a CAL among the
+ * others first, for up to ATTACH_RETRY_MS; then it fails with the last error.
+ */
 async function attach(addrs: string[], r: ReplicaOptions): Promise<{ snapshot: Snapshot; via: string }> {
-  const c = await findCal(addrs, r.opts.cluster, ATTACH_DEADLINE_MS, peerDial(r));
+  const deadline = Date.now() + ATTACH_RETRY_MS;
+  let order = addrs;
+  for (;;) {
+    const c = await findCal(order, r.opts.cluster, ATTACH_DEADLINE_MS, { ...peerDial(r), requestTimeoutMs: PEER_REQUEST_TIMEOUT_MS });
+    try {
+      return await attachThrough(c, r);
+    } catch (e) {
+      if (!(e instanceof ConnectionError) || Date.now() > deadline) throw e;
+      log.warn(`attaching through ${c.address} failed mid-way (${e.message}); starting over through another CAL`);
+      order = [...addrs.filter((a) => a !== c.address), c.address];
+    }
+  }
+}
+
+async function attachThrough(c: Client, r: ReplicaOptions): Promise<{ snapshot: Snapshot; via: string }> {
   try {
     const snap = await registerAndCopy(c, r.nodeId, r.addr);
     log.info(`attached to ${c.address}: copied ${snap.files.length} files at rev ${snap.rev}`);

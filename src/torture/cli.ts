@@ -1,6 +1,6 @@
 // A torture run anyone can repeat:
 //
-//   npm run torture -- --minutes 30 [--seed S] [--clients-per-node K] [--no-net] [--no-data]
+//   npm run torture -- --minutes 30 [--seed S] [--clients-per-node K] [--no-net] [--no-data] [--kinds a,b,...]
 //
 // Prints a progress line every few seconds and a summary; the report
 // (history, faults, verdict) goes to results/torture/<time>-seed<S>/. Exit
@@ -17,6 +17,7 @@ async function main(argv: string[]): Promise<number> {
   let net = true;
   let data = true;
   let results: string | undefined;
+  let kinds: string[] | undefined;
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i];
     const v = (): string => {
@@ -30,11 +31,12 @@ async function main(argv: string[]): Promise<number> {
     else if (k === '--results') results = v();
     else if (k === '--no-net') net = false;
     else if (k === '--no-data') data = false;
-    else throw new Error(`unknown argument ${k} (use --minutes N --seed S --clients-per-node K --results DIR --no-net --no-data)`);
+    else if (k === '--kinds') kinds = v().split(',').filter(Boolean);
+    else throw new Error(`unknown argument ${k} (use --minutes N --seed S --clients-per-node K --results DIR --no-net --no-data --kinds a,b)`);
   }
   if (!(minutes > 0) || !Number.isSafeInteger(seed)) throw new Error('--minutes wants a positive number, --seed an integer');
   const r = await runTorture({
-    seed, durationMs: minutes * 60_000, clientsPerNode: perNode, netFaults: net, data, resultsDir: results,
+    seed, durationMs: minutes * 60_000, clientsPerNode: perNode, netFaults: net, data, resultsDir: results, ...(kinds ? { kinds } : {}),
     log: (l) => void process.stderr.write(l + '\n'),
   });
   console.log(r.summary);

@@ -39,6 +39,8 @@ export interface TortureOptions {
   data?: boolean;
   /** Use iptables network faults when available (default true). */
   netFaults?: boolean;
+  /** Draw faults from these kinds only (default NET_FAULT_KINDS, or PROCESS_FAULT_KINDS without iptables). */
+  kinds?: readonly string[];
 }
 
 export interface TortureResult {
@@ -51,7 +53,15 @@ export interface TortureResult {
   faults: number;
   replay: string;
   summary: string;
+  /** Faults by kind (NET_FAULT_KINDS / PROCESS_FAULT_KINDS). */
+  faultsByKind: Record<string, number>;
+  /** Packets the iptables rules matched, by protocol (undefined without network faults). */
+  matched?: { udp: number; tcp: number };
 }
+
+/** Fault kinds with iptables (repeats weigh the draw), and without. */
+export const NET_FAULT_KINDS = ['isolate', 'isolate-all', 'one-way', 'loss', 'pause', 'kill', 'kill-tcp', 'tcp-cut', 'tcp-one-way', 'tcp-reset', 'isolate', 'loss', 'removed-tcp'] as const;
+export const PROCESS_FAULT_KINDS = ['pause', 'kill', 'pause'] as const;
 
 const TIMEOUT_S = 4; // -timeout: a silent CAL is removed after this many seconds
 
@@ -63,7 +73,7 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
   const runId = `${o.seed.toString(36)}${Date.now().toString(36)}`.slice(-10);
   const dir = join(o.resultsDir ?? join(REPO_ROOT, 'results/torture'), `${new Date().toISOString().replace(/[:.]/g, '-')}-seed${o.seed}`);
   mkdirSync(dir, { recursive: true });
-  const replay = `npm run torture -- --seed ${o.seed} --minutes ${(o.durationMs / 60_000).toFixed(2)}`;
+  const replay = `npm run torture -- --seed ${o.seed} --minutes ${+(o.durationMs / 60_000).toFixed(2)}${o.kinds?.length ? ` --kinds ${o.kinds.join(',')}` : ''}`;
   const faultsLog: string[] = [];
   const problems: string[] = [];
   const known: string[] = [];
@@ -73,6 +83,9 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
   };
 
   const useNet = (o.netFaults ?? true) && iptablesAvailable();
+  const unknownKinds = (o.kinds ?? []).filter((k) => !(NET_FAULT_KINDS as readonly string[]).includes(k));
+  if (unknownKinds.length) throw new Error(`unknown fault kinds ${unknownKinds.join(', ')}: use some of ${[...new Set(NET_FAULT_KINDS)].join(', ')}`);
+  if (!useNet && o.kinds?.some((k) => !(PROCESS_FAULT_KINDS as readonly string[]).includes(k))) throw new Error(`network fault kinds need root and iptables: only ${[...new Set(PROCESS_FAULT_KINDS)].join(', ')} here`);
   const net24 = useNet ? `127.${100 + (o.seed % 100)}.${1 + Math.floor(Math.random() * 250)}` : '127.0.0';
   const hosts = useNet ? [11, 12, 13].map((x) => `${net24}.${x}`) : ['127.0.0.1', '127.0.0.1', '127.0.0.1'];
   const netf = useNet ? new NetFaults(net24, runId) : undefined;
@@ -91,6 +104,7 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
   const registers = (): string[] => Array.from({ length: nregs }, (_, i) => `/t/g${generation}/r${i}`);
   const allRegs = new Set<string>();
   let faults = 0;
+  const byKind = new Map<string, number>();
 
   const watchExit = (d: Doozerd): void => {
     void d.exited.then((st) => {
@@ -122,6 +136,19 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
       return await deadline(fn(c), ms, `a request to ${addr}`);
     } finally {
       await c.close().catch(() => undefined);
+    }
+  };
+
+  const port = (k: number): number => Number(addrs[k]!.split(':')[1]);
+  /** Drop or reset all TCP between nodes a and b, both ways (connections either opened to the other's client port). */
+  const tcpBetween = (a: number, b: number, how: 'drop' | 'reset' | 'half-open'): void => {
+    for (const [x, y] of [[a, b], [b, a]] as const) {
+      if (how === 'reset') netf!.tcpReset(hosts[x]!, hosts[y]!, port(y));
+      else if (how === 'half-open') netf!.tcpReset(hosts[x]!, hosts[y]!, port(y), 'answers');
+      else {
+        netf!.tcpCut(hosts[x]!, hosts[y]!, port(y));
+        netf!.tcpCutAnswers(hosts[x]!, hosts[y]!, port(y));
+      }
     }
   };
 
@@ -201,14 +228,15 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
         note(why);
         break;
       }
-      const kinds = useNet ? ['isolate', 'one-way', 'loss', 'pause', 'kill', 'isolate', 'loss'] : ['pause', 'kill', 'pause'];
+      const kinds = o.kinds?.length ? o.kinds : useNet ? NET_FAULT_KINDS : PROCESS_FAULT_KINDS;
       const kind = faultRng.pick(kinds);
       const i = faultRng.int(3);
       const j = (i + 1 + faultRng.int(2)) % 3;
       const holdMs = 1000 + faultRng.int(5000);
       faults++;
+      byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
       let restart: (() => Promise<void>) | undefined;
-      switch (kind) {
+      switch (kind as (typeof NET_FAULT_KINDS)[number]) {
         case 'isolate':
           for (const k of [0, 1, 2].filter((x) => x !== i)) {
             netf!.cut(hosts[i]!, hosts[k]!);
@@ -216,10 +244,51 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
           }
           note(`isolate node${i} (${addrs[i]}) from the others for ${holdMs} ms; its clients still reach it`);
           break;
+        case 'isolate-all':
+          for (const k of [0, 1, 2].filter((x) => x !== i)) {
+            netf!.cut(hosts[i]!, hosts[k]!);
+            netf!.cut(hosts[k]!, hosts[i]!);
+            tcpBetween(i, k, 'drop');
+          }
+          note(`isolate node${i} (${addrs[i]}) from the others, UDP and TCP, for ${holdMs} ms; its clients still reach it`);
+          break;
         case 'one-way':
           netf!.cut(hosts[i]!, hosts[j]!);
           note(`one-way: drop node${i} -> node${j} for ${holdMs} ms`);
           break;
+        case 'removed-tcp': {
+          // Cut node i's consensus UDP until the others remove it (past -timeout): it goes on as a
+          // slave that follows a CAL and asks, through it, for a slot again, all over TCP. Then the
+          // UDP heals and its TCP to the others is dropped, reset or half-open instead.
+          const how = faultRng.pick(['drop', 'reset', 'half-open'] as const);
+          const id = await dial(addrs[j]!, async (c) => (await c.walkAll('/ctl/node/*/addr')).find((e) => e.value.toString() === addrs[i])?.path.split('/')[3]).catch(() => undefined);
+          for (const k of [0, 1, 2].filter((x) => x !== i)) {
+            netf!.cut(hosts[i]!, hosts[k]!);
+            netf!.cut(hosts[k]!, hosts[i]!);
+          }
+          const removed = id !== undefined && await until('the others to remove the cut-off node', async () =>
+            !(await dial(addrs[j]!, (c) => c.walkAll('/ctl/cal/*'))).some((e) => e.value.toString() === id), 20_000, 250).then(() => true, () => false);
+          netf!.heal();
+          for (const k of [0, 1, 2].filter((x) => x !== i)) tcpBetween(i, k, how);
+          note(`cut node${i}'s UDP ${removed ? 'until the others removed it' : 'for 20 s (it was not removed)'}; then ${how} its TCP to the others (following, asking for a slot) for ${holdMs} ms`);
+          break;
+        }
+        case 'tcp-cut':
+          for (const k of [0, 1, 2].filter((x) => x !== i)) tcpBetween(i, k, 'drop');
+          note(`drop all TCP between node${i} and the others (consensus UDP passes) for ${holdMs} ms`);
+          break;
+        case 'tcp-one-way':
+          netf!.tcpCut(hosts[i]!, hosts[j]!, port(j));
+          netf!.tcpCut(hosts[j]!, hosts[i]!, port(i));
+          note(`one-way TCP: drop node${i}'s segments to node${j} (its requests on connections it opened, its answers on node${j}'s) for ${holdMs} ms`);
+          break;
+        case 'tcp-reset': {
+          // Both ends reset, or only the server's (half-open: the client end is not told).
+          const how = faultRng.pick(['reset', 'half-open'] as const);
+          for (const k of [0, 1, 2].filter((x) => x !== i)) tcpBetween(i, k, how);
+          note(`reset (tcp-reset) every TCP connection between node${i} and the others, mid-stream, ${how === 'reset' ? 'both ends' : "the server's end only (half-open)"}, for ${holdMs} ms`);
+          break;
+        }
         case 'loss': {
           const p = 0.1 + faultRng.next() * 0.4;
           netf!.loss(p);
@@ -231,15 +300,40 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
           stopped.add(i);
           note(`SIGSTOP node${i} for ${holdMs} ms`);
           break;
-        case 'kill': {
+        case 'kill':
+        case 'kill-tcp': {
           // Never the seed: its watcher holds the log from rev 1.
           const v = i === 0 ? j : i;
           const d = nodes[v]!;
           expectedExit.add(d);
           await d.kill();
-          note(`kill -9 node${v}; restart it on the same address ${useData ? 'from its -data' : 'as a new node'} after ${holdMs} ms`);
+          let early: Promise<Doozerd> | undefined;
+          if (kind === 'kill-tcp') {
+            // Restart at once, while its TCP to the others is dropped or reset: catching up
+            // (or attaching) and following start under the fault, and it heals mid-copy.
+            const how = faultRng.pick(['drop', 'reset', 'half-open'] as const);
+            for (const k of [0, 1, 2].filter((x) => x !== v)) tcpBetween(v, k, how);
+            note(`kill -9 node${v}; ${how} its TCP to the others for ${holdMs} ms and restart it at once under that`);
+            const live = [0, 1, 2].filter((x) => x !== v).map((x) => addrs[x]!);
+            early = sleep(200).then(() => start(v, live[0]));
+            early.catch(() => undefined);
+          } else {
+            note(`kill -9 node${v}; restart it on the same address ${useData ? 'from its -data' : 'as a new node'} after ${holdMs} ms`);
+          }
           restart = async () => {
             const live = [0, 1, 2].filter((x) => x !== v).map((x) => addrs[x]!);
+            if (early) {
+              try {
+                await early;
+                note(`node${v} restarted under the TCP fault`);
+                return;
+              } catch (e) {
+                // Without -data it must attach, which it cannot while cut off: it exits with an
+                // error at start (as it should), and is started again now that the fault healed.
+                note(`node${v} could not start under the TCP fault (${(e as Error).message.split('\n')[0]}); starting it again`);
+                if (useData) problems.push(`restarting node${v} from its -data under a TCP fault failed: ${(e as Error).message.split('\n')[0]}`);
+              }
+            }
             try {
               await start(v, live[0]);
               note(`node${v} restarted ${useData ? 'from its -data' : `(attached to ${live[0]})`}`);
@@ -325,6 +419,7 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
     const summary = [
       `torture seed ${o.seed}: ${verdict.toUpperCase()}`,
       `  ${Math.round((Date.now() - t0) / 1000)} s, ${faults} faults (${useNet ? 'iptables network faults + process faults' : 'process faults only'}; ${useData ? 'nodes with -data' : 'no -data'}), ${c.ops} ops: ${c.ok} ok, ${c.fail} failed, ${c.unknown} unknown`,
+      `  faults by kind: ${[...byKind].sort().map(([k, n]) => `${k} ${n}`).join(', ')}${netf ? `; iptables rules matched ${netf.matched.udp} UDP and ${netf.matched.tcp} TCP packets` : ''}`,
       `  linearizability: ${lin.verdict} over ${lin.files.length} files (max ${Math.max(0, ...lin.files.map((f) => f.steps))} search steps)`,
       `  watch streams: ${streams.length} segments, ${streams.reduce((k, s) => k + s.events.length, 0)} events; final store ${replayed}`,
       `  convergence: ${conv !== undefined ? `all 3 nodes at rev ${conv}, same digest` : 'NOT converged'}; crashes: ${crashed.length}`,
@@ -337,8 +432,8 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
     writeFileSync(join(dir, 'history.txt'), rec.history.map(describeOp).join('\n') + '\n');
     writeFileSync(join(dir, 'faults.log'), faultsLog.join('\n') + '\n');
     writeFileSync(join(dir, 'report.txt'), summary + '\n');
-    writeFileSync(join(dir, 'verdict.json'), JSON.stringify({ seed: o.seed, verdict, problems, known, ops: c, faults, files: lin.files, replay }, null, 1));
-    return { verdict, problems, known, dir, ops: c.ops, faults, replay, summary };
+    writeFileSync(join(dir, 'verdict.json'), JSON.stringify({ seed: o.seed, verdict, problems, known, ops: c, faults, faultsByKind: Object.fromEntries(byKind), matched: netf?.matched, durationS: Math.round((Date.now() - t0) / 1000), files: lin.files, replay }, null, 1));
+    return { verdict, problems, known, dir, ops: c.ops, faults, replay, summary, faultsByKind: Object.fromEntries(byKind), ...(netf ? { matched: { ...netf.matched } } : {}) };
   } finally {
     for (const w of workers) await w.stop().catch(() => undefined);
     for (const w of watchers) await w.stop().catch(() => undefined);

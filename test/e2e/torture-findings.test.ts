@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
 import { DoozerError } from '../../src/wire/errors.js';
-import { freePort, killAll, startDoozerd } from '../../src/torture/procs.js';
+import { freePort, killAll, startDoozerd, until, type Doozerd } from '../../src/torture/procs.js';
 import { ensureBuilt } from '../helpers/doozerd-process.js';
 
 describe('torture findings', () => {
@@ -50,4 +50,54 @@ describe('torture findings', () => {
       await cb.close();
     }
   }, 30_000);
+
+  // A node attaching through a CAL that died (kill -9: the connection closes
+  // mid-copy) or went silent (SIGSTOP; or a reset that only the CAL's end saw)
+  // while it copied the store exited, or hung for good: no request of the
+  // attach had a deadline, and attaching never tried another -a address once
+  // one had answered. Found with the torture run's TCP faults (a peer dying
+  // mid-message). Fixed: every attach request has a deadline, and attaching
+  // starts over through another CAL (src/node/replica.ts attach).
+  for (const fault of ['kill -9', 'SIGSTOP'] as const) {
+    it(`a node whose CAL dies mid-copy (${fault}) attaches through another -a address`, async () => {
+      ensureBuilt();
+      const host = '127.0.0.1';
+      const a = await startDoozerd(host, await freePort(host), ['-timeout', '4']);
+      const b = await startDoozerd(host, await freePort(host), ['-timeout', '4', '-a', a.addr]);
+      const d = await startDoozerd(host, await freePort(host), ['-timeout', '4', '-a', a.addr]);
+      const ca = await Client.dial(a.addr);
+      try {
+        await ca.set('/ctl/cal/1', 0, '');
+        await ca.set('/ctl/cal/2', 0, '');
+        // A store big enough that copying it takes a while.
+        const body = 'x'.repeat(2800);
+        for (let k = 0; k < 40; k++) await Promise.all(Array.from({ length: 100 }, (_, i) => ca.set(`/big/${k}/${i}`, -1, body)));
+        const cport = await freePort(host);
+        const caddr = `${host}:${cport}`;
+        const starting = startDoozerd(host, cport, ['-timeout', '4', '-a', a.addr, '-a', b.addr], 90_000, { DOOZERD_LOG: 'info' });
+        starting.catch(() => undefined);
+        // Its node files are written first, then the copy starts: fault the CAL then.
+        await until('the new node registered through the first CAL', async () =>
+          (await ca.walkAll('/ctl/node/*/addr')).some((e) => e.value.toString() === caddr), 30_000, 5);
+        if (fault === 'kill -9') await a.kill();
+        else a.child.kill('SIGSTOP');
+        const c: Doozerd = await starting;
+        expect(c.stderr()).toMatch(/starting over through another CAL/);
+        const cb = await Client.dial(b.addr);
+        const cc = await Client.dial(c.addr);
+        try {
+          const rev = await cb.set('/after', -1, 'x');
+          await until('the new node to follow', async () => (await cc.get('/after')).rev === rev, 30_000);
+          expect((await cc.walkAll('/big/**')).length).toBe(4000);
+        } finally {
+          await cb.close();
+          await cc.close();
+        }
+        expect(d.exit()).toBeUndefined();
+      } finally {
+        a.child.kill('SIGCONT');
+        await ca.close().catch(() => undefined);
+      }
+    }, 180_000);
+  }
 });

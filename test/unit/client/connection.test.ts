@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AbortedError, Connection, ConnectionError, RequestTimeoutError } from '../../../src/client/connection.js';
+import { AbortedError, Connection, ConnectionError, RequestTimeoutError, sourceAddressFor } from '../../../src/client/connection.js';
 import { Client } from '../../../src/client/client.js';
 import { DoozerError } from '../../../src/wire/errors.js';
 import { ErrCode, Verb } from '../../../src/wire/client-codec.js';
@@ -263,5 +263,39 @@ describe('request timeouts', () => {
     const [r, conn] = held[held.length - 1]!;
     conn.reply({ tag: r.tag, rev: 9 });
     expect((await p).rev).toBe(9);
+  });
+});
+
+describe('sourceAddressFor (a node dials its peers from its -l address)', () => {
+  it('binds a specific address of the same family, a loopback one only towards loopback', () => {
+    expect(sourceAddressFor('127.5.6.11', '127.5.6.12')).toBe('127.5.6.11');
+    expect(sourceAddressFor('10.0.0.5', '10.0.0.6')).toBe('10.0.0.5');
+    expect(sourceAddressFor('10.0.0.5', '127.0.0.1')).toBe('10.0.0.5');
+    expect(sourceAddressFor('::1', '::1')).toBe('::1');
+  });
+
+  it('lets the kernel choose where binding could not work', () => {
+    expect(sourceAddressFor(undefined, '127.0.0.1')).toBeUndefined();
+    expect(sourceAddressFor('0.0.0.0', '127.0.0.1')).toBeUndefined();
+    expect(sourceAddressFor('::', '::1')).toBeUndefined();
+    expect(sourceAddressFor('127.0.0.1', '10.0.0.6')).toBeUndefined(); // a 127/8 source cannot leave the machine
+    expect(sourceAddressFor('127.0.0.1', '::1')).toBeUndefined(); // other family
+    expect(sourceAddressFor('localhost', '127.0.0.1')).toBeUndefined(); // not an IP literal
+    expect(sourceAddressFor('127.0.0.1', 'node2.example')).toBeUndefined();
+  });
+
+  it('connects from the given address', async () => {
+    let from = '';
+    const srv = net.createServer((s) => {
+      from = s.remoteAddress ?? '';
+      s.destroy();
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    cleanup.push(() => new Promise((r) => srv.close(() => r())));
+    const port = (srv.address() as net.AddressInfo).port;
+    const c = await Connection.connect({ host: '127.0.0.1', port }, { localAddress: '127.9.8.7' });
+    await c.close().catch(() => undefined);
+    await until(() => from !== '');
+    expect(from).toBe('127.9.8.7');
   });
 });
