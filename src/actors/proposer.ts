@@ -312,8 +312,12 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
             if (change === 'joined') s.becoming = s.writable = false;
           }
           onApplied(e.event.seqn, e.event.path, e.event.flags === 4, e.event.err);
-          // The decision, if the learner has not told us yet (a snapshot's event carries none).
-          if (!e.snapshot) core.decided(e.event.seqn, e.event.mutation, ctx.now());
+          // Only the learner's decisions settle our writes. A store event may be
+          // a follower's copy (rebuilt from a WAIT answer: not the bytes that
+          // were chosen, and a failed write shows as a successful SET of
+          // /ctl/err) or a snapshot: a write of ours still undecided here when
+          // the store passes its instance is answered "may or may not"
+          // (applied() reports it unknown), never OK (torture seed 2028).
           core.applied(e.event.seqn);
           openUpTo(prev, e.event.seqn);
           break;
