@@ -155,12 +155,9 @@ describe('proposer: the Paxos proposer it hosts', () => {
     expect(nom.local.map((x) => [x[0], x[1]])).toEqual([[Cmd.NOMINATE, 12]]);
   });
 
-  // KNOWN FAILING (reported to the lead; older than the split, consensus.ts had
-  // the same loop): openUpTo in proposer.ts (and acceptor.ts, learner.ts)
-  // opens max(prev, rev - 1) + alpha + 1 .. rev + alpha, so a jump from 11 to
-  // 100 opens only 150 and 101..149 never open (their messages stay held, the
-  // learner cannot learn 101, the store cannot move on). Should be
-  // max(prev + alpha, rev) + 1 .. rev + alpha.
+  // Found by porting the core tests: openUpTo used to open only rev + alpha
+  // after a jump (11 -> 100 opened 150; 101..149 never opened, and the store
+  // could not move on). It opens max(prev + alpha, rev) + 1 .. rev + alpha.
   it('after the store jumps to a snapshot, the instances right after it open: a write goes to the next seqn', () => {
     const p = proposer('A', [cal('0', 'A')]);
     p.receive(ev(11, '/ctl/node/A/writable', { mutation: writable('A') }));
@@ -234,5 +231,25 @@ describe('proposer: a restart with store events replayed ahead of its subscripti
     expect(proposals(p).local).toEqual([]);
     propose(p, 'session:1', 1);
     expect(proposals(p).local).toEqual([[Cmd.NOMINATE, 23, Buffer.from(X).toString()]]);
+  });
+});
+
+describe('proposer: only its learner settles a write (torture seed 2028)', () => {
+  it('a store event it did not learn (a follower copy of a failed write) answers the write "may or may not", never OK, and does not propose it again', () => {
+    const p = proposer('A', [cal('0', 'A'), cal('1', 'B'), cal('2', 'C')]);
+    p.receive(ev(12, '/ctl/node/A/writable', { mutation: writable('A') }));
+    p.receive({ type: 'decided', learned: [{ seqn: 12, value: writable('A') }] } as never);
+    proposals(p);
+    propose(p, 'session:1', 9); // goes to 15, the next instance A leads
+    expect(proposals(p).local.map((x) => x[1])).toEqual([15]);
+    // Cut off: the others chose it at 15, where it failed; this node, now copying
+    // as a slave, sees only the follower's rebuilt change (a SET of /ctl/err).
+    for (const s of [13, 14]) p.receive(ev(s, '/x', { mutation: X }));
+    p.receive(ev(15, '/ctl/err', { mutation: encodeSet(-1, '/ctl/err', Buffer.from('rev mismatch')) }));
+    const answers = p.take('session:1');
+    expect(answers).toHaveLength(1);
+    expect(answers[0]).toMatchObject({ type: 'proposed', tag: 9, err: { code: 'OTHER' } });
+    expect((answers[0] as { err: { text: string } }).err.text).toMatch(/may or may not/);
+    expect(proposals(p).local).toEqual([]);
   });
 });
