@@ -249,7 +249,7 @@ describe('proposer: only its learner settles a write (torture seed 2028)', () =>
     const answers = p.take('session:1');
     expect(answers).toHaveLength(1);
     expect(answers[0]).toMatchObject({ type: 'proposed', tag: 9, err: { code: 'OTHER' } });
-    expect((answers[0] as { err: { text: string } }).err.text).toMatch(/may or may not/);
+    expect((answers[0] as unknown as { err: { text: string } }).err.text).toMatch(/may or may not/);
     expect(proposals(p).local).toEqual([]);
   });
 });
