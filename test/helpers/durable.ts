@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../src/client/client.js';
+import { DoozerError } from '../../src/wire/errors.js';
 import { startDoozerd, type DoozerdProcess } from './doozerd-process.js';
 import { addSlots, waitForCals, withClient, type ClusterNode } from './cluster.js';
 import { DEADLINE } from './deadlines.js';
@@ -50,7 +51,17 @@ export function startWriteLoad(targets: DoozerdProcess[], writers: number, tag: 
       for (let i = 0; !stopped; i++) {
         const path = `/load/${tag}/${w}/${i}`;
         const body = `${tag}-${w}-${i}`;
-        const rev = await c.set(path, 0, body);
+        let rev: number;
+        try {
+          rev = await c.set(path, 0, body);
+        } catch (e) {
+          // A node just restarted from -data is READONLY until its writable
+          // file is applied again ("not writable yet"): a client tries again.
+          if (!(e instanceof DoozerError && e.code === 'READONLY' && /not writable yet/.test(`${e.detail ?? ''} ${e.message}`))) throw e;
+          await new Promise((r) => setTimeout(r, 20));
+          i--;
+          continue;
+        }
         acked.set(path, { rev, body });
       }
     } catch {

@@ -143,7 +143,11 @@ export class AcceptorCore {
     for (const r of states) {
       if (r.seqn <= this.highestDecided) continue;
       this.restored.set(r.seqn, r);
-      if (r.rnd > 1) this.notePromise(r.seqn, r.rnd);
+      // Every restored promise, round 1 included: a coordinator of ours must
+      // not try the fast path where this acceptor already voted (it would
+      // wait out the fast timeout per instance before a node restarted from
+      // -data became writable).
+      this.notePromise(r.seqn, r.rnd);
       this.noteUse(r.seqn);
     }
   }

@@ -135,7 +135,7 @@ describe('AcceptorCore: decided instances (catch-up)', () => {
 });
 
 describe('AcceptorCore: restore', () => {
-  it('applies restored promises and votes as their instances open; reports the highest as in use and promises above 1', () => {
+  it('applies restored promises and votes as their instances open; reports the highest as in use and every restored promise (round 1 too)', () => {
     const a = new AcceptorCore({ self: cals(3)[0]!, alpha: 5, keep: 10 });
     a.restore([
       { seqn: 2, rnd: 4, vrnd: 0, vval: new Uint8Array() },
@@ -147,7 +147,11 @@ describe('AcceptorCore: restore', () => {
     ]);
     const r0 = a.drain();
     expect(r0.used).toBe(3);
-    expect(r0.promised).toEqual([[2, 4]]);
+    // Round 1 too: a coordinator of ours must skip the fast path where this acceptor already voted.
+    expect(r0.promised).toEqual([
+      [2, 4],
+      [3, 1],
+    ]);
     for (let s = 1; s <= 5; s++) a.open(s, cals(3));
     a.receive(H1, m(Cmd.INVITE, 2, 4)); // not above the restored promise
     a.receive(H1, m(Cmd.INVITE, 3, 7));
