@@ -294,14 +294,14 @@ export class Client {
   }
 
   /** The offset-th file matching a glob (depth-first, byte order); RANGE past the end. */
-  async walk(glob: string, offset: number, rev?: number): Promise<WalkEntry> {
+  async walk(glob: string, offset: number, rev?: number, opts: RequestOptions = {}): Promise<WalkEntry> {
     checkInt('offset', offset);
     const req: Omit<Request, 'tag'> = { verb: Verb.WALK, path: glob, offset };
     if (rev !== undefined) {
       checkInt('rev', rev);
       req.rev = rev;
     }
-    return toEvent(await this.request(req));
+    return toEvent(await this.request(req, opts));
   }
 
   /**
@@ -320,35 +320,65 @@ export class Client {
    * (-hist) drops that rev before the walk is done, walks again, in one
    * pipelined burst sized from what the last try saw, at a slightly later
    * rev (2, 4, 8, ... ahead), which the node answers the moment its store
-   * gets there (a future rev waits, spec/protocol.md).
+   * gets there (a future rev waits, spec/protocol.md). If the cluster goes
+   * quiet before it gets there (the writes that outran the walk stopped), the
+   * node's rev stands still for `quietMs` (default 300): that walk is
+   * abandoned and the next one is at the current rev, which nothing moves
+   * now. Without that a copy started under load could wait for writes nobody
+   * makes (a follower that fell behind stayed stuck at its old rev).
    * Throws DoozerError TOO_LATE after `tries` attempts (default 12), with a
    * detail saying to raise -hist.
    */
-  async walkSnapshot(glob: string, opts: { tries?: number } = {}): Promise<{ rev: number; entries: WalkEntry[] }> {
+  async walkSnapshot(glob: string, opts: { tries?: number; quietMs?: number } = {}): Promise<{ rev: number; entries: WalkEntry[] }> {
     const tries = opts.tries ?? 12;
+    const quietMs = opts.quietMs ?? 300;
     let burst = 16;
+    let ahead = 0;
     for (let attempt = 1; ; attempt++) {
       const now = await this.rev();
-      const at = attempt === 1 ? now : now + Math.min(2 ** (attempt - 1), 256);
+      const at = now + ahead;
       const seen: WalkEntry[] = [];
+      const walking = new AbortController();
       try {
-        return { rev: at, entries: await this.walkAt(glob, at, burst, seen) };
+        if (ahead > 0) void this.abortWhenQuiet(at, quietMs, walking);
+        return { rev: at, entries: await this.walkAt(glob, at, burst, seen, walking.signal) };
       } catch (e) {
-        if (!(e instanceof DoozerError && e.code === 'TOO_LATE')) throw e;
+        const quiet = e instanceof AbortedError;
+        if (!quiet && !(e instanceof DoozerError && e.code === 'TOO_LATE')) throw e;
         if (attempt >= tries) {
           throw new DoozerError('TOO_LATE', `could not copy ${glob} at one rev in ${tries} tries: the node's history (-hist) is shorter than a copy takes under this write load; raise -hist on the CALs`);
         }
         burst = Math.min(Math.max(burst, 2 * seen.length + 16), 4096);
+        ahead = quiet ? 0 : Math.min(2 ** attempt, 256);
+      } finally {
+        walking.abort();
       }
     }
   }
 
-  /** walkAll at `rev`, `window` WALKs in flight at first; entries so far go to `out`. */
-  private async walkAt(glob: string, at: number, window: number, out: WalkEntry[] = []): Promise<WalkEntry[]> {
+  /**
+   * Aborts `walking` if the node's rev stays below `at` and unchanged for
+   * `quietMs` (asked every quietMs); returns once the rev reaches `at` or
+   * `walking` is aborted by its owner.
+   */
+  private async abortWhenQuiet(at: number, quietMs: number, walking: AbortController): Promise<void> {
+    let last = -1;
+    while (!walking.signal.aborted) {
+      await new Promise((r) => setTimeout(r, quietMs).unref());
+      if (walking.signal.aborted) return;
+      const rev = await this.request({ verb: Verb.REV }, { timeoutMs: 10 * quietMs }).then((r) => r.rev ?? 0, () => undefined);
+      if (rev === undefined || rev >= at) return;
+      if (rev === last) return void walking.abort();
+      last = rev;
+    }
+  }
+
+  /** walkAll at `rev`, `window` WALKs in flight at first; entries so far go to `out`; `signal` abandons it (AbortedError). */
+  private async walkAt(glob: string, at: number, window: number, out: WalkEntry[] = [], signal?: AbortSignal): Promise<WalkEntry[]> {
     for (;;) {
       const base = out.length;
       const batch = await Promise.allSettled(
-        Array.from({ length: window }, (_, i) => this.walk(glob, base + i, at)),
+        Array.from({ length: window }, (_, i) => this.walk(glob, base + i, at, { signal })),
       );
       for (const b of batch) {
         if (b.status === 'fulfilled') {

@@ -32,6 +32,8 @@ const PIPELINE = 128;
  */
 export const IDLE_PROBE_MS = 2000;
 export const PROBE_TIMEOUT_MS = 4000;
+/** A fresh copy of a CAL's store (after falling out of its history) that takes longer is given up and started over through another CAL. */
+export const RESNAPSHOT_DEADLINE_MS = 60_000;
 
 export interface FollowerOptions {
   system: ActorSystem;
@@ -209,6 +211,9 @@ export class Follower {
   private async resnapshot(c: Client): Promise<void> {
     if (this.client !== c) return;
     this.client = undefined; // stop using this connection's stale WAITs
+    // A CAL that goes silent mid-copy would hold the copy (and this follower) forever:
+    // closing the connection fails its pending WALKs, and we start over elsewhere.
+    const deadline = setTimeout(() => void c.close(), RESNAPSHOT_DEADLINE_MS);
     try {
       const snapshot = await copySnapshot(c);
       log.warn(`fell behind the history of ${c.address}: loaded a fresh snapshot at rev ${snapshot.rev}`);
@@ -217,6 +222,8 @@ export class Follower {
       this.received.clear();
     } catch (e) {
       log.warn(`re-snapshot from ${c.address} failed: ${(e as Error).message}`);
+    } finally {
+      clearTimeout(deadline);
     }
     void c.close();
     this.ensureConnected();

@@ -33,7 +33,8 @@ export interface VerifyOptions {
 }
 
 type Node = ClusterNode | DoozerdProcess;
-const addrOf = (n: Node): string => ('proc' in n ? n.proc.addr : n.addr);
+const procOf = (n: Node): DoozerdProcess => ('proc' in n ? n.proc : n);
+const addrOf = (n: Node): string => procOf(n).addr;
 
 /** Rejects with a clear message unless `p` settles within `ms`. */
 async function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
@@ -124,7 +125,11 @@ export class AckedWrites {
         // that fell out of a short history) answers TOO_LATE: it is past it too.
         await within(c.get('/ctl/name', maxRev).catch((e: unknown) => {
           if (!(e instanceof DoozerError && e.code === 'TOO_LATE')) throw e;
-        }), timeoutMs, `${addr} reaching rev ${maxRev}`);
+        }), timeoutMs, `${addr} reaching rev ${maxRev}`).catch(async (e: unknown) => {
+          // Say where the node got stuck: its rev now (answered at once, unlike the read above).
+          const now = await within(c.rev(), 2000, `${addr} answering REV`).catch((r: unknown) => String(r));
+          throw new Error(`${(e as Error).message} (its rev now: ${now})\n${procOf(n).describe()}`);
+        });
         if (history) {
           const reads = await within(Promise.all(this.all.map((w) => c.get(w.path, w.rev).then(
             (r) => ({ w, r }),

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../../src/client/client.js';
 import type { WaitEvent } from '../../../src/client/client.js';
 import { DoozerError } from '../../../src/wire/errors.js';
-import { Verb } from '../../../src/wire/client-codec.js';
+import { ErrCode, Verb } from '../../../src/wire/client-codec.js';
 import { memoryStore, startFakeServer } from './fake-server.js';
 import { DEADLINE } from '../../helpers/deadlines.js';
 import { until } from '../../helpers/until.js';
@@ -101,6 +101,34 @@ describe('Client against an in-memory store', () => {
     const ok = await Client.dial(`${server.uri}&sk=sesame`);
     cleanup.push(() => ok.close());
     expect((await ok.get('/x')).rev).toBe(0);
+  });
+});
+
+describe('Client.walkSnapshot', () => {
+  // A node whose history outran the first walk (TOO_LATE), after which the
+  // writes stop: its rev stands still at 100 and a walk at a future rev would
+  // wait for a write nobody makes. The copy must then walk at the current rev.
+  it('gives up a walk at a future rev when the node goes quiet, and walks at the current rev', async () => {
+    const walkRevs: number[] = [];
+    const server = await startFakeServer((req, conn) => {
+      if (req.verb === Verb.REV) return conn.reply({ tag: req.tag, rev: 100 });
+      if (req.verb !== Verb.WALK) return conn.reply({ tag: req.tag, errCode: ErrCode.OTHER });
+      walkRevs.push(req.rev!);
+      if (walkRevs.length === 1) return conn.reply({ tag: req.tag, errCode: ErrCode.TOO_LATE });
+      if (req.rev! > 100) return; // a future rev: answered when the store gets there (never)
+      if (req.offset === 0) return conn.reply({ tag: req.tag, path: '/a', rev: 7, value: Buffer.from('x'), flags: 4 });
+      conn.reply({ tag: req.tag, errCode: ErrCode.RANGE });
+    });
+    cleanup.push(() => server.close());
+    const c = await Client.dial(server.uri);
+    cleanup.push(() => c.close());
+    const snap = await c.walkSnapshot('/**', { quietMs: 50 });
+    expect(snap.rev).toBe(100);
+    expect(snap.entries.map((e) => [e.path, e.rev, e.value.toString()])).toEqual([['/a', 7, 'x']]);
+    // First at the current rev (too late), then ahead (abandoned: no progress), then at the current rev again.
+    expect(walkRevs[0]).toBe(100);
+    expect(walkRevs.some((r) => r > 100)).toBe(true);
+    expect(walkRevs.at(-1)).toBe(100);
   });
 });
 
