@@ -21,6 +21,12 @@ export interface TortureOptions {
   seed: number;
   /** Length of the fault phase in ms. */
   durationMs: number;
+  /**
+   * Keep the fault phase going past durationMs until this many faults have
+   * run (default 0): a loaded machine fits fewer into the same time, and a
+   * bounded run must still exercise its faults. At most 3 × durationMs in all.
+   */
+  minFaults?: number;
   /** Registers per generation, and how long a generation lasts (ms) before the workload moves to fresh files. */
   registers?: number;
   generationMs?: number;
@@ -212,7 +218,8 @@ export async function runTorture(o: TortureOptions): Promise<TortureResult> {
     let nextGen = Date.now() + genMs;
     let lastProgress = 0;
     const stopped = new Set<number>();
-    while (Date.now() < end) {
+    const hardEnd = end + 2 * o.durationMs;
+    while (Date.now() < end || (faults < (o.minFaults ?? 0) && Date.now() < hardEnd)) {
       if (Date.now() > nextGen) {
         generation++;
         for (const r of registers()) allRegs.add(r);

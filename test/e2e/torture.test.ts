@@ -19,11 +19,12 @@ describe('torture (bounded)', () => {
       if (process.env.CI) throw new Error('CI must run as root with iptables installed (.ci/run installs it)');
       console.log('torture: no root or iptables here: process faults only');
     }
-    const r = await runTorture({ seed: 1, durationMs: 25_000, healMs: 30_000, thinkMs: 10, log: (l) => console.log(l) });
+    // At least 4 faults however loaded the machine is (CI fitted only 3 into 25 s once).
+    const r = await runTorture({ seed: 1, durationMs: 25_000, minFaults: 4, healMs: 30_000, thinkMs: 10, log: (l) => console.log(l) });
     console.log(r.summary);
     expect(r.problems, `${r.summary}\nreplay: ${r.replay}`).toEqual([]);
     expect(r.verdict).toBe('pass');
     expect(r.ops).toBeGreaterThan(500);
-    expect(r.faults).toBeGreaterThan(3);
-  }, 150_000);
+    expect(r.faults).toBeGreaterThanOrEqual(4);
+  }, 240_000);
 });
