@@ -43,7 +43,12 @@ export type Release = (h: Held) => void;
 interface Batch {
   states: Map<number, AcceptorState>;
   held: Held;
+  /** Its sync reported success. */
+  synced?: boolean;
 }
+
+/** Syncs in flight at once, by default (libuv's pool has 4 threads, shared with other file and DNS work). */
+export const MAX_IN_FLIGHT = 2;
 
 const emptyBatch = (): Batch => ({ states: new Map(), held: { sends: [], local: [] } });
 const isEmpty = (b: Batch): boolean => b.states.size === 0 && b.held.sends.length === 0 && b.held.local.length === 0;
@@ -51,8 +56,8 @@ const isEmpty = (b: Batch): boolean => b.states.size === 0 && b.held.sends.lengt
 export class GroupCommit {
   /** Not written yet. */
   private next: Batch = emptyBatch();
-  /** Written, its sync in flight (undefined: none). */
-  private flight: Batch | undefined;
+  /** Written, oldest first; their syncs in flight or done (`synced`) but waiting for an older one. */
+  private flights: Batch[] = [];
   /** A start is scheduled (setImmediate). */
   private scheduled = false;
   /** The disk refused: the retry timer starts the next batch. */
@@ -67,11 +72,13 @@ export class GroupCommit {
     private readonly ctx: ActorContext,
     private readonly records: AcceptorRecords,
     private readonly release: Release,
+    /** Syncs in flight at most; a batch beyond waits for the oldest to end. */
+    private readonly maxInFlight = MAX_IN_FLIGHT,
   ) {}
 
   /** Take one drain of the core: let it out now if it depends on nothing unstored, else keep it for the next batch. */
   add(accepted: readonly AcceptorState[], out: Held): void {
-    if (accepted.length === 0 && this.flight === undefined && isEmpty(this.next)) {
+    if (accepted.length === 0 && this.flights.length === 0 && isEmpty(this.next)) {
       this.release(out);
       return;
     }
@@ -95,7 +102,7 @@ export class GroupCommit {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.flight !== undefined || this.retrying) return;
+    if (this.scheduled || this.retrying) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -103,39 +110,53 @@ export class GroupCommit {
     });
   }
 
-  /** Write the next batch and start its sync (unless one is in flight: its end starts this one). */
+  /** Write the next batch and start its sync (unless too many are in flight: the oldest's end starts it). */
   private start(): void {
-    if (this.stopped || this.flight !== undefined || this.retrying || isEmpty(this.next)) return;
+    if (this.stopped || this.retrying || isEmpty(this.next)) return;
     const b = this.next;
-    this.next = emptyBatch();
     if (b.states.size === 0) {
-      // Messages that only waited behind the previous batch, to keep the order.
+      // Messages that only wait behind older batches, to keep the order.
+      if (this.flights.length > 0) return; // released with the last of them (settle)
+      this.next = emptyBatch();
       this.release(b.held);
       return;
     }
+    if (this.flights.length >= this.maxInFlight) return;
+    this.next = emptyBatch();
     try {
       this.records.save([...b.states.values()]);
     } catch (e) {
       this.refused(b, e as Error);
       return;
     }
-    this.flight = b;
+    this.flights.push(b);
     this.records.sync((err) => this.synced(b, err));
   }
 
   private synced(b: Batch, err: Error | null): void {
-    if (this.flight === b) this.flight = undefined;
-    if (this.stopped) return;
+    if (this.stopped || !this.flights.includes(b)) return;
     if (err) {
-      this.refused(b, err);
+      // This batch and every later one (synced or not: they wait behind it) go back.
+      const i = this.flights.indexOf(b);
+      const back = this.flights.splice(i);
+      const merged = emptyBatch();
+      for (const x of [...back, this.next]) {
+        for (const [seqn, a] of x.states) merged.states.set(seqn, a);
+        merged.held.sends.push(...x.held.sends);
+        merged.held.local.push(...x.held.local);
+      }
+      this.next = emptyBatch();
+      this.refused(merged, err);
       return;
     }
+    b.synced = true;
     if (this.failure) {
       this.ctx.log.warn('the disk takes writes again: voting resumes');
       this.failure = undefined;
       this.onFailure?.(undefined);
     }
-    this.release(b.held);
+    // In order: a batch's messages never pass an older batch's.
+    while (this.flights.length > 0 && this.flights[0]!.synced) this.release(this.flights.shift()!.held);
     // Right after the transport's flush of these messages (a microtask queued before this one).
     queueMicrotask(() => this.start());
   }
