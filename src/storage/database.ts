@@ -2,8 +2,9 @@
 // DIR/doozerd.db, in WAL mode. Commits are fsynced before they return
 // (synchronous=FULL), or, for the acceptor's connection, by an asynchronous
 // fdatasync of the WAL (syncWal) that its messages wait for; a torn last
-// transaction is discarded by SQLite's own recovery (WAL frame checksums). This module opens it, creates or checks the schema,
-// and keeps one connection per thread and path (actors of one thread share
+// transaction is discarded by SQLite's own recovery (WAL frame checksums).
+// This module opens it, creates or checks the schema, and keeps one
+// connection per thread, path and commit kind (actors of one thread share
 // it; SQLite serialises writers of different threads).
 import type Database from 'better-sqlite3';
 import { closeSync, fdatasync, openSync } from 'node:fs';
