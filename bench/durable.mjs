@@ -9,6 +9,11 @@
 // doozerd is driven with its client library (SET over TCP); etcd with its
 // v3 HTTP gateway (POST /v3/kv/put, keep-alive connections). Skips etcd
 // with one line when the etcd binary is missing.
+//   --baseline DIR  also run the doozerd built in DIR (another checkout,
+//                   after its npm run build), in the same run: before/after
+//   --rounds N      run every workload N times, the systems taking turns
+//                   (default 1); the table shows the median of the rounds,
+//                   which a busy shared machine needs
 // Prints a table and writes bench/results/durable-<time>.json.
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +28,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const num = (name, dflt) => Number(arg(name, dflt));
 const SECONDS = num('seconds', 5);
 const CONNS = num('conns', 64);
+const ROUNDS = num('rounds', 1);
+const BASELINE = arg('baseline', undefined);
 const procs = [];
 const base = mkdtempSync(join(tmpdir(), 'doozerd-bench-durable-'));
 
@@ -48,10 +55,10 @@ async function drive(conns, seconds, write) {
 
 // ------------------------------------------------------------------ doozerd
 
-async function startDoozerd(args, dir) {
+async function startDoozerd(bin, args, dir) {
   const port = await freePort();
   const addr = `127.0.0.1:${port}`;
-  procs.push(spawn(process.execPath, [`${root}bin/doozerd`, '-l', addr, '-w', 'false', '-data', dir, ...args], { stdio: 'ignore' }));
+  procs.push(spawn(process.execPath, [bin, '-l', addr, '-w', 'false', '-data', dir, ...args], { stdio: 'ignore' }));
   await until(`${addr} up`, async () => (await Client.dial(addr, { connectTimeoutMs: 500 }).then((c) => (c.close(), true))));
   return addr;
 }
@@ -68,10 +75,12 @@ async function writable(addr) {
   });
 }
 
-async function doozerd() {
-  const seed = await startDoozerd([], join(base, 'd0'));
+/** A 3-CAL cluster of the doozerd in checkout `dir` (its bin/doozerd); returns its workload runner. */
+async function doozerd(dir, tag) {
+  const bin = join(dir, 'bin', 'doozerd');
+  const seed = await startDoozerd(bin, [], join(base, `${tag}0`));
   await writable(seed);
-  const others = [await startDoozerd(['-a', seed], join(base, 'd1')), await startDoozerd(['-a', seed], join(base, 'd2'))];
+  const others = [await startDoozerd(bin, ['-a', seed], join(base, `${tag}1`)), await startDoozerd(bin, ['-a', seed], join(base, `${tag}2`))];
   const c = await Client.dial(seed);
   await c.set('/ctl/cal/1', 0, '');
   await c.set('/ctl/cal/2', 0, '');
@@ -86,7 +95,7 @@ async function doozerd() {
       await Promise.all(clients.map((c) => c.close()));
     }
   };
-  return { lone: await run(1), many: await run(CONNS) };
+  return run;
 }
 
 // --------------------------------------------------------------------- etcd
@@ -122,27 +131,42 @@ async function etcd() {
       req.end(body);
     });
   for (const m of members) await until(`etcd ${m.name} writable`, () => put(m.client, '/bench/probe', 'x').then(() => true));
-  const run = (conns) => drive(conns, SECONDS, (w) => put(members[w % 3].client, `/bench/${w}`, 'x'.repeat(32)));
-  const r = { lone: await run(1), many: await run(CONNS) };
-  agent.destroy();
-  return r;
+  return (conns) => drive(conns, SECONDS, (w) => put(members[w % 3].client, `/bench/${w}`, 'x'.repeat(32)));
+}
+
+/** The round whose p50 is the median of `rs`. */
+function median(rs) {
+  return [...rs].sort((a, b) => a.p50ms - b.p50ms)[(rs.length - 1) >> 1];
 }
 
 async function main() {
+  const systems = [];
   process.stderr.write('doozerd: 3-CAL cluster with -data...\n');
-  const d = await doozerd();
+  systems.push({ name: 'doozerd 3 CALs -data', run: await doozerd(root, 'd') });
+  if (BASELINE) {
+    process.stderr.write(`baseline doozerd (${BASELINE}): 3-CAL cluster with -data...\n`);
+    systems.push({ name: `baseline ${BASELINE} 3 CALs -data`, run: await doozerd(BASELINE, 'b') });
+  }
   process.stderr.write('etcd 3.4: 3 members...\n');
-  const e = await etcd();
-  console.log('| durable writes (same disk) | writes/s | p50 ms | p99 ms |\n| --- | ---: | ---: | ---: |');
+  const etcdRun = await etcd();
+  if (etcdRun) systems.push({ name: 'etcd 3.4 3 members', run: etcdRun });
+  for (const s of systems) s.rounds = { lone: [], many: [] };
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const s of systems) s.rounds.lone.push(await s.run(1));
+    for (const s of systems) s.rounds.many.push(await s.run(CONNS));
+    process.stderr.write(`round ${r + 1}/${ROUNDS}: ${systems.map((s) => `${s.name} p50 ${s.rounds.lone[r].p50ms} ms, ${s.rounds.many[r].perSec}/s`).join('; ')}\n`);
+  }
+  const res = systems.map((s) => ({ name: s.name, lone: median(s.rounds.lone), many: median(s.rounds.many), rounds: s.rounds }));
+  console.log(`| durable writes (same disk${ROUNDS > 1 ? `, median of ${ROUNDS} rounds` : ''}) | writes/s | p50 ms | p99 ms |\n| --- | ---: | ---: | ---: |`);
   const row = (name, r) => console.log(`| ${name} | ${r.perSec} | ${r.p50ms} | ${r.p99ms} |`);
-  row('doozerd 3 CALs -data, 1 connection', d.lone);
-  if (e) row('etcd 3.4 3 members, 1 connection', e.lone);
-  row(`doozerd 3 CALs -data, ${CONNS} connections`, d.many);
-  if (e) row(`etcd 3.4 3 members, ${CONNS} connections`, e.many);
+  for (const s of res) row(`${s.name}, 1 connection`, s.lone);
+  for (const s of res) row(`${s.name}, ${CONNS} connections`, s.many);
+  const d = res[0];
+  const e = etcdRun ? res.at(-1) : undefined;
   if (e) console.log(`doozerd/etcd at ${CONNS} connections: ${(d.many.perSec / e.many.perSec).toFixed(2)}x; idle p50 ${d.lone.p50ms} ms vs ${e.lone.p50ms} ms`);
   mkdirSync(`${root}bench/results`, { recursive: true });
   const file = `${root}bench/results/durable-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, JSON.stringify({ seconds: SECONDS, conns: CONNS, cores: cpus().length, doozerd: d, etcd: e ?? null }, null, 2));
+  writeFileSync(file, JSON.stringify({ seconds: SECONDS, conns: CONNS, rounds: ROUNDS, cores: cpus().length, results: res }, null, 2));
   process.stderr.write(`wrote ${file}\n`);
 }
 

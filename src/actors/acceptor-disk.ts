@@ -3,15 +3,27 @@
 // Paxos asks that an acceptor never forget a promise or a vote. What the
 // acceptor lets out after a promise or vote (RSVP, VOTE, to peers and to this
 // node's own proposer and learner) waits here until the states changed since
-// the last commit are stored and fsynced; so does anything produced after
-// them, to keep the order.
+// the last commit are written and synced to disk; so does anything produced
+// after them, to keep the order.
 //
-// Every drain of the core adds to the batch; the first one queues a
-// `disk-commit` message to the actor itself, which runs after the messages
-// already in its mailbox: everything that arrived in one turn shares one
-// fsync. When the disk refuses (full, I/O error) the batch is kept and
-// retried every second: the node stops voting (the others go on without
-// it), and nothing that depends on an unstored state ever leaves.
+// A pipeline of one sync at a time, off the event loop:
+// - Every drain of the core adds its changed states and its messages to the
+//   next batch. The first one schedules the batch's start with setImmediate:
+//   after the current actor drain and the transport's flush, so the
+//   proposer's INVITE and NOMINATE (which carry no acceptor state) and the
+//   VOTEs of earlier batches leave first, and everything of one event-loop
+//   turn shares the batch.
+// - Start: the batch's states are written to the WAL in one transaction
+//   (no fsync: a 'deferred' connection, src/storage/database.ts), then one
+//   fdatasync of the WAL runs on libuv's thread pool. The event loop goes on
+//   meanwhile: it receives, votes into the next batch, sends what depends on
+//   nothing unstored.
+// - When the sync reports success, the batch's messages leave, and the next
+//   batch (everything that arrived during the sync) starts at once.
+// When the disk refuses (a full disk, an I/O error, in the write or in the
+// sync) the states are kept and written and synced again every second: the
+// node stops voting (the others go on without it), and nothing that depends
+// on an unstored state ever leaves.
 import type { ActorContext } from '../runtime/actor.js';
 import type { AcceptorState, PaxosMsg, Send } from './paxos/index.js';
 import type { AcceptorRecords } from '../storage/acceptor-records.js';
@@ -24,12 +36,33 @@ export interface Held {
   local: PaxosMsg[];
 }
 
-type Release = (h: Held) => void;
+/** Lets messages out (to the transport and this node's roles). */
+export type Release = (h: Held) => void;
+
+/** States to store and the messages that wait for them. */
+interface Batch {
+  states: Map<number, AcceptorState>;
+  held: Held;
+  /** Its sync reported success. */
+  synced?: boolean;
+}
+
+/** Syncs in flight at once, by default (libuv's pool has 4 threads, shared with other file and DNS work). */
+export const MAX_IN_FLIGHT = 2;
+
+const emptyBatch = (): Batch => ({ states: new Map(), held: { sends: [], local: [] } });
+const isEmpty = (b: Batch): boolean => b.states.size === 0 && b.held.sends.length === 0 && b.held.local.length === 0;
 
 export class GroupCommit {
-  private accepted = new Map<number, AcceptorState>();
-  private held: Held = { sends: [], local: [] };
-  private queued = false;
+  /** Not written yet. */
+  private next: Batch = emptyBatch();
+  /** Written, oldest first; their syncs in flight or done (`synced`) but waiting for an older one. */
+  private flights: Batch[] = [];
+  /** A start is scheduled (setImmediate). */
+  private scheduled = false;
+  /** The disk refused: the retry timer starts the next batch. */
+  private retrying = false;
+  private stopped = false;
   /** Set while the disk refuses our commits: what it said, for the clients whose writes are refused meanwhile. */
   failure: string | undefined;
   /** Called when `failure` changes. */
@@ -38,51 +71,110 @@ export class GroupCommit {
   constructor(
     private readonly ctx: ActorContext,
     private readonly records: AcceptorRecords,
+    private readonly release: Release,
+    /** Syncs in flight at most; a batch beyond waits for the oldest to end. */
+    private readonly maxInFlight = MAX_IN_FLIGHT,
   ) {}
 
-  private get holding(): boolean {
-    return this.accepted.size > 0 || this.held.sends.length > 0 || this.held.local.length > 0;
-  }
-
-  /** Take one drain of the core: let it out now if it depends on nothing unstored, else keep it for the next commit. */
-  add(accepted: readonly AcceptorState[], out: Held, release: Release): void {
-    if (accepted.length === 0 && !this.holding) {
-      release(out);
+  /** Take one drain of the core: let it out now if it depends on nothing unstored, else keep it for the next batch. */
+  add(accepted: readonly AcceptorState[], out: Held): void {
+    if (accepted.length === 0 && this.flights.length === 0 && isEmpty(this.next)) {
+      this.release(out);
       return;
     }
-    for (const a of accepted) this.accepted.set(a.seqn, a);
-    for (const s of out.sends) this.held.sends.push(s);
-    for (const m of out.local) this.held.local.push(m);
-    if (!this.queued) {
-      this.queued = true;
-      if (!this.ctx.send(this.ctx.self, { type: 'disk-commit' })) this.commit(release);
-    }
+    const b = this.next;
+    for (const a of accepted) b.states.set(a.seqn, a);
+    for (const s of out.sends) b.held.sends.push(s);
+    for (const m of out.local) b.held.local.push(m);
+    this.schedule();
   }
 
-  /** Store the batch (one fsynced transaction), then let out what waited for it. */
-  commit(release: Release): void {
-    this.queued = false;
-    if (!this.holding) return;
+  /** The retry timer fired (message `disk-commit`): write and sync what waits. */
+  retry(): void {
+    this.retrying = false;
+    this.start();
+  }
+
+  /** The actor stops: drop what waits (a successor reloads the states from disk and from its durable core). */
+  stop(): void {
+    this.stopped = true;
+    this.ctx.clearTimer('disk-retry');
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.retrying) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.start();
+    });
+  }
+
+  /** Write the next batch and start its sync (unless too many are in flight: the oldest's end starts it). */
+  private start(): void {
+    if (this.stopped || this.retrying || isEmpty(this.next)) return;
+    const b = this.next;
+    if (b.states.size === 0) {
+      // Messages that only wait behind older batches, to keep the order.
+      if (this.flights.length > 0) return; // released with the last of them (settle)
+      this.next = emptyBatch();
+      this.release(b.held);
+      return;
+    }
+    if (this.flights.length >= this.maxInFlight) return;
+    this.next = emptyBatch();
     try {
-      this.records.save([...this.accepted.values()]);
+      this.records.save([...b.states.values()]);
     } catch (e) {
-      if (!this.failure) {
-        this.ctx.log.error(`cannot store acceptor states: ${(e as Error).message}; this node stops voting and refuses writes until the disk takes writes again (free space on the -data disk); retrying every ${RETRY_MS / 1000}s`);
-        this.failure = `this node cannot store its votes on disk (${(e as Error).message}): write refused; free space on the node's -data disk, then retry`;
-        this.onFailure?.(this.failure);
-      }
-      this.queued = true;
-      this.ctx.setTimer('disk-retry', RETRY_MS, { type: 'disk-commit' });
+      this.refused(b, e as Error);
       return;
     }
+    this.flights.push(b);
+    this.records.sync((err) => this.synced(b, err));
+  }
+
+  private synced(b: Batch, err: Error | null): void {
+    if (this.stopped || !this.flights.includes(b)) return;
+    if (err) {
+      // This batch and every later one (synced or not: they wait behind it) go back.
+      const i = this.flights.indexOf(b);
+      const back = this.flights.splice(i);
+      const merged = emptyBatch();
+      for (const x of [...back, this.next]) {
+        for (const [seqn, a] of x.states) merged.states.set(seqn, a);
+        merged.held.sends.push(...x.held.sends);
+        merged.held.local.push(...x.held.local);
+      }
+      this.next = emptyBatch();
+      this.refused(merged, err);
+      return;
+    }
+    b.synced = true;
     if (this.failure) {
       this.ctx.log.warn('the disk takes writes again: voting resumes');
       this.failure = undefined;
       this.onFailure?.(undefined);
     }
-    const h = this.held;
-    this.accepted = new Map();
-    this.held = { sends: [], local: [] };
-    release(h);
+    // In order: a batch's messages never pass an older batch's.
+    while (this.flights.length > 0 && this.flights[0]!.synced) this.release(this.flights.shift()!.held);
+    // Right after the transport's flush of these messages (a microtask queued before this one).
+    queueMicrotask(() => this.start());
+  }
+
+  /** The disk refused batch `b`: put it back in front of the next one, and retry in a while. */
+  private refused(b: Batch, e: Error): void {
+    const n = this.next;
+    // A later state of the same instance (in `n`) wins over b's.
+    for (const [seqn, a] of n.states) b.states.set(seqn, a);
+    b.held.sends.push(...n.held.sends);
+    b.held.local.push(...n.held.local);
+    this.next = b;
+    if (!this.failure) {
+      this.ctx.log.error(`cannot store acceptor states: ${e.message}; this node stops voting and refuses writes until the disk takes writes again (free space on the -data disk); retrying every ${RETRY_MS / 1000}s`);
+      this.failure = `this node cannot store its votes on disk (${e.message}): write refused; free space on the node's -data disk, then retry`;
+      this.onFailure?.(this.failure);
+    }
+    this.retrying = true;
+    this.ctx.setTimer('disk-retry', RETRY_MS, { type: 'disk-commit' });
   }
 }

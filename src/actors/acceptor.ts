@@ -2,8 +2,9 @@
 // by messages. INVITE and NOMINATE come in from the UDP transport (peers) and
 // from this node's proposer; RSVP and VOTE go out to peers through the
 // transport and to this node's own proposer and learner. With -data, promises
-// and votes are fsynced before anything that depends on them leaves
-// (acceptor-disk.ts), and a restart gets them back from disk.
+// and votes are synced to disk before anything that depends on them leaves
+// (acceptor-disk.ts: the sync runs off the event loop), and a restart gets
+// them back from disk.
 //
 // The instance window follows the store: instance n opens when the store
 // applies version n - alpha, with the CAL list of that version (the cluster
@@ -58,7 +59,7 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
   const s = st;
   const core = s.core;
   const view = new ClusterView(args.self.id, args.alpha);
-  const disk = args.dataDir ? new GroupCommit(ctx, new AcceptorRecords(sharedDb(args.dataDir))) : undefined;
+  const disk = args.dataDir ? new GroupCommit(ctx, new AcceptorRecords(sharedDb(args.dataDir, 'deferred')), release) : undefined;
   if (disk) disk.onFailure = (failure) => ctx.send(PROPOSER, { type: 'disk-state', ...(failure ? { failure } : {}) } satisfies DiskStateMessage);
   // From the beginning of our knowledge, or where we were (a restart).
   ctx.send(STORE, { type: 'subscribe', subscriber: ctx.self, fromRev: s.storeRev, withCals: true });
@@ -80,7 +81,7 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
     // Hints for the proposer are no promise of ours to anyone: they need not wait for the disk.
     if (r.used > 0 || r.promised.length > 0) ctx.send(PROPOSER, { type: 'seen', used: r.used, promised: r.promised } satisfies SeenMessage);
     if (r.sends.length === 0 && r.local.length === 0 && r.accepted.length === 0) return;
-    if (disk) disk.add(r.accepted, r, release);
+    if (disk) disk.add(r.accepted, r);
     else release(r);
   }
 
@@ -99,7 +100,7 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
           break;
         }
         case 'disk-commit':
-          disk?.commit(release);
+          disk?.retry();
           return;
         case 'store-cals': {
           // Our first known version (or where a restart picks up): the instances after it use its list.
@@ -130,6 +131,9 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
           return;
       }
       flush();
+    },
+    stopped() {
+      disk?.stop();
     },
   };
 }

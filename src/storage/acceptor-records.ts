@@ -1,8 +1,10 @@
 // The acceptors' promises and votes on disk (table `acceptor`, one row per
-// instance). The consensus actor saves every changed acceptor in one
-// fsynced transaction before it lets out any message that depends on it
-// (spec/consensus.md: an acceptor never forgets a promise or a vote).
-import type { Db } from './database.js';
+// instance). The acceptor actor saves every changed acceptor in one
+// transaction and syncs it to disk before it lets out any message that
+// depends on it (spec/consensus.md: an acceptor never forgets a promise or a
+// vote): on a 'deferred' connection (database.ts) save() writes the WAL and
+// sync() makes it durable without blocking the event loop.
+import { syncWal, type Db } from './database.js';
 
 /** One instance's acceptor, as the Paxos core reports it. */
 export interface AcceptorRecord {
@@ -23,9 +25,18 @@ export class AcceptorRecords {
     });
   }
 
-  /** Write `records` in one transaction; returns after the commit is fsynced. Throws the SQLite error (e.g. SQLITE_FULL). */
+  /**
+   * Write `records` in one transaction. On an 'fsync' connection the commit
+   * is on disk when this returns; on a 'deferred' one only once sync()
+   * reports success. Throws the SQLite error (e.g. SQLITE_FULL).
+   */
   save(records: readonly AcceptorRecord[]): void {
     if (records.length > 0) this.saveAll(records);
+  }
+
+  /** Make every save() so far durable (fdatasync of the WAL on libuv's thread pool); `done(null)` once it is, else `done(error)`. */
+  sync(done: (err: Error | null) => void): void {
+    syncWal(this.db, done);
   }
 
   /** Every stored record, by seqn. */

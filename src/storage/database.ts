@@ -1,10 +1,13 @@
 // The node's data file (docs/durability.md): one SQLite database,
-// DIR/doozerd.db, in WAL mode with synchronous=FULL, so every commit is
-// fsynced before it returns and a torn last transaction is discarded by
-// SQLite's own recovery. This module opens it, creates or checks the schema,
-// and keeps one connection per thread and path (actors of one thread share
+// DIR/doozerd.db, in WAL mode. Commits are fsynced before they return
+// (synchronous=FULL), or, for the acceptor's connection, by an asynchronous
+// fdatasync of the WAL (syncWal) that its messages wait for; a torn last
+// transaction is discarded by SQLite's own recovery (WAL frame checksums).
+// This module opens it, creates or checks the schema, and keeps one
+// connection per thread, path and commit kind (actors of one thread share
 // it; SQLite serialises writers of different threads).
 import type Database from 'better-sqlite3';
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 
@@ -104,14 +107,27 @@ export function writeMeta(db: Db, entries: Record<string, string>): void {
 }
 
 /**
- * How a connection commits. 'fsync': every commit is fsynced before it
- * returns (acceptor states). 'ordered': commits are not fsynced themselves
- * (synchronous=NORMAL); they reach the disk with the next fsynced commit of
- * any connection (the WAL is one sequential file) or the next checkpoint, in
- * order (the chosen log and snapshots: a shortcut for restarts, never what
- * makes a write durable).
+ * How a connection commits.
+ * - 'fsync': every commit is fsynced before it returns (synchronous=FULL;
+ *   the boot's writes).
+ * - 'deferred': commits are written to the WAL but not fsynced
+ *   (synchronous=OFF, and this connection never checkpoints:
+ *   wal_autocheckpoint=0); the caller makes them durable with syncWal(),
+ *   an fdatasync of the WAL file on libuv's thread pool, so the event loop
+ *   goes on while the disk works (the acceptor's promises and votes: their
+ *   messages wait for that sync).
+ * - 'ordered': commits are not fsynced themselves (synchronous=NORMAL); they
+ *   reach the disk with the next sync of the WAL (any connection's: the WAL
+ *   is one sequential file) or the next checkpoint, in order (the chosen log
+ *   and snapshots: a shortcut for restarts, never what makes a write
+ *   durable). This connection runs the automatic checkpoints, which fsync
+ *   the WAL before copying it into the database file and that file before
+ *   the WAL is reused, so no commit of a 'deferred' connection is ever
+ *   overwritten before it is on disk.
  */
-export type Sync = 'fsync' | 'ordered';
+export type Sync = 'fsync' | 'deferred' | 'ordered';
+
+const SYNCS: readonly Sync[] = ['deferred', 'fsync', 'ordered'];
 
 /**
  * This thread's connection to the data file of `dir` with commits of kind
@@ -124,17 +140,57 @@ export function sharedDb(dir: string, sync: Sync = 'fsync'): Db {
   if (!db || !db.open) {
     db = openDb(dir, false);
     if (sync === 'ordered') db.pragma('synchronous = NORMAL');
+    if (sync === 'deferred') {
+      db.pragma('synchronous = OFF');
+      db.pragma('wal_autocheckpoint = 0');
+    }
     connections.set(key, db);
   }
   return db;
 }
 
-/** Close this thread's connections to `dir`, if any (node shutdown, tests). */
+/** Open descriptors of WAL files, by path (see syncWal). */
+const walFds = new Map<string, number>();
+
+/**
+ * Make every commit written so far to the data file of `db` durable: one
+ * fdatasync of its WAL file (`<file>-wal`), run on libuv's thread pool.
+ * Calls `done` (on this thread, from the event loop) with null once the data
+ * is on disk, or with the error. The WAL file exists as long as a connection
+ * is open (SQLite removes it only when the last one closes) and is reused
+ * in place, never replaced, so its descriptor is opened once and kept.
+ */
+export function syncWal(db: Db, done: (err: Error | null) => void): void {
+  const path = `${db.name}-wal`;
+  let fd = walFds.get(path);
+  if (fd === undefined) {
+    try {
+      fd = openSync(path, 'r+');
+    } catch (e) {
+      queueMicrotask(() => done(e as Error));
+      return;
+    }
+    walFds.set(path, fd);
+  }
+  fdatasync(fd, (e) => done(e));
+}
+
+/** Close this thread's connections to `dir`, if any (node shutdown, tests). The 'deferred' one first, so the last close (which checkpoints) syncs. */
 export function closeSharedDb(dir: string): void {
-  for (const sync of ['fsync', 'ordered'] as const) {
+  for (const sync of SYNCS) {
     const key = `${sync}:${dir}`;
     const db = connections.get(key);
     connections.delete(key);
     if (db?.open) db.close();
+  }
+  const path = `${dbPath(dir)}-wal`;
+  const fd = walFds.get(path);
+  walFds.delete(path);
+  if (fd !== undefined) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed: nothing to release
+    }
   }
 }

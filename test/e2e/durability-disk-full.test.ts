@@ -69,6 +69,8 @@ describe('durability: disk full', () => {
     const data = join(fs, 'data');
     mkdirSync(data);
     const node = await startDoozerd({ args: ['-data', data] });
+    // A new seed accepts connections before it is writable (its first instances are still being decided).
+    await until('the node is writable', () => withClient(node, (c) => c.set('/probe/writable', -1, 'x').then(() => true, () => false)), DEADLINE.converge);
     const acked: Acked = new Map();
     const body = 'x'.repeat(2_500);
     await withClient(node, async (c) => {

@@ -1,10 +1,12 @@
 // The store actor's side of -data: every applied value goes to the chosen
-// log (batched: one fsynced transaction per mailbox turn, through a
-// `disk-log` message to itself), and every `snapshotEvery` revs the store's
-// files replace the snapshot on disk, which drops the log and acceptor rows
-// it covers. The log is a shortcut for restarts, not what makes a write
-// durable (the acceptors' votes are, see consensus-disk.ts): when the disk
-// refuses, the store goes on serving and the log catches up once it can.
+// log (batched: one transaction per event-loop turn, through a `disk-log`
+// message to itself sent after the turn, so the answers and events of the
+// values applied leave first; an 'ordered' connection: no fsync of its own),
+// and every `snapshotEvery` revs the store's files replace the snapshot on
+// disk, which drops the log and acceptor rows it covers. The log is a
+// shortcut for restarts, not what makes a write durable (the acceptors'
+// votes are, see ../acceptor-disk.ts): when the disk refuses, the store goes
+// on serving and the log catches up once it can.
 import type { ActorContext } from '../../runtime/actor.js';
 import type { ChosenLog } from '../../storage/chosen-log.js';
 import type { Store } from './store.js';
@@ -37,7 +39,11 @@ export class StoreDisk {
   private queue(): void {
     if (this.queued) return;
     this.queued = true;
-    if (!this.ctx.send(this.ctx.self, { type: 'disk-log' })) this.ctx.setTimer('disk-log', 0, { type: 'disk-log' });
+    // After this turn's drain: the store's events (and the clients' answers
+    // that follow them) do not wait for the log's write.
+    setImmediate(() => {
+      if (!this.ctx.send(this.ctx.self, { type: 'disk-log' })) this.ctx.setTimer('disk-log', 0, { type: 'disk-log' });
+    });
   }
 
   /** Commit the pending values; take a snapshot when one is due. */
