@@ -8,8 +8,8 @@
 //
 // A pipeline of one sync at a time, off the event loop:
 // - Every drain of the core adds its changed states and its messages to the
-//   next batch. The first one schedules the batch's start with setImmediate:
-//   after the current actor drain and the transport's flush, so the
+//   next batch. The first one schedules the batch's start (ctx.defer, message
+//   `disk-start`): after the current actor drain and the transport's flush, so the
 //   proposer's INVITE and NOMINATE (which carry no acceptor state) and the
 //   VOTEs of earlier batches leave first, and everything of one event-loop
 //   turn shares the batch.
@@ -18,8 +18,9 @@
 //   fdatasync of the WAL runs on libuv's thread pool. The event loop goes on
 //   meanwhile: it receives, votes into the next batch, sends what depends on
 //   nothing unstored.
-// - When the sync reports success, the batch's messages leave, and the next
-//   batch (everything that arrived during the sync) starts at once.
+// - When the sync reports (message `disk-synced`, handled in a turn like any
+//   other), the batch's messages leave, and the next batch (everything that
+//   arrived during the sync) starts right after them.
 // When the disk refuses (a full disk, an I/O error, in the write or in the
 // sync) the states are kept and written and synced again every second: the
 // node stops voting (the others go on without it), and nothing that depends
@@ -41,6 +42,8 @@ export type Release = (h: Held) => void;
 
 /** States to store and the messages that wait for them. */
 interface Batch {
+  /** Names the batch in its `disk-synced` message. */
+  id: number;
   states: Map<number, AcceptorState>;
   held: Held;
   /** Its sync reported success. */
@@ -50,7 +53,14 @@ interface Batch {
 /** Syncs in flight at once, by default (libuv's pool has 4 threads, shared with other file and DNS work). */
 export const MAX_IN_FLIGHT = 2;
 
-const emptyBatch = (): Batch => ({ states: new Map(), held: { sends: [], local: [] } });
+let batchIds = 0;
+const emptyBatch = (): Batch => ({ id: ++batchIds, states: new Map(), held: { sends: [], local: [] } });
+
+/** The acceptor's messages to itself that drive the group commit (acceptor.ts hands them to GroupCommit). */
+export type DiskMessage =
+  | { type: 'disk-start' }
+  | { type: 'disk-commit' }
+  | { type: 'disk-synced'; batch: number; error?: string };
 const isEmpty = (b: Batch): boolean => b.states.size === 0 && b.held.sends.length === 0 && b.held.local.length === 0;
 
 export class GroupCommit {
@@ -58,7 +68,7 @@ export class GroupCommit {
   private next: Batch = emptyBatch();
   /** Written, oldest first; their syncs in flight or done (`synced`) but waiting for an older one. */
   private flights: Batch[] = [];
-  /** A start is scheduled (setImmediate). */
+  /** A start is scheduled (a deferred `disk-start`). */
   private scheduled = false;
   /** The disk refused: the retry timer starts the next batch. */
   private retrying = false;
@@ -89,10 +99,23 @@ export class GroupCommit {
     this.schedule();
   }
 
-  /** The retry timer fired (message `disk-commit`): write and sync what waits. */
-  retry(): void {
-    this.retrying = false;
-    this.start();
+  /** One of the messages above arrived: a scheduled start, the retry timer, or a sync's report. */
+  receive(m: DiskMessage): void {
+    switch (m.type) {
+      case 'disk-start':
+        this.scheduled = false;
+        this.start();
+        return;
+      case 'disk-commit':
+        this.retrying = false;
+        this.start();
+        return;
+      case 'disk-synced': {
+        const b = this.flights.find((f) => f.id === m.batch);
+        if (b) this.synced(b, m.error === undefined ? null : new Error(m.error));
+        return;
+      }
+    }
   }
 
   /** The actor stops: drop what waits (a successor reloads the states from disk and from its durable core). */
@@ -104,10 +127,7 @@ export class GroupCommit {
   private schedule(): void {
     if (this.scheduled || this.retrying) return;
     this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.start();
-    });
+    this.ctx.defer({ type: 'disk-start' } satisfies DiskMessage);
   }
 
   /** Write the next batch and start its sync (unless too many are in flight: the oldest's end starts it). */
@@ -130,11 +150,13 @@ export class GroupCommit {
       return;
     }
     this.flights.push(b);
-    this.records.sync((err) => this.synced(b, err));
+    // The report comes back as a message, so the batch is released in a turn of this actor.
+    // (deferred: it must not be refused by a full mailbox, or the batch would wait for ever).
+    this.records.sync((err) => this.ctx.defer({ type: 'disk-synced', batch: b.id, ...(err ? { error: err.message } : {}) } satisfies DiskMessage));
   }
 
   private synced(b: Batch, err: Error | null): void {
-    if (this.stopped || !this.flights.includes(b)) return;
+    if (this.stopped) return;
     if (err) {
       // This batch and every later one (synced or not: they wait behind it) go back.
       const i = this.flights.indexOf(b);
@@ -157,8 +179,8 @@ export class GroupCommit {
     }
     // In order: a batch's messages never pass an older batch's.
     while (this.flights.length > 0 && this.flights[0]!.synced) this.release(this.flights.shift()!.held);
-    // Right after the transport's flush of these messages (a microtask queued before this one).
-    queueMicrotask(() => this.start());
+    // After the transport's flush of these messages.
+    this.schedule();
   }
 
   /** The disk refused batch `b`: put it back in front of the next one, and retry in a while. */

@@ -18,7 +18,7 @@ import {
   PROPOSER, UDP_OUT, routeByRole,
   type DiskStateMessage, type PeerInMessage, type PeerOutMessage, type SeenMessage,
 } from './paxos-messages.js';
-import { GroupCommit, type Held } from './acceptor-disk.js';
+import { GroupCommit, type DiskMessage, type Held } from './acceptor-disk.js';
 import { AcceptorRecords } from '../storage/acceptor-records.js';
 import { ChosenLog } from '../storage/chosen-log.js';
 import { sharedDb } from '../storage/database.js';
@@ -99,8 +99,10 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
           for (const m of p.msgs) core.receive(p.from, m);
           break;
         }
+        case 'disk-start':
         case 'disk-commit':
-          disk?.retry();
+        case 'disk-synced':
+          disk?.receive(msg as DiskMessage);
           return;
         case 'store-cals': {
           // Our first known version (or where a restart picks up): the instances after it use its list.

@@ -11,6 +11,13 @@ export interface ActorContext {
   /** Deliver `msg` to this actor after `delayMs`; a timer with the same key is replaced. */
   setTimer(key: string, delayMs: number, msg: Message): void;
   clearTimer(key: string): void;
+  /**
+   * Deliver `msg` to this actor soon: after the current turn, once what it
+   * sent has left and pending I/O has run (the host's next drain). For work
+   * that must not delay this turn's outputs (a disk write after the votes
+   * went out). Like a timer message it bypasses the mailbox's capacity.
+   */
+  defer<M extends Message>(msg: M): void;
   /** Monotonic milliseconds (from the runtime: a simulation runs actors on a virtual clock). */
   now(): number;
   /** A random number in [0, 1) (from the runtime: a simulation seeds it). */

@@ -315,6 +315,13 @@ export class ActorHost {
         }, Math.max(0, delayMs));
         cell.timers.set(key, t);
       },
+      defer: (msg) => {
+        this.clock.defer(() => {
+          if (cell.stopped) return;
+          cell.mailbox.push(msg) || this.forcePush(cell, msg);
+          this.schedule(cell);
+        });
+      },
       clearTimer: (key) => {
         const t = cell.timers.get(key);
         if (t !== undefined) this.clock.clearTimeout(t);

@@ -45,6 +45,10 @@ export function startActor(self: string, factory: ActorFactory, args: unknown, d
     clearTimer(key) {
       timers.delete(key);
     },
+    defer(msg) {
+      // Shows as a message to itself: a test delivers it with receive(take(self)...).
+      sent.push({ to: self, msg: msg as Message & Record<string, unknown> });
+    },
     now: () => Date.now(), // follows vi.setSystemTime in tests that fake time
     random: Math.random,
     log: { error: line('error'), warn: line('warn'), info: line('info'), debug: line('debug'), enabled: () => true },

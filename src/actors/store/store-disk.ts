@@ -41,9 +41,7 @@ export class StoreDisk {
     this.queued = true;
     // After this turn's drain: the store's events (and the clients' answers
     // that follow them) do not wait for the log's write.
-    setImmediate(() => {
-      if (!this.ctx.send(this.ctx.self, { type: 'disk-log' })) this.ctx.setTimer('disk-log', 0, { type: 'disk-log' });
-    });
+    this.ctx.defer({ type: 'disk-log' });
   }
 
   /** Commit the pending values; take a snapshot when one is due. */

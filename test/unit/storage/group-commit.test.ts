@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GroupCommit, type Held } from '../../../src/actors/acceptor-disk.js';
+import { GroupCommit, type DiskMessage, type Held } from '../../../src/actors/acceptor-disk.js';
 import type { ActorContext } from '../../../src/runtime/actor.js';
 import type { Message } from '../../../src/runtime/message.js';
 import { AcceptorRecords, type AcceptorRecord } from '../../../src/storage/acceptor-records.js';
@@ -18,7 +18,6 @@ import { until } from '../../helpers/until.js';
 const state = (seqn: number, vrnd = 1): AcceptorRecord => ({ seqn, rnd: vrnd, vrnd, vval: new Uint8Array([seqn]) });
 const held = (tag: number): Held => ({ sends: [], local: [{ cmd: 4, seqn: tag, crnd: 0, vrnd: 1, value: new Uint8Array() }] });
 const tags = (out: Held[]): number[] => out.flatMap((h) => h.local.map((m) => m.seqn));
-const turn = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 /** Records whose save() and sync() the test controls. */
 class FakeRecords {
@@ -37,87 +36,98 @@ class FakeRecords {
 function setup(maxInFlight?: number) {
   const out: Held[] = [];
   const timers = new Map<string, Message>();
+  const deferred: Message[] = [];
   const ctx = {
     self: 'acceptor',
     setTimer: (key: string, _ms: number, msg: Message) => timers.set(key, msg),
     clearTimer: (key: string) => timers.delete(key),
+    defer: (msg: Message) => deferred.push(msg),
     log: { error() {}, warn() {}, info() {}, debug() {} },
   } as unknown as ActorContext;
   const records = new FakeRecords();
   const gc = new GroupCommit(ctx, records as unknown as AcceptorRecords, (h) => out.push(h), maxInFlight);
-  return { gc, records, out, timers };
+  /** The end of the actor's turn: what it deferred to itself (a start, a sync's report) arrives, in order. */
+  const turn = (): void => {
+    while (deferred.length > 0) gc.receive(deferred.shift() as DiskMessage);
+  };
+  /** Sync number `i` reports (`err`: it failed), and its report arrives. */
+  const sync = (i: number, err: Error | null = null): void => {
+    records.syncs.at(i)!(err);
+    turn();
+  };
+  return { gc, records, out, timers, turn, sync };
 }
 
 describe('acceptor group commit', () => {
   it('holds what depends on a state until its sync succeeds; one batch per turn', async () => {
-    const { gc, records, out } = setup();
+    const { gc, records, out, turn, sync } = setup();
     gc.add([], held(1)); // depends on nothing, nothing waits: out at once
     expect(tags(out)).toEqual([1]);
     gc.add([state(10)], held(2));
     gc.add([state(11)], held(3));
     gc.add([], held(4)); // after held ones: waits to keep the order
     expect(records.saved).toEqual([]);
-    await turn();
+    turn();
     expect(records.saved.map((r) => r.map((s) => s.seqn))).toEqual([[10, 11]]);
     expect(records.syncs).toHaveLength(1);
     expect(tags(out)).toEqual([1]);
-    records.syncs[0]!(null);
+    sync(0);
     expect(tags(out)).toEqual([1, 2, 3, 4]);
   });
 
   it('starts a second sync while one is in flight, and releases in batch order', async () => {
-    const { gc, records, out } = setup(2);
+    const { gc, records, out, turn, sync } = setup(2);
     gc.add([state(1)], held(1));
-    await turn();
+    turn();
     gc.add([state(2)], held(2));
-    await turn();
+    turn();
     gc.add([state(3)], held(3));
-    await turn();
+    turn();
     expect(records.syncs).toHaveLength(2); // the third waits: at most 2 in flight
-    records.syncs[1]!(null); // the younger ends first: still held behind the older
+    sync(1); // the younger ends first: still held behind the older
     expect(tags(out)).toEqual([]);
-    records.syncs[0]!(null);
+    sync(0);
     expect(tags(out)).toEqual([1, 2]);
-    await turn();
+    turn();
     expect(records.syncs).toHaveLength(3);
-    records.syncs[2]!(null);
+    sync(2);
     expect(tags(out)).toEqual([1, 2, 3]);
   });
 
   it('a refused write keeps everything, says so, and writes it again on retry', async () => {
-    const { gc, records, out, timers } = setup();
+    const { gc, records, out, timers, turn, sync } = setup();
     const failures: (string | undefined)[] = [];
     gc.onFailure = (f) => failures.push(f);
     records.failSave = new Error('SQLITE_FULL: database or disk is full');
     gc.add([state(5)], held(5));
-    await turn();
+    turn();
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatch(/cannot store its votes on disk .*SQLITE_FULL.*free space/);
     expect(timers.has('disk-retry')).toBe(true);
     gc.add([state(6)], held(6));
-    await turn();
+    turn();
     expect(out).toEqual([]);
     records.failSave = undefined;
-    gc.retry();
+    gc.receive({ type: 'disk-commit' });
     expect(records.saved.map((r) => r.map((s) => s.seqn))).toEqual([[5, 6]]);
-    records.syncs[0]!(null);
+    sync(0);
     expect(tags(out)).toEqual([5, 6]);
     expect(failures).toEqual([failures[0], undefined]);
   });
 
   it('a failed sync puts its batch and every later one back, and writes them all again', async () => {
-    const { gc, records, out } = setup(2);
+    const { gc, records, out, turn, sync } = setup(2);
     gc.add([state(1)], held(1));
-    await turn();
+    turn();
     gc.add([state(2)], held(2));
-    await turn();
-    records.syncs[1]!(null); // synced, but behind the one that fails
-    records.syncs[0]!(new Error('EIO: i/o error, fdatasync'));
+    turn();
+    sync(1); // synced, but behind the one that fails
+    sync(0, new Error('EIO: i/o error, fdatasync'));
     expect(out).toEqual([]);
     expect(gc.failure).toMatch(/EIO/);
-    gc.retry();
+    gc.receive({ type: 'disk-commit' });
     expect(records.saved.at(-1)!.map((s) => s.seqn)).toEqual([1, 2]);
-    records.syncs.at(-1)!(null);
+    sync(-1);
     expect(tags(out)).toEqual([1, 2]);
     expect(gc.failure).toBeUndefined();
   });
@@ -127,8 +137,10 @@ describe('acceptor group commit', () => {
     const d = openDataDir(dir);
     try {
       const out: Held[] = [];
-      const ctx = { self: 'acceptor', setTimer() {}, clearTimer() {}, log: { error() {}, warn() {}, info() {}, debug() {} } } as unknown as ActorContext;
-      const gc = new GroupCommit(ctx, new AcceptorRecords(sharedDb(dir, 'deferred')), (h) => out.push(h));
+      let gc: GroupCommit | undefined;
+      const defer = (m: Message): void => void setImmediate(() => gc!.receive(m as DiskMessage));
+      const ctx = { self: 'acceptor', setTimer() {}, clearTimer() {}, defer, log: { error() {}, warn() {}, info() {}, debug() {} } } as unknown as ActorContext;
+      gc = new GroupCommit(ctx, new AcceptorRecords(sharedDb(dir, 'deferred')), (h) => out.push(h));
       gc.add([state(7, 3)], held(7));
       await until('released', () => out.length === 1);
       expect(gc.failure).toBeUndefined();
