@@ -21,6 +21,16 @@ import { GroupCommit, type Held } from './acceptor-disk.js';
 import { AcceptorRecords } from '../storage/acceptor-records.js';
 import { ChosenLog } from '../storage/chosen-log.js';
 import { sharedDb } from '../storage/database.js';
+import { MAX_MUTATION_BYTES } from '../wire/limits.js';
+import { learnValue } from './store/blob-ref.js';
+
+/**
+ * What a LEARN may carry for a decided mutation this node holds whole: itself
+ * if it fits a datagram, else its blob reference (large values: the peer
+ * fetches the body by digest); undefined if not even that fits.
+ */
+const catchUpValue = (mutation: Uint8Array): Uint8Array | undefined =>
+  mutation.length <= MAX_MUTATION_BYTES ? mutation : learnValue(mutation, MAX_MUTATION_BYTES);
 
 export { ACCEPTOR } from './paxos-messages.js';
 
@@ -51,7 +61,7 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
       const db = sharedDb(args.dataDir);
       const records = new AcceptorRecords(db).load();
       if (records.length) ctx.log.info(`restored ${records.length} acceptor states from ${args.dataDir} (seqns ${records[0]!.seqn}..${records.at(-1)!.seqn})`);
-      for (const e of new ChosenLog(db).recent(args.keep)) st.core.decided(e.seqn, e.mutation);
+      for (const e of new ChosenLog(db).recent(args.keep)) st.core.decided(e.seqn, catchUpValue(e.mutation));
       st.core.restore(records);
     }
   }
@@ -120,7 +130,7 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
             ctx.send(UDP_OUT, { type: 'peer-ours', addrs: view.ourAddrs() } satisfies PeerOutMessage);
           }
           // A snapshot's event is no real change: only its rev is known.
-          core.decided(e.event.seqn, e.snapshot ? undefined : e.event.mutation);
+          core.decided(e.event.seqn, e.snapshot ? undefined : catchUpValue(e.event.mutation));
           openUpTo(e.event.seqn);
           s.storeRev = e.event.seqn;
           break;
