@@ -11,11 +11,12 @@
 import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
 import { AcceptorCore, LOCAL_SOURCE, type Cal } from './paxos/index.js';
+import { FAST_LEASE_SPAN } from './paxos/acceptor-core.js';
 import { STORE, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
 import { ClusterView } from './cluster-view.js';
 import {
   PROPOSER, UDP_OUT, routeByRole,
-  type DiskStateMessage, type PeerInMessage, type PeerOutMessage, type SeenMessage,
+  type DiskStateMessage, type FastLeaseMessage, type FastWantMessage, type PeerInMessage, type PeerOutMessage, type SeenMessage,
 } from './paxos-messages.js';
 import { GroupCommit, type Held } from './acceptor-disk.js';
 import { AcceptorRecords } from '../storage/acceptor-records.js';
@@ -46,6 +47,12 @@ export interface AcceptorArgs {
 interface State {
   core: AcceptorCore;
   storeRev: number;
+  /**
+   * A data directory written before round-1 leases were stored: which seqns
+   * the predecessor used round 1 in is unknown, so leases start a whole
+   * lease above the restored store's rev (set at its store-cals).
+   */
+  unknownFastGrants: boolean;
 }
 
 export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
@@ -53,22 +60,32 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
   // an acceptor must never forget a promise or a vote.
   let st = ctx.durable.get('state') as State | undefined;
   if (!st) {
-    st = { core: new AcceptorCore({ self: args.self, alpha: args.alpha, keep: args.keep }), storeRev: -1 };
+    st = { core: new AcceptorCore({ self: args.self, alpha: args.alpha, keep: args.keep }), storeRev: -1, unknownFastGrants: false };
     ctx.durable.set('state', st);
     if (args.dataDir) {
       // A restart from disk: every promise and vote this node made comes back,
       // and the values it decided answer peers that lag behind.
       const db = sharedDb(args.dataDir);
-      const records = new AcceptorRecords(db).load();
+      const stored = new AcceptorRecords(db);
+      const records = stored.load();
       if (records.length) ctx.log.info(`restored ${records.length} acceptor states from ${args.dataDir} (seqns ${records[0]!.seqn}..${records.at(-1)!.seqn})`);
-      for (const e of new ChosenLog(db).recent(args.keep)) st.core.decided(e.seqn, catchUpValue(e.mutation));
+      const recent = new ChosenLog(db).recent(args.keep);
+      for (const e of recent) st.core.decided(e.seqn, catchUpValue(e.mutation));
       st.core.restore(records);
+      // Round 1 is never granted twice in a seqn, across restarts either.
+      const granted = stored.loadFastGrants();
+      if (granted !== undefined) st.core.restoreFastGrants(granted);
+      else if (records.length || recent.length) {
+        st.core.restoreFastGrants(Math.max(records.at(-1)?.seqn ?? 0, ...recent.map((e) => e.seqn)) + FAST_LEASE_SPAN);
+        st.unknownFastGrants = true;
+      }
     }
   }
   const s = st;
   const core = s.core;
   const view = new ClusterView(args.self.id, args.alpha);
-  const disk = args.dataDir ? new GroupCommit(ctx, new AcceptorRecords(sharedDb(args.dataDir))) : undefined;
+  const records = args.dataDir ? new AcceptorRecords(sharedDb(args.dataDir)) : undefined;
+  const disk = records ? new GroupCommit(ctx, records) : undefined;
   if (disk) disk.onFailure = (failure) => ctx.send(PROPOSER, { type: 'disk-state', ...(failure ? { failure } : {}) } satisfies DiskStateMessage);
   // From the beginning of our knowledge, or where we were (a restart).
   ctx.send(STORE, { type: 'subscribe', subscriber: ctx.self, fromRev: s.storeRev, withCals: true });
@@ -94,6 +111,27 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
     else release(r);
   }
 
+  /** A lease wanted before our store-cals (with unknownFastGrants the floor comes from it). */
+  let wantedEarly = 0;
+
+  /**
+   * Lease round 1 of seqns up to `upTo` (and beyond) to this node's proposer:
+   * stored (fsynced) first with -data, so a restart never grants them again.
+   * When the disk refuses, no lease: the proposer takes the normal path.
+   */
+  function grantFast(upTo: number): void {
+    const g = core.grantFast(upTo);
+    if (records) {
+      try {
+        records.saveFastGrants(g.to);
+      } catch (e) {
+        ctx.log.warn(`cannot store a round-1 lease: ${(e as Error).message}; writes take two round trips until the disk takes writes again`);
+        return;
+      }
+    }
+    ctx.send(PROPOSER, { type: 'fast-lease', from: g.from, to: g.to } satisfies FastLeaseMessage);
+  }
+
   /** Open the instances the store's version `rev` makes due: up to rev + alpha. */
   function openUpTo(rev: number): void {
     const cals = view.instanceCals();
@@ -111,6 +149,12 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
         case 'disk-commit':
           disk?.commit(release);
           return;
+        case 'fast-want': {
+          const w = msg as FastWantMessage;
+          if (s.unknownFastGrants) wantedEarly = Math.max(wantedEarly, w.upTo);
+          else grantFast(w.upTo);
+          return;
+        }
         case 'store-cals': {
           // Our first known version (or where a restart picks up): the instances after it use its list.
           const c = msg as StoreCalsMessage;
@@ -120,6 +164,12 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
           core.decided(c.rev);
           for (let n = c.rev + 1; n <= c.rev + args.alpha; n++) core.open(n, view.instanceCals());
           s.storeRev = c.rev;
+          if (s.unknownFastGrants) {
+            // An old data directory: the predecessor may have used round 1 anywhere in its window (at most alpha above its store).
+            s.unknownFastGrants = false;
+            core.restoreFastGrants(c.rev + FAST_LEASE_SPAN);
+            if (wantedEarly > 0) grantFast(wantedEarly);
+          }
           break;
         }
         case 'store-event': {
