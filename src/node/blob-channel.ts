@@ -99,7 +99,8 @@ export class BlobService {
     this.cache = new BlobCache({ ...opts.cache, ...(this.disk ? { onDrop: (d: string) => this.disk!.drop(d) } : {}) });
     // Bodies held before a restart: a reference this node voted for may still need one.
     const kept = this.disk?.all() ?? [];
-    for (const b of kept) if (!this.cache.put(b.digest, b.body)) this.disk!.drop(b.digest);
+    // Checked as any body from the network: a damaged row is dropped, never applied (a peer still has the body).
+    for (const b of kept) if (blobDigest(b.body) !== b.digest || !this.cache.put(b.digest, b.body)) this.disk!.drop(b.digest);
     if (kept.length) log.info(`holding ${kept.length} large-value bodies kept in ${opts.dataDir}`);
     this.unregister = opts.system.registerEndpoint(BLOBS, (m) => this.onMessage(m));
     this.sweeper = setInterval(() => this.cache.sweep(), SWEEP_MS);
