@@ -237,7 +237,9 @@ describe('proposer: a restart with store events replayed ahead of its subscripti
     expect(toAcceptor.filter((m) => m.type === 'fast-want').length).toBeGreaterThan(0);
     expect(toAcceptor.filter((m) => m.type === 'peer-in')).toEqual([]);
     propose(p, 'session:1', 1);
-    expect(proposals(p).local).toEqual([[Cmd.INVITE, 23, '']]);
+    expect(proposals(p).local).toEqual([]); // held for the lease a moment
+    p.receive({ type: 'fast-lease', from: 0, to: 1_000_000 } as never);
+    expect(proposals(p).local).toEqual([[Cmd.NOMINATE, 23, Buffer.from(X).toString()]]);
   });
 });
 

@@ -95,8 +95,28 @@ describe('the round-1 fast path across restarts', () => {
     expect(restarted.grantFast(5).from).toBe(again.to);
   });
 
+  it('a fresh proposer holds its writes for its first lease a moment (leaseWaitMs), then takes the normal path', () => {
+    const p = new ProposerCore({ self: cals(3)[1]!, rng: () => 0.5, fastLeases: true, leaseWaitMs: 50 });
+    for (let s = 1; s <= 20; s++) p.open(s, cals(3), 0);
+    p.propose(enc('x'), 0);
+    const r = p.drain();
+    expect(r.wantFast).toBe(20);
+    expect(r.sends).toEqual([]);
+    expect(r.wakeAt).toBe(50);
+    // The lease comes: the write goes at once, on the fast path.
+    p.fastLease(0, 5000, 10);
+    expect(p.drain().sends.map((s) => [s.msg.cmd, s.msg.seqn, s.msg.crnd, dec(s.msg.value)])).toEqual([[Cmd.NOMINATE, 1, 1, 'x']]);
+    // Without an answer, the write goes by phase 1 once the wait is over.
+    const q = new ProposerCore({ self: cals(3)[1]!, rng: () => 0.5, fastLeases: true, leaseWaitMs: 50 });
+    for (let s = 1; s <= 20; s++) q.open(s, cals(3), 0);
+    q.propose(enc('y'), 0);
+    q.drain();
+    q.tick(50);
+    expect(q.drain().sends.map((s) => [s.msg.cmd, s.msg.seqn, s.msg.crnd])).toEqual([[Cmd.INVITE, 1, 4]]);
+  });
+
   it('a proposer without a lease takes no fast path; with one only inside it', () => {
-    const p = new ProposerCore({ self: cals(3)[1]!, rng: () => 0.5, fastLeases: true });
+    const p = new ProposerCore({ self: cals(3)[1]!, rng: () => 0.5, fastLeases: true, leaseWaitMs: 0 });
     for (let s = 1; s <= 20; s++) p.open(s, cals(3), 0);
     expect(p.drain().wantFast).toBe(20); // asks for a lease covering its window
     p.propose(enc('x'), 0); // h1 leads 1: no lease, so phase 1 first
