@@ -4,15 +4,16 @@
 // alone, MessagePort vs ring), the
 // cluster benchmark (bench/cluster.mjs), the durable-write benchmark against
 // etcd (bench/durable.mjs), watch delivery at fixed write rates
-// (bench/watch.mjs) and the memory soak (bench/memory.mjs), the last two
-// also against the original doozerd when ../shared/ref/bin has it; each if
+// (bench/watch.mjs), the memory soak (bench/memory.mjs), the last two
+// also against the original doozerd when ../shared/ref/bin has it, and large
+// values of 64 KiB and 1 MiB in a 3-CAL cluster (bench/bigvalues.mjs); each if
 // present. --seconds N goes to every one but dataplane (watch: seconds per rate),
 // --conns N to placement, cluster and durable, --rates a,b,c and --window N
 // to watch, --baseline DIR (another built checkout, measured in the same
 // run: before/after numbers) to cluster, --soak-minutes M (default 1; 10 for the long soak) and
 // --files N to memory, --skip-original to watch and memory; other options go
 // to the placement benchmark only. --skip-placement / --skip-dataplane / --skip-cluster /
-// --skip-durable / --skip-watch / --skip-memory leave one out. Each prints
+// --skip-durable / --skip-watch / --skip-memory / --skip-bigvalues leave one out. Each prints
 // progress and its table and writes its JSON under bench/results/.
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -35,6 +36,7 @@ const runs = [
   ['durable', 'durable.mjs', only(['--seconds', '--conns'])],
   ['watch', 'watch.mjs', [...only(['--seconds', '--rates', '--window']), ...original]],
   ['memory', 'memory.mjs', [...only(['--soak-minutes', '--files']), ...original]],
+  ['bigvalues', 'bigvalues.mjs', only(['--seconds'])],
 ];
 let failed = false;
 for (const [name, file, argv] of runs) {

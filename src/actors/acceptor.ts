@@ -12,16 +12,27 @@
 import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
 import { AcceptorCore, LOCAL_SOURCE, type Cal } from './paxos/index.js';
+import { FAST_LEASE_SPAN } from './paxos/acceptor-core.js';
 import { STORE, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
 import { ClusterView } from './cluster-view.js';
 import {
   PROPOSER, UDP_OUT, routeByRole,
-  type DiskStateMessage, type PeerInMessage, type PeerOutMessage, type SeenMessage,
+  type DiskStateMessage, type FastLeaseMessage, type FastWantMessage, type PeerInMessage, type PeerOutMessage, type SeenMessage,
 } from './paxos-messages.js';
 import { GroupCommit, type DiskMessage, type Held } from './acceptor-disk.js';
 import { AcceptorRecords } from '../storage/acceptor-records.js';
 import { ChosenLog } from '../storage/chosen-log.js';
 import { sharedDb } from '../storage/database.js';
+import { MAX_MUTATION_BYTES } from '../wire/limits.js';
+import { learnValue } from './store/blob-ref.js';
+
+/**
+ * What a LEARN may carry for a decided mutation this node holds whole: itself
+ * if it fits a datagram, else its blob reference (large values: the peer
+ * fetches the body by digest); undefined if not even that fits.
+ */
+const catchUpValue = (mutation: Uint8Array): Uint8Array | undefined =>
+  mutation.length <= MAX_MUTATION_BYTES ? mutation : learnValue(mutation, MAX_MUTATION_BYTES);
 
 export { ACCEPTOR } from './paxos-messages.js';
 
@@ -37,6 +48,12 @@ export interface AcceptorArgs {
 interface State {
   core: AcceptorCore;
   storeRev: number;
+  /**
+   * A data directory written before round-1 leases were stored: which seqns
+   * the predecessor used round 1 in is unknown, so leases start a whole
+   * lease above the restored store's rev (set at its store-cals).
+   */
+  unknownFastGrants: boolean;
 }
 
 export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
@@ -44,22 +61,36 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
   // an acceptor must never forget a promise or a vote.
   let st = ctx.durable.get('state') as State | undefined;
   if (!st) {
-    st = { core: new AcceptorCore({ self: args.self, alpha: args.alpha, keep: args.keep }), storeRev: -1 };
+    st = { core: new AcceptorCore({ self: args.self, alpha: args.alpha, keep: args.keep }), storeRev: -1, unknownFastGrants: false };
     ctx.durable.set('state', st);
     if (args.dataDir) {
       // A restart from disk: every promise and vote this node made comes back,
       // and the values it decided answer peers that lag behind.
       const db = sharedDb(args.dataDir);
-      const records = new AcceptorRecords(db).load();
+      const stored = new AcceptorRecords(db);
+      const records = stored.load();
       if (records.length) ctx.log.info(`restored ${records.length} acceptor states from ${args.dataDir} (seqns ${records[0]!.seqn}..${records.at(-1)!.seqn})`);
-      for (const e of new ChosenLog(db).recent(args.keep)) st.core.decided(e.seqn, e.mutation);
+      const recent = new ChosenLog(db).recent(args.keep);
+      for (const e of recent) st.core.decided(e.seqn, catchUpValue(e.mutation));
       st.core.restore(records);
+      // Round 1 is never granted twice in a seqn, across restarts either.
+      const granted = stored.loadFastGrants();
+      if (granted !== undefined) st.core.restoreFastGrants(granted);
+      else if (records.length || recent.length) {
+        st.core.restoreFastGrants(Math.max(records.at(-1)?.seqn ?? 0, ...recent.map((e) => e.seqn)) + FAST_LEASE_SPAN);
+        st.unknownFastGrants = true;
+      }
     }
   }
   const s = st;
   const core = s.core;
   const view = new ClusterView(args.self.id, args.alpha);
-  const disk = args.dataDir ? new GroupCommit(ctx, new AcceptorRecords(sharedDb(args.dataDir, 'deferred')), release) : undefined;
+  const records = args.dataDir ? new AcceptorRecords(sharedDb(args.dataDir, 'deferred')) : undefined;
+  const disk = records ? new GroupCommit(ctx, records, release) : undefined;
+  // Round-1 leases are rare (one per FAST_LEASE_SPAN seqns) and must be on
+  // disk before they leave: stored through a connection whose commits are
+  // fsynced before they return, not the group commit's deferred one.
+  const grants = args.dataDir ? new AcceptorRecords(sharedDb(args.dataDir)) : undefined;
   if (disk) disk.onFailure = (failure) => ctx.send(PROPOSER, { type: 'disk-state', ...(failure ? { failure } : {}) } satisfies DiskStateMessage);
   // From the beginning of our knowledge, or where we were (a restart).
   ctx.send(STORE, { type: 'subscribe', subscriber: ctx.self, fromRev: s.storeRev, withCals: true });
@@ -85,6 +116,27 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
     else release(r);
   }
 
+  /** A lease wanted before our store-cals (with unknownFastGrants the floor comes from it). */
+  let wantedEarly = 0;
+
+  /**
+   * Lease round 1 of seqns up to `upTo` (and beyond) to this node's proposer:
+   * stored (fsynced) first with -data, so a restart never grants them again.
+   * When the disk refuses, no lease: the proposer takes the normal path.
+   */
+  function grantFast(upTo: number): void {
+    const g = core.grantFast(upTo);
+    if (grants) {
+      try {
+        grants.saveFastGrants(g.to);
+      } catch (e) {
+        ctx.log.warn(`cannot store a round-1 lease: ${(e as Error).message}; writes take two round trips until the disk takes writes again`);
+        return;
+      }
+    }
+    ctx.send(PROPOSER, { type: 'fast-lease', from: g.from, to: g.to } satisfies FastLeaseMessage);
+  }
+
   /** Open the instances the store's version `rev` makes due: up to rev + alpha. */
   function openUpTo(rev: number): void {
     const cals = view.instanceCals();
@@ -104,6 +156,12 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
         case 'disk-synced':
           disk?.receive(msg as DiskMessage);
           return;
+        case 'fast-want': {
+          const w = msg as FastWantMessage;
+          if (s.unknownFastGrants) wantedEarly = Math.max(wantedEarly, w.upTo);
+          else grantFast(w.upTo);
+          return;
+        }
         case 'store-cals': {
           // Our first known version (or where a restart picks up): the instances after it use its list.
           const c = msg as StoreCalsMessage;
@@ -113,6 +171,12 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
           core.decided(c.rev);
           for (let n = c.rev + 1; n <= c.rev + args.alpha; n++) core.open(n, view.instanceCals());
           s.storeRev = c.rev;
+          if (s.unknownFastGrants) {
+            // An old data directory: the predecessor may have used round 1 anywhere in its window (at most alpha above its store).
+            s.unknownFastGrants = false;
+            core.restoreFastGrants(c.rev + FAST_LEASE_SPAN);
+            if (wantedEarly > 0) grantFast(wantedEarly);
+          }
           break;
         }
         case 'store-event': {
@@ -123,7 +187,7 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
             ctx.send(UDP_OUT, { type: 'peer-ours', addrs: view.ourAddrs() } satisfies PeerOutMessage);
           }
           // A snapshot's event is no real change: only its rev is known.
-          core.decided(e.event.seqn, e.snapshot ? undefined : e.event.mutation);
+          core.decided(e.event.seqn, e.snapshot ? undefined : catchUpValue(e.event.mutation));
           openUpTo(e.event.seqn);
           s.storeRev = e.event.seqn;
           break;

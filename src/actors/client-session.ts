@@ -18,6 +18,7 @@ import { STORE, type ReplyMessage, type StoreMessage } from './store/messages.js
 import { PROPOSER, type ProposedMessage, type ProposeMessage } from './proposer-messages.js';
 import { MAX_MUTATION_BYTES } from '../wire/limits.js';
 import { accessPolicy, type Access } from './access.js';
+import { BLOBS, BlobVerb, type BlobServiceMessage } from './blob-messages.js';
 
 export interface ClientSessionArgs {
   /** Endpoint that writes responses to the socket. */
@@ -111,6 +112,8 @@ export function createClientSession(ctx: ActorContext, args: ClientSessionArgs):
   /** Hand a mutation to the proposer; a DEL is first checked by the store (`delPath`). */
   function propose(tag: number | undefined, verb: number, mutation: Uint8Array, delPath?: string): void {
     if (mutation.length > MAX_MUTATION_BYTES) {
+      // Large values: a SET goes to the blob service, which answers it like the proposer (or refuses it naming the limit).
+      if (verb === Verb.SET) return toBlobs(track(tag, verb), { type: 'blob-write', mutation, replyTo: ctx.self, tag: 0 });
       fail(tag, verb, 'OTHER', valueTooLarge(mutation.length));
       return;
     }
@@ -122,6 +125,13 @@ export function createClientSession(ctx: ActorContext, args: ClientSessionArgs):
       untrack(id);
       fail(tag, verb, 'OTHER', OVERLOADED);
     }
+  }
+
+  /** Large values: hand a tracked request to the blob service (src/node/blob-channel.ts). */
+  function toBlobs(id: number, m: BlobServiceMessage): void {
+    if (ctx.send(BLOBS, { ...m, tag: id })) return;
+    const p = untrack(id);
+    if (p) fail(p.tag, p.verb, 'OTHER', OVERLOADED);
   }
 
   /** An invalid path (GET, SET, DEL, STAT, GETDIR: BAD_PATH) or glob (WALK, WAIT: OTHER, as the original). */
@@ -175,6 +185,12 @@ export function createClientSession(ctx: ActorContext, args: ClientSessionArgs):
       }
       case Verb.NOP:
         return propose(tag, verb, NOP_MUTATION);
+      case BlobVerb.BLOB_PUT:
+      case BlobVerb.BLOB_GET:
+        // Large values, between our nodes (docs/protocol.md "Large values"): a peer's push needs write access, a fetch read access.
+        if (verb === BlobVerb.BLOB_PUT ? access !== 'write' : access === 'none') return fail(tag, verb, 'OTHER', 'permission denied');
+        if (path === undefined) return fail(tag, verb, 'MISSING_ARG');
+        return toBlobs(track(tag, verb), { type: 'blob-peer', req, replyTo: ctx.self, tag: 0 });
       case Verb.SELF:
         return respond(tag, verb, { value: Buffer.from(args.nodeId) });
       case Verb.ACCESS: {

@@ -70,19 +70,22 @@ interface AcceptorSnapshot {
   decided: number;
   values: { seqn: number; value: Uint8Array }[];
   states: AcceptorState[];
+  /** Highest seqn whose round 1 was granted to a proposer (AcceptorCore.grantFast). */
+  fastGranted: number;
 }
 
 registerDurableClass<AcceptorCore>({
   name: 'AcceptorCore',
   ctor: AcceptorCore,
   strategy: 'snapshot',
-  snapshot: (a): AcceptorSnapshot => ({ self: a.self, alpha: a.alpha, keep: a.keep, decided: a.inspect().highestDecided, values: a.decidedKept(), states: a.states() }),
+  snapshot: (a): AcceptorSnapshot => ({ self: a.self, alpha: a.alpha, keep: a.keep, decided: a.inspect().highestDecided, values: a.decidedKept(), states: a.states(), fastGranted: a.fastGranted }),
   restore(data): AcceptorCore {
     const d = data as AcceptorSnapshot;
     const a = new AcceptorCore({ self: d.self, alpha: d.alpha, keep: d.keep });
     for (const v of d.values) a.decided(v.seqn, v.value);
     a.decided(d.decided);
     a.restore(d.states);
+    a.restoreFastGrants(d.fastGranted ?? 0);
     return a;
   },
 });

@@ -19,8 +19,8 @@ export interface LivenessArgs {
   timeoutMs: number;
 }
 
-/** Files doozerd keeps per node (spec/cluster.md). */
-const NODE_FILES = ['addr', 'hostname', 'version', 'writable', 'applied'];
+/** Files doozerd keeps per node (spec/cluster.md), and ours: `features` (large values, docs/protocol.md). */
+const NODE_FILES = ['addr', 'hostname', 'version', 'writable', 'applied', 'features'];
 
 /**
  * Transport → liveness: consensus addresses heard from since the last report

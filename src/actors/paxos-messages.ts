@@ -85,6 +85,25 @@ export interface SeenMessage {
   promised: [seqn: number, rnd: number][];
 }
 
+/**
+ * Proposer → acceptor: a lease of round 1 (the fast path) up to at least
+ * seqn `upTo` is wanted (ProposerCore drain().wantFast).
+ */
+export interface FastWantMessage {
+  type: 'fast-want';
+  upTo: number;
+}
+
+/**
+ * Acceptor → proposer: round 1 of seqns from + 1 .. to is this proposer's
+ * (AcceptorCore.grantFast; with -data stored before it is sent).
+ */
+export interface FastLeaseMessage {
+  type: 'fast-lease';
+  from: number;
+  to: number;
+}
+
 /** Learner → proposer: instances decided (each reported once by the learner). */
 export interface DecidedMessage {
   type: 'decided';

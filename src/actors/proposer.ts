@@ -16,8 +16,8 @@ import { STORE, type StoreCalsMessage, type StoreEventMessage } from './store/me
 import { encodeSet, NOP_MUTATION } from './store/mutation.js';
 import { ClusterView } from './cluster-view.js';
 import {
-  UDP_OUT, routeByRole,
-  type DecidedMessage, type DiskStateMessage, type PeerInMessage, type PeerOutMessage, type SeenMessage,
+  ACCEPTOR, UDP_OUT, routeByRole,
+  type DecidedMessage, type FastLeaseMessage, type FastWantMessage, type DiskStateMessage, type PeerInMessage, type PeerOutMessage, type SeenMessage,
 } from './paxos-messages.js';
 import type { ProposeMessage, ProposedMessage } from './proposer-messages.js';
 
@@ -94,8 +94,11 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
   }
   const s = st;
   // The core is not durable: rounds and queued writes die with this instance.
+  // So round 1 (the fast path) only where this node's acceptor leased it to
+  // this core: never twice in one seqn, across restarts of this actor and
+  // (with -data) of the node (fast-path-restart.test.ts).
   const core = new ProposerCore({
-    self: args.self, rng: () => ctx.random(), alpha: args.alpha, fillDelayMs: args.fillMs,
+    self: args.self, rng: () => ctx.random(), alpha: args.alpha, fillDelayMs: args.fillMs, fastLeases: true,
     ...(args.fastPath !== undefined ? { fastPath: args.fastPath } : {}),
   });
   /** The core's write id → ours, for the writes of this instance's core. */
@@ -124,6 +127,7 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
   /** Let out what the core produced, and keep its timer. */
   function flush(): void {
     const r = core.drain();
+    if (r.wantFast > 0) ctx.send(ACCEPTOR, { type: 'fast-want', upTo: r.wantFast } satisfies FastWantMessage);
     if (r.sends.length) ctx.send(UDP_OUT, { type: 'peer-out', sends: r.sends } satisfies PeerOutMessage);
     if (r.local.length) {
       routeByRole(r.local, (role, msgs) => ctx.send(role, { type: 'peer-in', from: LOCAL_SOURCE, msgs } satisfies PeerInMessage));
@@ -270,6 +274,11 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
         case 'seen': {
           const m = msg as SeenMessage;
           core.seen(m.used, m.promised, ctx.now());
+          break;
+        }
+        case 'fast-lease': {
+          const l = msg as FastLeaseMessage;
+          core.fastLease(l.from, l.to, ctx.now());
           break;
         }
         case 'decided': {

@@ -11,6 +11,7 @@ import type { AcceptorArgs } from '../actors/acceptor.js';
 import type { LearnerArgs } from '../actors/learner.js';
 import type { ProposerArgs } from '../actors/proposer.js';
 import { Follower } from './follower.js';
+import { BlobService } from './blob-channel.js'; // large values
 import { startPeerTransport, type PeerTransport } from '../net/udp-transport.js';
 import type { NodeOptions } from './flags.js';
 import { ALPHA, nodeFiles, seedMutations } from './boot.js';
@@ -176,11 +177,14 @@ async function run(r: ReplicaOptions, start: StoreStart): Promise<Replica> {
     },
   );
   const follower = new Follower({ system, dial: peerDial(r) });
+  // Large values (src/node/blob-channel.ts): pushes, fetches and serves bodies over the client protocol.
+  const blobs = new BlobService({ system, nodeId, dial: peerDial(r), ...(r.dataDir ? { dataDir: r.dataDir } : {}) });
   const udp = transport!;
   return {
     how: start.seed ? 'seed' : 'attached',
     async close() {
       follower.close();
+      await blobs.close(); // large values
       await udp.close();
     },
   };

@@ -39,6 +39,22 @@ export class AcceptorRecords {
     syncWal(this.db, done);
   }
 
+  /**
+   * Highest seqn whose round 1 this node's acceptor granted to a proposer
+   * (AcceptorCore.grantFast), stored with an fsynced commit before the lease
+   * leaves (meta `fast_granted`). Throws the SQLite error.
+   */
+  saveFastGrants(upTo: number): void {
+    this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('fast_granted', ?)").run(String(upTo));
+  }
+
+  /** What saveFastGrants stored; undefined in a data directory written before it existed (or new). */
+  loadFastGrants(): number | undefined {
+    const row = this.db.prepare("SELECT value FROM meta WHERE key = 'fast_granted'").get() as { value: string } | undefined;
+    const n = row ? Number(row.value) : NaN;
+    return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+  }
+
   /** Every stored record, by seqn. */
   load(): AcceptorRecord[] {
     const rows = this.db.prepare('SELECT seqn, rnd, vrnd, vval FROM acceptor ORDER BY seqn').all() as { seqn: number; rnd: number; vrnd: number; vval: Buffer }[];

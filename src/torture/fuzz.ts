@@ -263,7 +263,7 @@ class Asked {
 
 /** doozerd's own bookkeeping under /ctl (spec/cluster.md): never a fuzzer finding. */
 function isOwnCtl(path: string): boolean {
-  return path === '/ctl/err' || /^\/ctl\/node\/[^/]+\/(applied|writable|addr|hostname|version)$/.test(path) ||
+  return path === '/ctl/err' || /^\/ctl\/node\/[^/]+\/(applied|writable|addr|hostname|version|features)$/.test(path) ||
     /^\/ctl\/cal\/\d+$/.test(path) || /^\/ctl\/ns\//.test(path) || path === '/ctl/name';
 }
 

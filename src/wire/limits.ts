@@ -17,3 +17,11 @@ export const MAX_DATAGRAM_BYTES = 3000;
  * cluster, so a write that works alone also works replicated.
  */
 export const MAX_MUTATION_BYTES = MAX_DATAGRAM_BYTES - 40;
+
+/**
+ * The largest value (body) a SET may carry in a cluster whose CALs are all
+ * ours (ZooKeeper's default limit): a larger body travels outside the
+ * consensus datagram and Paxos agrees on a reference to it
+ * (src/actors/store/blob-ref.ts, docs/protocol.md "Large values").
+ */
+export const MAX_BIG_VALUE_BYTES = 1024 * 1024;

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrCode, Verb, FLAG_DEL, FLAG_SET } from '../../src/wire/client-codec.js';
-import { MAX_MUTATION_BYTES } from '../../src/wire/limits.js';
+import { MAX_BIG_VALUE_BYTES, MAX_MUTATION_BYTES } from '../../src/wire/limits.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { until } from '../helpers/until.js';
@@ -283,19 +283,19 @@ describe('client protocol against a real node', () => {
     for (const k of clients) k.close();
   });
 
-  it('accepts a body just under the limit and refuses one just over it with a clear error', async () => {
+  it('accepts a body just under and just over one datagram (large values) and up to 1 MiB; refuses one over 1 MiB with a clear error', async () => {
     const path = '/t/big';
     const overhead = Buffer.byteLength(`-1:${path}=`);
-    const fits = Buffer.alloc(MAX_MUTATION_BYTES - overhead, 'a');
-    const ok = await c.call({ tag: tag(), verb: Verb.SET, path, rev: -1, value: fits });
-    expect(ok.errCode).toBeUndefined();
-    const g = await c.call({ tag: tag(), verb: Verb.GET, path });
-    expect(g.value!.length).toBe(fits.length);
-    const tooBig = await c.call({ tag: tag(), verb: Verb.SET, path, rev: -1, value: Buffer.alloc(fits.length + 1, 'b') });
+    for (const size of [MAX_MUTATION_BYTES - overhead, MAX_MUTATION_BYTES - overhead + 1, MAX_BIG_VALUE_BYTES]) {
+      const value = Buffer.alloc(size, size % 26 + 97);
+      const ok = await c.call({ tag: tag(), verb: Verb.SET, path, rev: -1, value });
+      expect(ok.errCode, `${size} bytes`).toBeUndefined();
+      const g = await c.call({ tag: tag(), verb: Verb.GET, path });
+      expect(Buffer.from(g.value!).equals(value), `${size} bytes read back`).toBe(true);
+    }
+    const tooBig = await c.call({ tag: tag(), verb: Verb.SET, path, rev: -1, value: Buffer.alloc(MAX_BIG_VALUE_BYTES + 1, 'b') });
     expect(tooBig.errCode).toBe(ErrCode.OTHER);
-    expect(tooBig.errDetail).toMatch(/value too large/);
-    const huge = await c.call({ tag: tag(), verb: Verb.SET, path, rev: -1, value: Buffer.alloc(3100, 'c') });
-    expect(huge.errCode).toBe(ErrCode.OTHER);
+    expect(tooBig.errDetail).toMatch(/^value too large: the value is 1048577 bytes; the limit is 1048576 bytes \(1 MiB\)$/);
     // The node is not wedged: writes still work.
     const after = await c.call({ tag: tag(), verb: Verb.SET, path: '/t/after-big', rev: -1, value: bytes('ok') });
     expect(after.errCode).toBeUndefined();

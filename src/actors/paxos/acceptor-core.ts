@@ -8,6 +8,8 @@
 //   receive(from, m)      an INVITE or NOMINATE from address `from` (LOCAL_SOURCE: this node's own proposer)
 //   decided(seqn, value)  the store applied `seqn`: its instance is over; INVITEs for it are answered with LEARN
 //   restore(states)       promises and votes of a predecessor (a restart): each applies when its instance opens
+//   grantFast(upTo)       this node's proposer asks for round 1 of seqns (the fast path): a lease
+//   restoreFastGrants(n)  a predecessor granted round 1 up to seqn n (a restart)
 // Outputs (drain()):
 //   accepted   acceptor states changed since the last drain: with -data they
 //              are stored before `sends` and `local` leave
@@ -54,6 +56,12 @@ interface Entry {
 }
 
 const NO_STATES: AcceptorState[] = [];
+
+/**
+ * Seqns per round-1 lease (grantFast): with -data each lease costs one
+ * fsync, and after a restart up to this many seqns go without the fast path.
+ */
+export const FAST_LEASE_SPAN = 4096;
 const NO_PROMISES: [number, number][] = [];
 
 export class AcceptorCore {
@@ -66,6 +74,8 @@ export class AcceptorCore {
   /** Decided values by seqn (the last `keep`), for catch-up answers. */
   private readonly decidedValues = new Map<number, Uint8Array>();
   private highestDecided = 0;
+  /** Highest seqn whose round 1 was ever granted to a proposer of this node (grantFast). */
+  private fastGrantedTo = 0;
   private highestUsed = 0;
   private usedOut = 0;
 
@@ -150,6 +160,32 @@ export class AcceptorCore {
       this.notePromise(r.seqn, r.rnd);
       this.noteUse(r.seqn);
     }
+  }
+
+  /**
+   * A lease of round 1 (the leader's fast path, coordinator.ts) for this
+   * node's proposer: seqns from + 1 .. to, covering `upTo`. Round 1 of a seqn
+   * must be used once, with one value, ever; a proposer's rounds die with it
+   * (an actor restart, a crash), so it may use round 1 only where its node's
+   * acceptor granted it, and each seqn is granted once: every lease starts
+   * above all earlier ones. With -data the caller stores `to`
+   * (restoreFastGrants after a restart) before the lease leaves.
+   */
+  grantFast(upTo: number): { from: number; to: number } {
+    const from = this.fastGrantedTo;
+    const to = Math.max(from, upTo) + FAST_LEASE_SPAN;
+    this.fastGrantedTo = to;
+    return { from, to };
+  }
+
+  /** A predecessor granted round 1 up to seqn `n` (from -data, or a moved core): later leases start above it. */
+  restoreFastGrants(n: number): void {
+    if (n > this.fastGrantedTo) this.fastGrantedTo = n;
+  }
+
+  /** Highest seqn whose round 1 was granted (what -data and a moved core keep). */
+  get fastGranted(): number {
+    return this.fastGrantedTo;
   }
 
   /** The decided values kept for catch-up answers, oldest first (what a moved acceptor must take along). */

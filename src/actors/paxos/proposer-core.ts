@@ -14,12 +14,14 @@
 //   propose(value, now)        a client write; returns its id
 //   cancel(id)                 forget a queued write
 //   tick(now)                  time has passed (call at or after drain().wakeAt)
+//   fastLease(from, to, now)   this node's acceptor granted round 1 of seqns from + 1 .. to (fastLeases)
 // Outputs (drain()):
 //   sends    INVITE and NOMINATE to the other CALs
 //   local    the same for this node's own acceptor
 //   written  client writes chosen: (id, seqn)
 //   unknown  client writes whose instance the store skipped (a snapshot): chosen or not
 //   wakeAt   when to call tick next (Infinity: nothing scheduled)
+//   wantFast a lease of round 1 up to this seqn is wanted from the acceptor (0: none; fastLeases)
 //
 // What it does beyond single instances:
 // - Puts each client write into the next open instance it leads that it has
@@ -40,6 +42,12 @@ import { Coordinator, type CoordinatorTiming } from './coordinator.js';
 import { bytesEqual, Cmd, LOCAL_SOURCE, NOP_VALUE, type Cal, type PaxosMsg, type Rng, type Send, type Written } from './types.js';
 import { InstanceWindow } from './window.js';
 import { ALPHA } from '../../wire/limits.js';
+import { FAST_LEASE_SPAN } from './acceptor-core.js';
+
+/** A round-1 lease is asked for when the one held ends less than this many seqns above the window. */
+const LEASE_AHEAD = FAST_LEASE_SPAN / 2;
+/** A lease asked for and not granted (a lost message) is asked for again after this long (ms). */
+const LEASE_RETRY_MS = 1000;
 
 export interface ProposerCoreOptions {
   /** This node: its id (as in /ctl/cal/*) and its address. */
@@ -63,6 +71,19 @@ export interface ProposerCoreOptions {
   fastTimeoutMs?: number;
   /** Leader's first proposal skips phase 1 (default true). */
   fastPath?: boolean;
+  /**
+   * The fast path only in seqns this node's acceptor leased to this core
+   * (fastLease; AcceptorCore.grantFast), never twice in one seqn across
+   * restarts (default false: anywhere, for tests of one core's life).
+   */
+  fastLeases?: boolean;
+  /**
+   * With fastLeases, how long a core without a lease yet (a fresh one) holds
+   * its writes and idle fills for the first lease (default 50 ms; it comes
+   * from this node's acceptor in a mailbox round trip and, with -data, one
+   * fsync), rather than sending them by the two-round-trip path.
+   */
+  leaseWaitMs?: number;
   /** An idle leader fills its own instances without the fill delay when a later one is in use (default true). */
   idleLeaderFill?: boolean;
   /**
@@ -98,6 +119,8 @@ export interface ProposerReady {
   /** Writes whose outcome this node cannot know (the store skipped their instance): chosen or not. */
   unknown: number[];
   wakeAt: number;
+  /** With fastLeases: ask this node's acceptor for a round-1 lease covering this seqn (0: nothing to ask). */
+  wantFast: number;
 }
 
 /** One instance as the debug view shows it. */
@@ -175,6 +198,15 @@ export class ProposerCore {
   private readonly rng: Rng;
   private readonly timing: CoordinatorTiming;
   private readonly fastPath: boolean;
+  private readonly fastLeases: boolean;
+  /** Round 1 is this core's in seqns fastFrom + 1 .. fastTo (leases; everywhere without fastLeases). */
+  private fastFrom = 0;
+  private fastTo = Infinity;
+  /** When a lease was last asked for (ms; a lost answer is asked for again after LEASE_RETRY_MS). */
+  private leaseAskedAt = -Infinity;
+  private readonly leaseWaitMs: number;
+  /** Until when writes wait for the first lease (set at the first open). */
+  private leaseWaitUntil = -Infinity;
   private readonly idleLeaderFill: boolean;
   private readonly fillAhead: number | undefined;
   private readonly idleFillMaxMs: number;
@@ -216,6 +248,9 @@ export class ProposerCore {
       fastTimeoutMs: opts.fastTimeoutMs ?? 20,
     };
     this.fastPath = opts.fastPath ?? true;
+    this.fastLeases = opts.fastLeases ?? false;
+    if (this.fastLeases) this.fastTo = 0;
+    this.leaseWaitMs = opts.leaseWaitMs ?? 50;
     this.idleLeaderFill = opts.idleLeaderFill ?? true;
     this.fillAhead = opts.fillAhead;
     this.idleFillMaxMs = opts.idleFillMaxMs ?? 20;
@@ -229,6 +264,7 @@ export class ProposerCore {
   open(seqn: number, cals: readonly Cal[], now: number): void {
     this.now = now;
     if (seqn <= this.highestApplied) return;
+    if (this.leaseWaitUntil === -Infinity && this.fastLeases && this.fastPath && this.fastTo === 0) this.leaseWaitUntil = now + this.leaseWaitMs;
     const o = this.window.open(seqn, cals);
     if (o === undefined) return;
     const e = o.entry;
@@ -355,11 +391,32 @@ export class ProposerCore {
     this.settle();
   }
 
+  /**
+   * This node's acceptor granted round 1 of seqns from + 1 .. to to this core
+   * (AcceptorCore.grantFast). A lease that continues the current one extends
+   * it; any other replaces it (each seqn is granted once, to one core).
+   */
+  fastLease(from: number, to: number, now: number): void {
+    this.now = now;
+    if (!this.fastLeases || !(to > from)) return;
+    if (from === this.fastTo && this.fastTo > this.fastFrom) this.fastTo = to;
+    else {
+      this.fastFrom = from;
+      this.fastTo = to;
+    }
+    this.leaseAskedAt = -Infinity;
+    this.leaseWaitUntil = 0;
+    this.wakeDirty = true;
+    this.settle();
+  }
+
   // --------------------------------------------------------------- outputs
 
   /** Take the outputs produced since the last drain. */
   drain(): ProposerReady {
-    const r: ProposerReady = { sends: this.sends, local: this.local, written: this.writtenOut, unknown: this.unknownOut, wakeAt: this.wakeAt() };
+    const r: ProposerReady = {
+      sends: this.sends, local: this.local, written: this.writtenOut, unknown: this.unknownOut, wakeAt: this.wakeAt(), wantFast: this.leaseWanted(),
+    };
     if (this.sends.length > 0) this.sends = [];
     if (this.local.length > 0) this.local = [];
     if (this.writtenOut.length > 0) this.writtenOut = [];
@@ -370,7 +427,7 @@ export class ProposerCore {
   /** When tick() has work next (Infinity: nothing scheduled). */
   wakeAt(): number {
     if (!this.wakeDirty) return this.wakeCache;
-    let t = Infinity;
+    let t = this.waitingForLease() && this.queue.length > 0 ? this.leaseWaitUntil : Infinity;
     for (const e of this.active) {
       const w = e.wakeAt;
       if (w < t) t = w;
@@ -417,11 +474,31 @@ export class ProposerCore {
 
   // -------------------------------------------------------------- internals
 
+  /** Whether writes wait for this fresh core's first lease (fastLeases, leaseWaitMs). */
+  private waitingForLease(): boolean {
+    return this.now < this.leaseWaitUntil && this.fastTo === 0;
+  }
+
+  /** Whether round 1 of `seqn` is this core's to use (fastLeases). */
+  private mayUseRound1(seqn: number): boolean {
+    return seqn > this.fastFrom && seqn <= this.fastTo;
+  }
+
+  /** The seqn to ask a round-1 lease up to (0: none needed, or asked recently): half a lease ahead of the window. */
+  private leaseWanted(): number {
+    if (!this.fastLeases || !this.fastPath) return 0;
+    const high = this.window.high;
+    if (high === 0 || this.fastTo >= high + LEASE_AHEAD) return 0;
+    if (this.now - this.leaseAskedAt < LEASE_RETRY_MS) return 0;
+    this.leaseAskedAt = this.now;
+    return high;
+  }
+
   /** Start this node's proposal of `v` at `e`; false if it cannot (not a CAL, proposed already, decided). */
   private start(e: ProposerInstance, v: Uint8Array, fast: boolean): boolean {
     if (e.value !== null || e.cfg.myIndex < 0) return false;
     if (e.coord === null) e.coord = new Coordinator(e.cfg.myIndex, e.cfg.k, e.cfg.quorum, this.timing);
-    const m = e.coord.propose(e.seqn, v, fast && e.leads, e.floor, this.now, this.rng);
+    const m = e.coord.propose(e.seqn, v, fast && e.leads && this.mayUseRound1(e.seqn), e.floor, this.now, this.rng);
     if (m === null) return false;
     e.fillAt = Infinity;
     this.broadcast(e, m);
@@ -509,6 +586,10 @@ export class ProposerCore {
 
   /** Place queued writes, fill idle led instances. */
   private settle(): void {
+    if (this.waitingForLease()) {
+      this.wakeDirty = true; // tick at leaseWaitUntil if the lease does not come
+      return;
+    }
     while (this.queue.length > 0) {
       const e = this.freeLed();
       if (e === null) break;

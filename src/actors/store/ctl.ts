@@ -15,6 +15,10 @@ export interface CtlCal {
   addr: string;
   /** The node runs this implementation (batched datagrams allowed). */
   ours: boolean;
+  /** The node's version file (for messages naming it); absent where not read. */
+  version?: string;
+  /** The node's features file lists `blobs`: it takes part in the large-value path (docs/protocol.md "Large values"). */
+  blobs?: boolean;
 }
 
 const text = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
@@ -52,7 +56,8 @@ export function calSlots(store: Store, rev?: number): CtlCal[] {
     const known = id !== '' && !id.includes('/') && isValidPath(`/ctl/node/${id}`);
     const addr = known ? text(fileAt(store, `/ctl/node/${id}/addr`, rev)?.body ?? EMPTY) : '';
     const version = known ? text(fileAt(store, `/ctl/node/${id}/version`, rev)?.body ?? EMPTY) : '';
-    out.push({ slot, rev: f.rev, id, addr, ours: version.startsWith(VERSION_PREFIX) });
+    const features = known ? text(fileAt(store, `/ctl/node/${id}/features`, rev)?.body ?? EMPTY) : '';
+    out.push({ slot, rev: f.rev, id, addr, ours: version.startsWith(VERSION_PREFIX), version, blobs: features.split(/\s+/).includes('blobs') });
   }
   return out;
 }

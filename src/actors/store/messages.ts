@@ -32,6 +32,10 @@ export type StoreMessage =
   /** /metrics: numbers about the store, answered with `store-stats`. */
   | { type: 'store-stats'; replyTo: string; tag: number }
   | { type: 'clean' }
+  /** Large values: the /ctl/cal/* slots now, answered with `store-cals` carrying `tag`. */
+  | { type: 'cals'; replyTo: string; tag: number }
+  /** Large values: the body of a blob reference, from the blob service (src/actors/blob-messages.ts). */
+  | { type: 'blob-body'; digest: string; body: Uint8Array }
   /** The actor's own: commit the values applied since the last one to the -data log. */
   | { type: 'disk-log' };
 
@@ -56,6 +60,8 @@ export interface StoreCalsMessage {
   type: 'store-cals';
   rev: number;
   cals: CtlCal[];
+  /** Answer to a `cals` request: its tag. */
+  tag?: number;
 }
 
 /** Answer to `snapshot`: all files at `rev`, each with its own rev. */

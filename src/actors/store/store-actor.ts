@@ -11,6 +11,8 @@ import { affectsCals, calSlots, type CtlCal } from './ctl.js';
 import { ChosenLog } from '../../storage/chosen-log.js';
 import { sharedDb } from '../../storage/database.js';
 import { StoreDisk } from './store-disk.js';
+import { BlobResolver } from './blob-resolver.js';
+import type { BlobBodyMessage } from '../blob-messages.js';
 import type { StoreCalsMessage, ReplyMessage, StoreEventMessage, StoreMessage, StoreSnapshotMessage, StoreStatsMessage } from './messages.js';
 
 export interface StoreActorArgs {
@@ -82,6 +84,8 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
     ctx.durable.set('snapshot-written', true);
   }
   const { early, futureReads, subscribers } = st;
+  // Large values: a chosen blob reference waits here for its body (blob-resolver.ts).
+  const blobs = new BlobResolver(ctx);
 
   ctx.setTimer('clean', CLEAN_INTERVAL_MS, { type: 'clean' });
 
@@ -130,7 +134,10 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
   }
 
   function drainEarly(): void {
-    for (let next = s.rev + 1, m = early.get(next); m; next = s.rev + 1, m = early.get(next)) {
+    for (let next = s.rev + 1, ref = early.get(next); ref; next = s.rev + 1, ref = early.get(next)) {
+      // Large values: a blob reference becomes its mutation once the body is here; until then nothing after it is applied.
+      const m = blobs.resolve(s, next, ref);
+      if (m === undefined) return;
       early.delete(next);
       const ev = s.apply(next, m);
       disk?.applied(next, m);
@@ -204,6 +211,16 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
           list.push(m);
           futureReads.set(m.rev, list);
         } else read(m);
+        return;
+      case 'blob-body': {
+        // Large values: the body a blob reference waits for (blob-resolver.ts).
+        const b = msg as unknown as BlobBodyMessage;
+        if (blobs.received(b.digest, b.body)) drainEarly();
+        return;
+      }
+      case 'cals':
+        // Large values: the blob service asks who the CALs are (with their features).
+        ctx.send(m.replyTo, { type: 'store-cals', rev: s.rev, cals: calSlots(s), tag: m.tag } satisfies StoreCalsMessage);
         return;
       case 'rev':
         reply(m.replyTo, { type: 'reply', tag: m.tag, response: { tag: m.tag, rev: s.rev } });
@@ -297,6 +314,7 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
         disk?.flush(s);
         return;
       case 'clean':
+        if (blobs.waiting) drainEarly(); // asks again for a body still missing
         s.clean();
         ctx.setTimer('clean', CLEAN_INTERVAL_MS, { type: 'clean' });
         return;

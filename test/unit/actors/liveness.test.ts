@@ -71,7 +71,7 @@ describe('liveness', () => {
     // Once the slot is emptied, its node files go.
     a.receive({ type: 'proposed', tag: 1, seqn: 120 } as never);
     expect(proposals(a).map((x) => `${x.kind} ${x.path}`).sort()).toEqual(
-      ['addr', 'applied', 'hostname', 'version', 'writable'].map((f) => `del /ctl/node/C/${f}`),
+      ['addr', 'applied', 'features', 'hostname', 'version', 'writable'].map((f) => `del /ctl/node/C/${f}`),
     );
   });
 

@@ -7,6 +7,7 @@
 //   - acceptor and learner `used` / `promised` go to ProposerCore.seen();
 //   - learner `learned` go to ProposerCore.decided() (and are recorded: the
 //     node's store gets them; storeApply() plays the store's part);
+//   - a proposer's `wantFast` is granted by its AcceptorCore (grantFast) at once;
 //   - `sends` go into the network queue, delivered when the test says so
 //     (run()), so exact sequences can be checked.
 import { AcceptorCore, type AcceptorState } from '../../../src/actors/paxos/acceptor-core.js';
@@ -147,6 +148,12 @@ export class TestNet {
       this.written.get(addr)!.push(...p.written);
       this.unknown.get(addr)!.push(...p.unknown);
       this.wake.set(addr, p.wakeAt);
+      // fastLeases: the acceptor actor answers a lease request at once (with -data after storing it).
+      if (p.wantFast > 0) {
+        const g = n.acceptor.grantFast(p.wantFast);
+        n.proposer.fastLease(g.from, g.to, this.now);
+        continue;
+      }
 
       const w = n.work.shift();
       if (w === undefined) return;
