@@ -18,7 +18,7 @@
 //
 // Usage: node bench/placement.mjs [--seconds N] [--conns N] [--watchers N] [--depth N] [--rounds N] [--only name,name] [--profile DIR]
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +64,39 @@ function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+}
+
+/** CPU seconds of each thread of a process, by thread id (with its name: the main thread's tid is the pid). */
+function threadCpuSeconds(pid) {
+  const out = new Map();
+  let tids = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, { comm: Number(tid) === pid ? 'main' : comm, s: (Number(fields[11]) + Number(fields[12])) / 100 });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** Per-thread CPU between two threadCpuSeconds() samples, in percent of one core, busiest first (threads under 3% left out). */
+function threadCpuPercent(before, after, elapsed) {
+  const rows = [];
+  for (const [tid, a] of after) {
+    const b = before.get(tid)?.s ?? 0;
+    const pct = Math.round(((a.s - b) / elapsed) * 100);
+    if (pct >= 3) rows.push({ thread: a.comm, tid: Number(tid), cpuPercent: pct });
+  }
+  return rows.sort((x, y) => y.cpuPercent - x.cpuPercent);
 }
 
 /** A pipelined raw-protocol connection. */
@@ -201,12 +234,16 @@ async function runWorkload(port, pid) {
 
   await sleep(WARMUP * 1000);
   const cpu0 = cpuSeconds(pid);
+  const threads0 = threadCpuSeconds(pid);
+  const gen0 = process.cpuUsage();
   const t0 = performance.now();
   measuring = true;
   await sleep(SECONDS * 1000);
   measuring = false;
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = (cpuSeconds(pid) - cpu0) / elapsed;
+  const threads = threadCpuPercent(threads0, threadCpuSeconds(pid), elapsed);
+  const gen = process.cpuUsage(gen0);
   stop = true;
   for (const c of [...conns, ...watchers]) c.close();
   await Promise.all([...loops, ...watchLoops]);
@@ -224,6 +261,9 @@ async function runWorkload(port, pid) {
     nodeCpuPercent: Math.round(cpu * 100),
     // CPU the node spent per answered request (all its threads): steadier than requests/s on a shared machine.
     nodeCpuUsPerRequest: answered > 0 ? +((cpu * elapsed * 1e6) / answered).toFixed(1) : 0,
+    // The node's busiest threads (main, the worker threads, libuv/V8 helpers), and the load generator's CPU (this process).
+    threads,
+    loadGeneratorCpuPercent: Math.round(((gen.user + gen.system) / 1e6 / elapsed) * 100),
     errors,
   };
 }
@@ -248,7 +288,7 @@ export async function main() {
         const warnings = node.stderr().split('\n').filter((l) => l.trim() && !l.startsWith('doozerd: node '));
         if (warnings.length > 0) console.log(`  (node's warnings: ${warnings.slice(0, 5).join(' | ')})`);
         runs[p.name].push(r);
-        console.log(`  round ${round} ${p.name.padEnd(13)} ${String(r.requestsPerSec).padStart(7)} req/s  cpu ${r.nodeCpuPercent}%  ${r.nodeCpuUsPerRequest} us CPU/request  (load average ${os.loadavg()[0].toFixed(1)})`);
+        console.log(`  round ${round} ${p.name.padEnd(13)} ${String(r.requestsPerSec).padStart(7)} req/s  cpu ${r.nodeCpuPercent}%  ${r.nodeCpuUsPerRequest} us CPU/request  [${r.threads.map((t) => `${t.thread} ${t.cpuPercent}%`).join(', ')}; load generator ${r.loadGeneratorCpuPercent}%]  (load average ${os.loadavg()[0].toFixed(1)})`);
       } finally {
         node.child.kill(PROFILE ? 'SIGTERM' : 'SIGKILL');
         await new Promise((r) => (node.child.exitCode !== null ? r() : node.child.once('exit', r)));

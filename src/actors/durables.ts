@@ -13,10 +13,15 @@
 //
 // ClusterView (fields): plain fields only.
 //
-// AcceptorCore (snapshot): what must survive is its promises and votes
-// (states()); a restored core gets them back as its instances open again.
-// Learners and coordinators are not durable: they rebuild by the protocol's
-// own retries.
+// AcceptorCore (replayed): the core is pure (acceptor-core.ts), so the main
+// thread keeps its copy by replaying its input calls (open, receive,
+// decided, restore, and drain, which clears its outputs). Copying it whole
+// every turn cost most of a worker's time: it keeps `keep` decided values
+// (2000 by default) for catch-up answers. What must survive is its promises
+// and votes (states()) and those values; a snapshot (only to start it on a
+// fresh thread) carries both, and a restored core gets each promise back as
+// its instance opens again. Learners and coordinators are not durable: they
+// rebuild by the protocol's own retries.
 import { Store, type StoreFile } from './store/store.js';
 import { compileGlob, type Glob } from './store/glob.js';
 import { ClusterView } from './cluster-view.js';
@@ -75,7 +80,8 @@ interface AcceptorSnapshot {
 registerDurableClass<AcceptorCore>({
   name: 'AcceptorCore',
   ctor: AcceptorCore,
-  strategy: 'snapshot',
+  strategy: 'replay',
+  mutators: ['open', 'receive', 'decided', 'restore', 'drain'],
   snapshot: (a): AcceptorSnapshot => ({ self: a.self, alpha: a.alpha, keep: a.keep, decided: a.inspect().highestDecided, values: a.decidedKept(), states: a.states() }),
   restore(data): AcceptorCore {
     const d = data as AcceptorSnapshot;
