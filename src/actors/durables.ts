@@ -14,8 +14,9 @@
 // ClusterView (fields): plain fields only.
 //
 // AcceptorCore (replayed): the core is pure (acceptor-core.ts), so the main
-// thread keeps its copy by replaying its input calls (open, receive,
-// decided, restore, and drain, which clears its outputs). Copying it whole
+// thread keeps a live copy by replaying its input calls (open, receive,
+// decided, restore; not drain, which only takes outputs, and no input
+// depends on them). Copying it whole
 // every turn cost most of a worker's time: it keeps `keep` decided values
 // (2000 by default) for catch-up answers. What must survive is its promises
 // and votes (states()) and those values; a snapshot (only to start it on a
@@ -40,6 +41,9 @@ registerDurableClass<Store>({
   ctor: Store,
   strategy: 'replay',
   mutators: ['apply', 'clean'],
+  // A snapshot restores it exactly (but for the event of its oldest rev):
+  // the main thread keeps a checkpoint and the calls after it.
+  checkpoint: true,
   snapshot(s): StoreSnapshot {
     const base = s.oldestRev;
     const mutations: Uint8Array[] = [];
@@ -81,7 +85,13 @@ registerDurableClass<AcceptorCore>({
   name: 'AcceptorCore',
   ctor: AcceptorCore,
   strategy: 'replay',
-  mutators: ['open', 'receive', 'decided', 'restore', 'drain'],
+  mutators: ['open', 'receive', 'decided', 'restore'],
+  // Not drain() above: it only takes outputs, which no later input depends
+  // on; the main thread's copy drops them after each call. No checkpoint:
+  // the snapshot keeps only what must survive (not the open instances nor
+  // the messages held for later ones), so the main thread replays each call
+  // on a live copy.
+  settle: (a) => void a.drain(),
   snapshot: (a): AcceptorSnapshot => ({ self: a.self, alpha: a.alpha, keep: a.keep, decided: a.inspect().highestDecided, values: a.decidedKept(), states: a.states() }),
   restore(data): AcceptorCore {
     const d = data as AcceptorSnapshot;

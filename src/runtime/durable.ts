@@ -16,10 +16,16 @@
 //   is serialized (v8) and sent when its bytes changed since the last batch.
 //   It may be changed in place. Keep it modest: it is walked once per turn.
 // - An instance of a class registered with registerDurableClass:
-//   - strategy 'replay' (the store's Store): not copied. Calls of its
-//     mutating methods are recorded as they happen and the main thread
-//     replays them on its own instance (the class must be deterministic);
-//     it is snapshotted only to start it on a fresh thread.
+//   - strategy 'replay' (the store's Store, the acceptor's core): not copied
+//     each turn. Calls of its mutating methods are recorded as they happen
+//     and sent (the class must be deterministic). With `checkpoint` (its
+//     snapshot restores it exactly: the Store) the main thread keeps them
+//     after the instance's last snapshot, a checkpoint and its log; the
+//     worker sends a fresh snapshot now and then (REPLAY_REFRESH_CALLS
+//     calls, and no more than 2% of its time), which ends the log. The log
+//     is replayed only to hand the instance to a fresh thread (or when it
+//     grows past MIRROR_MAX_CALLS). Without `checkpoint` the main thread
+//     replays each call as it comes on a live copy.
 //   - strategy 'snapshot' (a compiled glob): encoded with its snapshot().
 //   - strategy 'fields' (a data class such as Membership): its own fields,
 //     copied like plain data (they may hold more registered instances).
@@ -39,6 +45,26 @@ export interface DurableClass<T extends object = object> {
   strategy: 'replay' | 'snapshot' | 'fields';
   /** Methods that change the instance ('replay'); everything else must only read. */
   mutators?: readonly string[];
+  /**
+   * 'replay': `restore(snapshot(v))` is `v` again, as far as every later
+   * mutating call can tell (the Store). Then the worker sends a fresh
+   * snapshot now and then, and the main thread keeps only the calls after
+   * the last one (a checkpoint and its log), replayed when the instance
+   * moves. Without it (a snapshot that keeps only what must survive, like
+   * the acceptor's) the main thread replays each call as it comes, on a
+   * live copy restored once from the first snapshot. Such an instance
+   * must be in ctx.durable before its first call that changes what its
+   * snapshot leaves out: it is first snapshotted at the end of the turn
+   * that put it there, and recorded from then on.
+   */
+  checkpoint?: boolean;
+  /**
+   * 'replay' without `checkpoint`: called on the main thread's live copy
+   * after each replayed call, to drop outputs that no later call depends on
+   * (the acceptor core's drain()), so that the method taking them need not
+   * be recorded.
+   */
+  settle?(v: T): void;
   /** Plain data from which `restore` rebuilds an equal instance ('replay', 'snapshot'). */
   snapshot?(v: T): unknown;
   restore?(data: unknown): T;
@@ -79,12 +105,19 @@ export function durableClass(name: string): DurableClass {
   return c;
 }
 
+/** A replayed instance gets a fresh snapshot after at least this many recorded calls... */
+export const REPLAY_REFRESH_CALLS = 20_000;
+/** ...and once at least this many times the last snapshot's cost (in time) has passed: at most ~2% of the worker's time. */
+const REPLAY_REFRESH_COST_FACTOR = 50;
+/** The main thread replays a log this long itself (a worker that does not refresh): bounds its memory. */
+export const MIRROR_MAX_CALLS = 500_000;
+
 /** What a worker sends about an actor's durable map. */
 export type DurableRecord =
   /** Entry `key` is now these bytes (v8-serialized, with markers for class instances). */
   | { op: 'plain'; key: string; bytes: Uint8Array }
   | { op: 'del'; key: string }
-  /** A replayed instance appeared: its starting point. */
+  /** A replayed instance appeared (its starting point), or a fresh snapshot of it (the calls before it are void). */
   | { op: 'init'; id: number; cls: string; snapshot: unknown }
   /** A mutating call on a replayed instance. */
   | { op: 'call'; id: number; method: string; args: unknown[] }
@@ -162,6 +195,8 @@ export class WriteThroughMap extends Map<string, unknown> {
   private nextId = 1;
   private readonly ids = new WeakMap<object, number>();
   private readonly instances = new Map<number, object>();
+  /** Per replayed instance: calls recorded since its last snapshot, and when that snapshot may be refreshed (ms, performance.now()). */
+  private readonly replayLog = new Map<number, { calls: number; notBefore: number }>();
   private lossy: string[] = [];
   private recheckAt = 0;
   private warned = false;
@@ -242,9 +277,13 @@ export class WriteThroughMap extends Map<string, unknown> {
       out.push({ op: 'plain', key, bytes });
     }
     for (const [id, v] of this.instances) {
-      if (reached.has(id)) continue;
+      if (reached.has(id)) {
+        this.refreshIfDue(id, v, out);
+        continue;
+      }
       this.instances.delete(id);
       this.ids.delete(v);
+      this.replayLog.delete(id);
       out.push({ op: 'drop', id });
     }
     if (lossy.length > 0) this.recheckAt = now + LOSSY_RECHECK_MS;
@@ -260,6 +299,25 @@ export class WriteThroughMap extends Map<string, unknown> {
       }
     }
     return out;
+  }
+
+  /**
+   * A fresh snapshot of replayed instance `id` when enough calls piled up
+   * since the last one: the main thread then drops them (a checkpoint ends
+   * its log). Taken at the end of a turn, after every call of the turn, so
+   * it is exactly the state those calls led to.
+   */
+  private refreshIfDue(id: number, v: object, out: DurableRecord[]): void {
+    const log = this.replayLog.get(id);
+    if (!log || log.calls < REPLAY_REFRESH_CALLS) return;
+    const c = classOf(v)!;
+    if (!c.checkpoint) return;
+    const t0 = performance.now();
+    if (t0 < log.notBefore) return;
+    out.push({ op: 'init', id, cls: c.name, snapshot: snapshotOf(c, v) });
+    const t1 = performance.now();
+    log.calls = 0;
+    log.notBefore = t1 + (t1 - t0) * REPLAY_REFRESH_COST_FACTOR;
   }
 
   /**
@@ -451,6 +509,8 @@ export class WriteThroughMap extends Map<string, unknown> {
   private track(v: object, c: DurableClass, id: number): void {
     this.ids.set(v, id);
     this.instances.set(id, v);
+    const log = { calls: 0, notBefore: 0 };
+    this.replayLog.set(id, log);
     for (const m of c.mutators ?? []) {
       const original = (Object.getPrototypeOf(v) as Record<string, unknown>)[m];
       if (typeof original !== 'function') throw new Error(`durable class ${c.name}: no method ${m}`);
@@ -464,6 +524,7 @@ export class WriteThroughMap extends Map<string, unknown> {
           if (current !== undefined) {
             // Own the bytes now: a caller may reuse its buffer before the batch leaves.
             const owned = args.map((a) => (a instanceof Uint8Array ? a.slice() : a));
+            log.calls++;
             this.onCall({ op: 'call', id: current, method: m, args: owned });
           }
           return result;
@@ -473,10 +534,28 @@ export class WriteThroughMap extends Map<string, unknown> {
   }
 }
 
-/** The main thread's copy of one worker actor's durable map. */
+/**
+ * A replayed instance on the main thread: with a checkpointed class, its last
+ * snapshot and the calls since (a checkpoint and its log); otherwise a live
+ * copy (`value`) every call is replayed on as it comes.
+ */
+interface MirroredInstance {
+  cls: DurableClass;
+  snapshot: unknown;
+  calls: { method: string; args: unknown[] }[];
+  value?: object;
+}
+
+/**
+ * The main thread's copy of one worker actor's durable map. Plain entries
+ * are kept as the bytes the worker sent; a replayed instance as its last
+ * snapshot and the calls after it (replayed only when the instance is
+ * handed to a fresh thread, `export`), or as a live copy for a class
+ * without `checkpoint`.
+ */
 export class DurableMirror {
   private readonly entries = new Map<string, Uint8Array>();
-  private readonly instances = new Map<number, { cls: string; value: object }>();
+  private readonly instances = new Map<number, MirroredInstance>();
   /** Parts that could not be copied (the worker said so). */
   lossy: string[] = [];
 
@@ -488,13 +567,21 @@ export class DurableMirror {
       case 'del':
         this.entries.delete(r.key);
         return;
-      case 'init':
-        this.instances.set(r.id, { cls: r.cls, value: restoreOf(durableClass(r.cls), r.snapshot) });
+      case 'init': {
+        const cls = durableClass(r.cls);
+        this.instances.set(r.id, { cls, snapshot: r.snapshot, calls: [], ...(cls.checkpoint ? {} : { value: restoreOf(cls, r.snapshot) }) });
         return;
+      }
       case 'call': {
         const i = this.instances.get(r.id);
         if (!i) throw new Error(`durable: call ${r.method} on unknown instance ${r.id}`);
-        (i.value as Record<string, (...a: unknown[]) => unknown>)[r.method]!(...r.args);
+        if (i.value) {
+          (i.value as Record<string, (...a: unknown[]) => unknown>)[r.method]!(...r.args);
+          i.cls.settle?.(i.value);
+          return;
+        }
+        i.calls.push({ method: r.method, args: r.args });
+        if (i.calls.length >= MIRROR_MAX_CALLS) this.replay(i);
         return;
       }
       case 'drop':
@@ -506,16 +593,55 @@ export class DurableMirror {
     }
   }
 
+  /** Calls kept after the last snapshot, over all replayed instances (tests, stats). */
+  get pendingCalls(): number {
+    let n = 0;
+    for (const i of this.instances.values()) n += i.calls.length;
+    return n;
+  }
+
+  /**
+   * Replay every kept call (the copy is then the snapshot it led to). A call
+   * that throws means the copy can no longer be trusted: it is marked lossy,
+   * so that a thread death exits rather than restore it half.
+   */
+  settle(): void {
+    for (const i of this.instances.values()) this.replay(i);
+  }
+
+  private replay(i: MirroredInstance): void {
+    if (i.calls.length === 0) return;
+    try {
+      const v = restoreOf(i.cls, i.snapshot) as Record<string, (...a: unknown[]) => unknown>;
+      for (const call of i.calls) v[call.method]!(...call.args);
+      i.snapshot = snapshotOf(i.cls, v);
+    } catch (e) {
+      this.lossy = [`copy broken: replaying ${i.cls.name}: ${(e as Error).message}`];
+    }
+    i.calls = [];
+  }
+
   get size(): number {
     return this.entries.size;
   }
 
-  /** Everything, for a fresh thread. */
-  export(): DurableInit {
-    return {
-      entries: [...this.entries].map(([key, bytes]) => ({ key, bytes })),
-      instances: [...this.instances].map(([id, i]) => ({ id, cls: i.cls, snapshot: snapshotOf(durableClass(i.cls), i.value) })),
-    };
+  /**
+   * Everything, for a fresh thread. `moving`: the actor starts from this on a
+   * fresh thread, so a live copy restarts from the same snapshot (its calls
+   * from now on are those of the restored instance).
+   */
+  export(moving = false): DurableInit {
+    this.settle();
+    const instances: DurableInit['instances'] = [];
+    for (const [id, i] of this.instances) {
+      let snapshot = i.snapshot;
+      if (i.value) {
+        snapshot = snapshotOf(i.cls, i.value);
+        if (moving) i.value = restoreOf(i.cls, snapshot);
+      }
+      instances.push({ id, cls: i.cls.name, snapshot });
+    }
+    return { entries: [...this.entries].map(([key, bytes]) => ({ key, bytes })), instances };
   }
 
   /** The copy of entry `key`, decoded (tests). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import '../../../src/actors/durables.js';
-import { DurableMirror, WriteThroughMap, registerDurableClass, type DurableRecord } from '../../../src/runtime/durable.js';
+import { DurableMirror, REPLAY_REFRESH_CALLS, WriteThroughMap, registerDurableClass, type DurableRecord } from '../../../src/runtime/durable.js';
+import { AcceptorCore, Cmd, type Cal } from '../../../src/actors/paxos/index.js';
 import { Store } from '../../../src/actors/store/store.js';
 import { encodeSet } from '../../../src/actors/store/mutation.js';
 import { compileGlob, type Glob } from '../../../src/actors/store/glob.js';
@@ -158,5 +159,78 @@ describe('durable state written through to the main thread', () => {
     map.set('p', new Point(3, 4));
     sync();
     expect((moved().get('p') as Point).norm()).toBe(5);
+  });
+
+  it('a replayed instance: the main thread keeps its calls after the last snapshot, and a fresh snapshot now and then ends that log', () => {
+    const { map, mirror, sync, moved } = pair();
+    const store = new Store({ hist: 10 });
+    map.set('state', { store });
+    sync();
+    let seqn = 0;
+    const write = (n: number): DurableRecord[] => {
+      for (let i = 0; i < n; i++) store.apply(++seqn, encodeSet(-1, '/a', Buffer.from(String(seqn))));
+      return sync();
+    };
+    write(100);
+    expect(mirror.pendingCalls).toBe(100); // kept, not replayed as they come
+    // Past REPLAY_REFRESH_CALLS calls, the next turn ends with a fresh snapshot: the log before it is void.
+    const ops = write(REPLAY_REFRESH_CALLS).map((r) => r.op);
+    expect(ops.at(-1)).toBe('init');
+    expect(mirror.pendingCalls).toBe(0);
+    write(5);
+    expect(mirror.pendingCalls).toBe(5);
+    // A fresh thread gets the snapshot with the log replayed on it.
+    const fresh = (moved().get('state') as { store: Store }).store;
+    expect(fresh.rev).toBe(seqn);
+    expect(txt(fresh.get('/a').body)).toBe(String(seqn));
+    expect(txt(fresh.get('/a', seqn - 3).body)).toBe(String(seqn - 3));
+    expect(mirror.pendingCalls).toBe(0);
+  });
+
+  it('a log that cannot be replayed marks the copy broken (a thread death then exits instead of restoring it half)', () => {
+    const { map, mirror, sync } = pair();
+    const store = new Store();
+    map.set('store', store);
+    sync();
+    store.apply(1, encodeSet(0, '/x', Buffer.from('a')));
+    sync();
+    mirror.apply({ op: 'call', id: 1, method: 'apply', args: [7, encodeSet(0, '/y', Buffer.from('b'))] }); // seqn 7 after rev 1
+    expect(mirror.lossy).toEqual([]);
+    mirror.settle();
+    expect(mirror.lossy[0]).toMatch(/copy broken: replaying Store: store: apply seqn 7 but rev is 1/);
+  });
+
+  it('an AcceptorCore is replayed, not copied every turn, and moves with its promises, votes and kept decisions', () => {
+    const cals: Cal[] = [
+      { id: 'A', addr: 'a:1' },
+      { id: 'B', addr: 'b:1' },
+      { id: 'C', addr: 'c:1' },
+    ];
+    const { map, sync, moved } = pair();
+    const core = new AcceptorCore({ self: cals[0]!, alpha: 50, keep: 300 });
+    const st = { core, storeRev: 0 };
+    map.set('state', st);
+    // First seen at the end of the turn that made it (as the acceptor actor does), before any input.
+    expect(sync().map((r) => r.op)).toEqual(['init', 'plain']);
+    for (let n = 1; n <= 50; n++) core.open(n, cals);
+    for (let s = 1; s <= 40; s++) {
+      core.receive('b:1', { cmd: Cmd.NOMINATE, seqn: s, crnd: 1, vrnd: 0, value: Buffer.from(`v${s}`) });
+      core.drain();
+      core.decided(s, Buffer.from(`v${s}`));
+      core.open(s + 50, []);
+      st.storeRev = s;
+    }
+    core.receive('c:1', { cmd: Cmd.INVITE, seqn: 45, crnd: 6, vrnd: 0, value: new Uint8Array(0) });
+    core.receive('c:1', { cmd: Cmd.NOMINATE, seqn: 46, crnd: 7, vrnd: 0, value: Buffer.from('v46') });
+    core.drain();
+    const batch = sync();
+    // Only its input calls travel (no drain, no copy of its 40 kept values), and the small plain state.
+    expect(new Set(batch.filter((r) => r.op === 'call').map((r) => (r.op === 'call' ? r.method : '')))).toEqual(new Set(['receive', 'decided', 'open']));
+    expect(batch.filter((r) => r.op !== 'call').map((r) => r.op)).toEqual(['plain']);
+    const copy = (moved().get('state') as typeof st).core;
+    expect(copy).toBeInstanceOf(AcceptorCore);
+    expect(copy.states()).toEqual(core.states());
+    expect(copy.decidedKept()).toEqual(core.decidedKept());
+    expect(copy.inspect().highestDecided).toBe(40);
   });
 });
