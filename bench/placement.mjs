@@ -16,7 +16,10 @@
 // same machine: on a 2-core box it competes with the node, as a real
 // client on the same host would.
 //
-// Usage: node bench/placement.mjs [--seconds N] [--conns N] [--watchers N] [--depth N] [--rounds N] [--only name,name] [--profile DIR]
+// Usage: node bench/placement.mjs [--seconds N] [--conns N] [--watchers N] [--depth N] [--rounds N] [--only name,name] [--profile DIR] [--baseline DIR]
+//   --baseline DIR: also run every placement on another built checkout
+//   (DIR/bin/doozerd), interleaved round by round with this one, so both see
+//   the same machine load; its rows are marked "(baseline)".
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -37,6 +40,8 @@ const ROUNDS = Number(arg('rounds', 2));
 const ONLY = arg('only', '');
 /** --profile DIR: run each node with --cpu-prof (every thread) into DIR, stopped by SIGTERM so the profiles get written. */
 const PROFILE = arg('profile', '');
+/** --baseline DIR: another built checkout measured in the same rounds. */
+const BASELINE = arg('baseline', '');
 
 export const PLACEMENTS = [
   { name: 'all-main', about: 'every actor on the main thread', placement: { workers: [], pool: 0, place: {} } },
@@ -148,13 +153,13 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function startNode(placement) {
+async function startNode(placement, checkout = root) {
   const dir = mkdtempSync(join(os.tmpdir(), 'bench-placement-'));
   const file = join(dir, 'placement.json');
   writeFileSync(file, JSON.stringify(placement));
   const port = await freePort();
   const prof = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [];
-  const child = spawn(process.execPath, [...prof, join(root, 'bin/doozerd'), '-l', `127.0.0.1:${port}`, '-w', 'false', '-placement', file], {
+  const child = spawn(process.execPath, [...prof, join(checkout, 'bin/doozerd'), '-l', `127.0.0.1:${port}`, '-w', 'false', '-placement', file], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, DOOZERD_LOG: 'warn' },
   });
@@ -274,7 +279,8 @@ const median = (xs) => {
 };
 
 export async function main() {
-  const chosen = PLACEMENTS.filter((p) => !ONLY || ONLY.split(',').includes(p.name));
+  const picked = PLACEMENTS.filter((p) => !ONLY || ONLY.split(',').includes(p.name));
+  const chosen = BASELINE ? picked.flatMap((p) => [p, { ...p, name: `${p.name} (baseline)`, checkout: BASELINE }]) : picked;
   console.log(
     `placement benchmark: ${CONNS} connections x ${DEPTH} in flight (80% GET, 20% SET), ${WATCHERS} watchers of /bench/**, ` +
       `${SECONDS} s per run after ${WARMUP} s warm-up, ${ROUNDS} round(s); ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`,
@@ -282,13 +288,13 @@ export async function main() {
   const runs = Object.fromEntries(chosen.map((p) => [p.name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
     for (const p of chosen) {
-      const node = await startNode(p.placement);
+      const node = await startNode(p.placement, p.checkout);
       try {
         const r = await runWorkload(node.port, node.child.pid);
         const warnings = node.stderr().split('\n').filter((l) => l.trim() && !l.startsWith('doozerd: node '));
         if (warnings.length > 0) console.log(`  (node's warnings: ${warnings.slice(0, 5).join(' | ')})`);
         runs[p.name].push(r);
-        console.log(`  round ${round} ${p.name.padEnd(13)} ${String(r.requestsPerSec).padStart(7)} req/s  cpu ${r.nodeCpuPercent}%  ${r.nodeCpuUsPerRequest} us CPU/request  [${r.threads.map((t) => `${t.thread} ${t.cpuPercent}%`).join(', ')}; load generator ${r.loadGeneratorCpuPercent}%]  (load average ${os.loadavg()[0].toFixed(1)})`);
+        console.log(`  round ${round} ${p.name.padEnd(BASELINE ? 24 : 13)} ${String(r.requestsPerSec).padStart(7)} req/s  cpu ${r.nodeCpuPercent}%  ${r.nodeCpuUsPerRequest} us CPU/request  [${r.threads.map((t) => `${t.thread} ${t.cpuPercent}%`).join(', ')}; load generator ${r.loadGeneratorCpuPercent}%]  (load average ${os.loadavg()[0].toFixed(1)})`);
       } finally {
         node.child.kill(PROFILE ? 'SIGTERM' : 'SIGKILL');
         await new Promise((r) => (node.child.exitCode !== null ? r() : node.child.once('exit', r)));
@@ -343,6 +349,7 @@ export async function main() {
     benchmark: 'placement',
     time: new Date().toISOString(),
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}`, loadavg: os.loadavg() },
+    ...(BASELINE ? { baseline: BASELINE } : {}),
     workload: { seconds: SECONDS, warmup: WARMUP, connections: CONNS, inFlightPerConnection: DEPTH, watchers: WATCHERS, mix: '80% GET / 20% SET', rounds: ROUNDS },
     fastest: best.placement,
     results: rows,

@@ -119,8 +119,13 @@ export type DurableRecord =
   | { op: 'del'; key: string }
   /** A replayed instance appeared (its starting point), or a fresh snapshot of it (the calls before it are void). */
   | { op: 'init'; id: number; cls: string; snapshot: unknown }
-  /** A mutating call on a replayed instance. */
-  | { op: 'call'; id: number; method: string; args: unknown[] }
+  /**
+   * The mutating calls on a replayed instance during one turn, in order,
+   * flattened: method name, then its argument list, for each call. One record
+   * per instance and turn, not one per call: a batch reaches the main thread
+   * whole or not at all, so they need not sit between the messages sent.
+   */
+  | { op: 'calls'; id: number; calls: unknown[] }
   /** A replayed instance is no longer referenced. */
   | { op: 'drop'; id: number }
   /** Parts of the map that cannot be copied (empty: all can). */
@@ -197,6 +202,8 @@ export class WriteThroughMap extends Map<string, unknown> {
   private readonly instances = new Map<number, object>();
   /** Per replayed instance: calls recorded since its last snapshot, and when that snapshot may be refreshed (ms, performance.now()). */
   private readonly replayLog = new Map<number, { calls: number; notBefore: number }>();
+  /** Calls recorded this turn, per replayed instance (flattened: method, args, ...), in the order the instances first had one. */
+  private readonly turnCalls = new Map<number, unknown[]>();
   private lossy: string[] = [];
   private recheckAt = 0;
   private warned = false;
@@ -204,11 +211,11 @@ export class WriteThroughMap extends Map<string, unknown> {
   readonly restoredPartially: string[] = [];
 
   /**
-   * @param onCall a replayed instance's mutating call happened (so that the
-   *   caller can keep it in order with the messages the actor sends).
+   * @param onCall a replayed instance's mutating call was recorded (the next
+   *   collect() returns it): the caller makes sure collect() runs this turn.
    */
   constructor(
-    private readonly onCall: (r: DurableRecord) => void,
+    private readonly onCall: () => void,
     init: DurableInit = EMPTY_DURABLE,
     private readonly warn: (msg: string) => void = () => undefined,
   ) {
@@ -253,8 +260,10 @@ export class WriteThroughMap extends Map<string, unknown> {
    * shape): copying the rest of it would buy nothing.
    */
   collect(now = Date.now()): DurableRecord[] {
-    if (this.lossy.length > 0 && now < this.recheckAt) return [];
     const out: DurableRecord[] = [];
+    for (const [id, calls] of this.turnCalls) out.push({ op: 'calls', id, calls });
+    this.turnCalls.clear();
+    if (this.lossy.length > 0 && now < this.recheckAt) return out;
     for (const key of this.deleted) {
       this.sent.delete(key);
       out.push({ op: 'del', key });
@@ -525,12 +534,26 @@ export class WriteThroughMap extends Map<string, unknown> {
             // Own the bytes now: a caller may reuse its buffer before the batch leaves.
             const owned = args.map((a) => (a instanceof Uint8Array ? a.slice() : a));
             log.calls++;
-            this.onCall({ op: 'call', id: current, method: m, args: owned });
+            let calls = this.turnCalls.get(current);
+            if (!calls) this.turnCalls.set(current, (calls = []));
+            calls.push(m, owned);
+            this.onCall();
           }
           return result;
         },
       });
     }
+  }
+}
+
+/** Replay one turn's calls (flattened: method, args, ...) on `v`. */
+function replayCalls(v: object, calls: unknown[]): void {
+  const o = v as Record<string, (...a: unknown[]) => unknown>;
+  for (let k = 0; k < calls.length; k += 2) {
+    const method = calls[k] as string;
+    const f = o[method];
+    if (typeof f !== 'function') throw new Error(`durable: no method ${method}`);
+    f.apply(v, calls[k + 1] as unknown[]);
   }
 }
 
@@ -542,7 +565,10 @@ export class WriteThroughMap extends Map<string, unknown> {
 interface MirroredInstance {
   cls: DurableClass;
   snapshot: unknown;
-  calls: { method: string; args: unknown[] }[];
+  /** Turns of calls after the snapshot (each flattened: method, args, ...). */
+  calls: unknown[][];
+  /** How many calls `calls` holds. */
+  count: number;
   value?: object;
 }
 
@@ -569,19 +595,20 @@ export class DurableMirror {
         return;
       case 'init': {
         const cls = durableClass(r.cls);
-        this.instances.set(r.id, { cls, snapshot: r.snapshot, calls: [], ...(cls.checkpoint ? {} : { value: restoreOf(cls, r.snapshot) }) });
+        this.instances.set(r.id, { cls, snapshot: r.snapshot, calls: [], count: 0, ...(cls.checkpoint ? {} : { value: restoreOf(cls, r.snapshot) }) });
         return;
       }
-      case 'call': {
+      case 'calls': {
         const i = this.instances.get(r.id);
-        if (!i) throw new Error(`durable: call ${r.method} on unknown instance ${r.id}`);
+        if (!i) throw new Error(`durable: calls on unknown instance ${r.id}`);
         if (i.value) {
-          (i.value as Record<string, (...a: unknown[]) => unknown>)[r.method]!(...r.args);
+          replayCalls(i.value, r.calls);
           i.cls.settle?.(i.value);
           return;
         }
-        i.calls.push({ method: r.method, args: r.args });
-        if (i.calls.length >= MIRROR_MAX_CALLS) this.replay(i);
+        i.calls.push(r.calls);
+        i.count += r.calls.length / 2;
+        if (i.count >= MIRROR_MAX_CALLS) this.replay(i);
         return;
       }
       case 'drop':
@@ -596,7 +623,7 @@ export class DurableMirror {
   /** Calls kept after the last snapshot, over all replayed instances (tests, stats). */
   get pendingCalls(): number {
     let n = 0;
-    for (const i of this.instances.values()) n += i.calls.length;
+    for (const i of this.instances.values()) n += i.count;
     return n;
   }
 
@@ -610,15 +637,16 @@ export class DurableMirror {
   }
 
   private replay(i: MirroredInstance): void {
-    if (i.calls.length === 0) return;
+    if (i.count === 0) return;
     try {
-      const v = restoreOf(i.cls, i.snapshot) as Record<string, (...a: unknown[]) => unknown>;
-      for (const call of i.calls) v[call.method]!(...call.args);
+      const v = restoreOf(i.cls, i.snapshot);
+      for (const turn of i.calls) replayCalls(v, turn);
       i.snapshot = snapshotOf(i.cls, v);
     } catch (e) {
       this.lossy = [`copy broken: replaying ${i.cls.name}: ${(e as Error).message}`];
     }
     i.calls = [];
+    i.count = 0;
   }
 
   get size(): number {

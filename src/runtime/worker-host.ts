@@ -3,8 +3,9 @@
 // what the main thread needs to bring this thread's permanent actors back on
 // a fresh thread if this one dies (durable.ts, docs/runtime.md):
 //
-// - durable state changes ('d'), ordered before the messages the change
-//   allowed the actor to send;
+// - durable state changes ('d': the turn's replayed calls per instance, the
+//   plain entries that changed), in the same batch as the messages the
+//   change allowed the actor to send (a batch arrives whole or not at all);
 // - copies of messages between permanent actors of this thread ('j');
 // - how far each permanent actor got through its journaled inputs ('p').
 import { logger } from './log.js';
@@ -173,7 +174,7 @@ export class WorkerRuntime {
     // A temporary actor does not come back on a fresh thread: nothing to copy.
     if ((spec.restart ?? 'permanent') === 'temporary') return new Map<string, unknown>();
     const actorLog = logger(name);
-    const map = new WriteThroughMap((record) => this.emit(['d', name, record]), this.pendingInit?.durable, (m) => actorLog.warn(m));
+    const map = new WriteThroughMap(() => this.touch(name), this.pendingInit?.durable, (m) => actorLog.warn(m));
     this.journaled.set(name, new Journaled(map));
     return map;
   }
