@@ -161,6 +161,9 @@ const isPlainObject = (v: object): boolean => {
   return p === Object.prototype || p === null;
 };
 
+/** A value copied as it is, with nothing to look at inside (not a function or symbol, which cannot be copied). */
+const isPlainLeaf = (x: unknown): boolean => x === null || (typeof x !== 'object' && typeof x !== 'function' && typeof x !== 'symbol');
+
 /** Values v8 serialization copies as they are. */
 const isCloneableLeaf = (v: object): boolean =>
   ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Date || v instanceof RegExp || v instanceof Error;
@@ -349,6 +352,10 @@ export class WriteThroughMap extends Map<string, unknown> {
       let copy: unknown[] | undefined;
       for (let i = 0; i < v.length; i++) {
         const x: unknown = v[i];
+        if (isPlainLeaf(x)) {
+          copy?.push(x);
+          continue;
+        }
         e.path.push(i);
         const y = this.encode(x, e);
         e.path.pop();
@@ -364,11 +371,17 @@ export class WriteThroughMap extends Map<string, unknown> {
       e.visiting.add(v);
       let copy: Map<unknown, unknown> | undefined;
       let i = 0;
-      for (const [k, x] of v) {
-        e.path.push(k);
-        const k2 = this.encode(k, e);
-        const y = this.encode(x, e);
-        e.path.pop();
+      // forEach, and no walk into numbers and strings: a big map of small
+      // entries (the proposer's recent results: 4096) is walked every turn.
+      (v as Map<unknown, unknown>).forEach((x, k) => {
+        let k2 = k;
+        let y = x;
+        if (!isPlainLeaf(k) || !isPlainLeaf(x)) {
+          e.path.push(k);
+          k2 = this.encode(k, e);
+          y = this.encode(x, e);
+          e.path.pop();
+        }
         if ((k2 !== k || y !== x) && !copy) {
           copy = new Map();
           let j = 0;
@@ -379,7 +392,7 @@ export class WriteThroughMap extends Map<string, unknown> {
         }
         copy?.set(k2, y);
         i++;
-      }
+      });
       e.visiting.delete(v);
       if (!copy) return v;
       e.memo.set(v, copy);
@@ -417,6 +430,7 @@ export class WriteThroughMap extends Map<string, unknown> {
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i]!;
         const x = o[k];
+        if (isPlainLeaf(x) && !copy) continue;
         e.path.push(k);
         const y = this.encode(x, e);
         e.path.pop();
