@@ -16,9 +16,12 @@
 // same machine: on a 2-core box it competes with the node, as a real
 // client on the same host would.
 //
-// Usage: node bench/placement.mjs [--seconds N] [--conns N] [--watchers N] [--depth N] [--rounds N] [--only name,name] [--profile DIR]
+// Usage: node bench/placement.mjs [--seconds N] [--conns N] [--watchers N] [--depth N] [--rounds N] [--only name,name] [--profile DIR] [--baseline DIR]
+//   --baseline DIR: also run every placement on another built checkout
+//   (DIR/bin/doozerd), interleaved round by round with this one, so both see
+//   the same machine load; its rows are marked "(baseline)".
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +40,8 @@ const ROUNDS = Number(arg('rounds', 2));
 const ONLY = arg('only', '');
 /** --profile DIR: run each node with --cpu-prof (every thread) into DIR, stopped by SIGTERM so the profiles get written. */
 const PROFILE = arg('profile', '');
+/** --baseline DIR: another built checkout measured in the same rounds. */
+const BASELINE = arg('baseline', '');
 
 export const PLACEMENTS = [
   { name: 'all-main', about: 'every actor on the main thread', placement: { workers: [], pool: 0, place: {} } },
@@ -64,6 +69,39 @@ function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100; // USER_HZ is 100 on Linux
+}
+
+/** CPU seconds of each thread of a process, by thread id (with its name: the main thread's tid is the pid). */
+function threadCpuSeconds(pid) {
+  const out = new Map();
+  let tids = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(tid, { comm: Number(tid) === pid ? 'main' : comm, s: (Number(fields[11]) + Number(fields[12])) / 100 });
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/** Per-thread CPU between two threadCpuSeconds() samples, in percent of one core, busiest first (threads under 3% left out). */
+function threadCpuPercent(before, after, elapsed) {
+  const rows = [];
+  for (const [tid, a] of after) {
+    const b = before.get(tid)?.s ?? 0;
+    const pct = Math.round(((a.s - b) / elapsed) * 100);
+    if (pct >= 3) rows.push({ thread: a.comm, tid: Number(tid), cpuPercent: pct });
+  }
+  return rows.sort((x, y) => y.cpuPercent - x.cpuPercent);
 }
 
 /** A pipelined raw-protocol connection. */
@@ -115,13 +153,13 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function startNode(placement) {
+async function startNode(placement, checkout = root) {
   const dir = mkdtempSync(join(os.tmpdir(), 'bench-placement-'));
   const file = join(dir, 'placement.json');
   writeFileSync(file, JSON.stringify(placement));
   const port = await freePort();
   const prof = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [];
-  const child = spawn(process.execPath, [...prof, join(root, 'bin/doozerd'), '-l', `127.0.0.1:${port}`, '-w', 'false', '-placement', file], {
+  const child = spawn(process.execPath, [...prof, join(checkout, 'bin/doozerd'), '-l', `127.0.0.1:${port}`, '-w', 'false', '-placement', file], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, DOOZERD_LOG: 'warn' },
   });
@@ -201,12 +239,16 @@ async function runWorkload(port, pid) {
 
   await sleep(WARMUP * 1000);
   const cpu0 = cpuSeconds(pid);
+  const threads0 = threadCpuSeconds(pid);
+  const gen0 = process.cpuUsage();
   const t0 = performance.now();
   measuring = true;
   await sleep(SECONDS * 1000);
   measuring = false;
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = (cpuSeconds(pid) - cpu0) / elapsed;
+  const threads = threadCpuPercent(threads0, threadCpuSeconds(pid), elapsed);
+  const gen = process.cpuUsage(gen0);
   stop = true;
   for (const c of [...conns, ...watchers]) c.close();
   await Promise.all([...loops, ...watchLoops]);
@@ -224,6 +266,9 @@ async function runWorkload(port, pid) {
     nodeCpuPercent: Math.round(cpu * 100),
     // CPU the node spent per answered request (all its threads): steadier than requests/s on a shared machine.
     nodeCpuUsPerRequest: answered > 0 ? +((cpu * elapsed * 1e6) / answered).toFixed(1) : 0,
+    // The node's busiest threads (main, the worker threads, libuv/V8 helpers), and the load generator's CPU (this process).
+    threads,
+    loadGeneratorCpuPercent: Math.round(((gen.user + gen.system) / 1e6 / elapsed) * 100),
     errors,
   };
 }
@@ -234,7 +279,8 @@ const median = (xs) => {
 };
 
 export async function main() {
-  const chosen = PLACEMENTS.filter((p) => !ONLY || ONLY.split(',').includes(p.name));
+  const picked = PLACEMENTS.filter((p) => !ONLY || ONLY.split(',').includes(p.name));
+  const chosen = BASELINE ? picked.flatMap((p) => [p, { ...p, name: `${p.name} (baseline)`, checkout: BASELINE }]) : picked;
   console.log(
     `placement benchmark: ${CONNS} connections x ${DEPTH} in flight (80% GET, 20% SET), ${WATCHERS} watchers of /bench/**, ` +
       `${SECONDS} s per run after ${WARMUP} s warm-up, ${ROUNDS} round(s); ${os.cpus().length} cores (${os.cpus()[0]?.model ?? '?'}), node ${process.version}`,
@@ -242,13 +288,13 @@ export async function main() {
   const runs = Object.fromEntries(chosen.map((p) => [p.name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
     for (const p of chosen) {
-      const node = await startNode(p.placement);
+      const node = await startNode(p.placement, p.checkout);
       try {
         const r = await runWorkload(node.port, node.child.pid);
         const warnings = node.stderr().split('\n').filter((l) => l.trim() && !l.startsWith('doozerd: node '));
         if (warnings.length > 0) console.log(`  (node's warnings: ${warnings.slice(0, 5).join(' | ')})`);
         runs[p.name].push(r);
-        console.log(`  round ${round} ${p.name.padEnd(13)} ${String(r.requestsPerSec).padStart(7)} req/s  cpu ${r.nodeCpuPercent}%  ${r.nodeCpuUsPerRequest} us CPU/request  (load average ${os.loadavg()[0].toFixed(1)})`);
+        console.log(`  round ${round} ${p.name.padEnd(BASELINE ? 24 : 13)} ${String(r.requestsPerSec).padStart(7)} req/s  cpu ${r.nodeCpuPercent}%  ${r.nodeCpuUsPerRequest} us CPU/request  [${r.threads.map((t) => `${t.thread} ${t.cpuPercent}%`).join(', ')}; load generator ${r.loadGeneratorCpuPercent}%]  (load average ${os.loadavg()[0].toFixed(1)})`);
       } finally {
         node.child.kill(PROFILE ? 'SIGTERM' : 'SIGKILL');
         await new Promise((r) => (node.child.exitCode !== null ? r() : node.child.once('exit', r)));
@@ -303,6 +349,7 @@ export async function main() {
     benchmark: 'placement',
     time: new Date().toISOString(),
     machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, node: process.version, platform: `${os.platform()} ${os.release()}`, loadavg: os.loadavg() },
+    ...(BASELINE ? { baseline: BASELINE } : {}),
     workload: { seconds: SECONDS, warmup: WARMUP, connections: CONNS, inFlightPerConnection: DEPTH, watchers: WATCHERS, mix: '80% GET / 20% SET', rounds: ROUNDS },
     fastest: best.placement,
     results: rows,

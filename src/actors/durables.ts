@@ -13,10 +13,16 @@
 //
 // ClusterView (fields): plain fields only.
 //
-// AcceptorCore (snapshot): what must survive is its promises and votes
-// (states()); a restored core gets them back as its instances open again.
-// Learners and coordinators are not durable: they rebuild by the protocol's
-// own retries.
+// AcceptorCore (replayed): the core is pure (acceptor-core.ts), so the main
+// thread keeps a live copy by replaying its input calls (open, receive,
+// decided, restore; not drain, which only takes outputs, and no input
+// depends on them). Copying it whole
+// every turn cost most of a worker's time: it keeps `keep` decided values
+// (2000 by default) for catch-up answers. What must survive is its promises
+// and votes (states()) and those values; a snapshot (only to start it on a
+// fresh thread) carries both, and a restored core gets each promise back as
+// its instance opens again. Learners and coordinators are not durable: they
+// rebuild by the protocol's own retries.
 import { Store, type StoreFile } from './store/store.js';
 import { compileGlob, type Glob } from './store/glob.js';
 import { ClusterView } from './cluster-view.js';
@@ -35,6 +41,9 @@ registerDurableClass<Store>({
   ctor: Store,
   strategy: 'replay',
   mutators: ['apply', 'clean'],
+  // A snapshot restores it exactly (but for the event of its oldest rev):
+  // the main thread keeps a checkpoint and the calls after it.
+  checkpoint: true,
   snapshot(s): StoreSnapshot {
     const base = s.oldestRev;
     const mutations: Uint8Array[] = [];
@@ -77,7 +86,14 @@ interface AcceptorSnapshot {
 registerDurableClass<AcceptorCore>({
   name: 'AcceptorCore',
   ctor: AcceptorCore,
-  strategy: 'snapshot',
+  strategy: 'replay',
+  mutators: ['open', 'receive', 'decided', 'restore', 'grantFast', 'restoreFastGrants'],
+  // Not drain() above: it only takes outputs, which no later input depends
+  // on; the main thread's copy drops them after each call. No checkpoint:
+  // the snapshot keeps only what must survive (not the open instances nor
+  // the messages held for later ones), so the main thread replays each call
+  // on a live copy.
+  settle: (a) => void a.drain(),
   snapshot: (a): AcceptorSnapshot => ({ self: a.self, alpha: a.alpha, keep: a.keep, decided: a.inspect().highestDecided, values: a.decidedKept(), states: a.states(), fastGranted: a.fastGranted }),
   restore(data): AcceptorCore {
     const d = data as AcceptorSnapshot;

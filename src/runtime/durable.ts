@@ -16,10 +16,16 @@
 //   is serialized (v8) and sent when its bytes changed since the last batch.
 //   It may be changed in place. Keep it modest: it is walked once per turn.
 // - An instance of a class registered with registerDurableClass:
-//   - strategy 'replay' (the store's Store): not copied. Calls of its
-//     mutating methods are recorded as they happen and the main thread
-//     replays them on its own instance (the class must be deterministic);
-//     it is snapshotted only to start it on a fresh thread.
+//   - strategy 'replay' (the store's Store, the acceptor's core): not copied
+//     each turn. Calls of its mutating methods are recorded as they happen
+//     and sent (the class must be deterministic). With `checkpoint` (its
+//     snapshot restores it exactly: the Store) the main thread keeps them
+//     after the instance's last snapshot, a checkpoint and its log; the
+//     worker sends a fresh snapshot now and then (REPLAY_REFRESH_CALLS
+//     calls, and no more than 2% of its time), which ends the log. The log
+//     is replayed only to hand the instance to a fresh thread (or when it
+//     grows past MIRROR_MAX_CALLS). Without `checkpoint` the main thread
+//     replays each call as it comes on a live copy.
 //   - strategy 'snapshot' (a compiled glob): encoded with its snapshot().
 //   - strategy 'fields' (a data class such as Membership): its own fields,
 //     copied like plain data (they may hold more registered instances).
@@ -39,6 +45,26 @@ export interface DurableClass<T extends object = object> {
   strategy: 'replay' | 'snapshot' | 'fields';
   /** Methods that change the instance ('replay'); everything else must only read. */
   mutators?: readonly string[];
+  /**
+   * 'replay': `restore(snapshot(v))` is `v` again, as far as every later
+   * mutating call can tell (the Store). Then the worker sends a fresh
+   * snapshot now and then, and the main thread keeps only the calls after
+   * the last one (a checkpoint and its log), replayed when the instance
+   * moves. Without it (a snapshot that keeps only what must survive, like
+   * the acceptor's) the main thread replays each call as it comes, on a
+   * live copy restored once from the first snapshot. Such an instance
+   * must be in ctx.durable before its first call that changes what its
+   * snapshot leaves out: it is first snapshotted at the end of the turn
+   * that put it there, and recorded from then on.
+   */
+  checkpoint?: boolean;
+  /**
+   * 'replay' without `checkpoint`: called on the main thread's live copy
+   * after each replayed call, to drop outputs that no later call depends on
+   * (the acceptor core's drain()), so that the method taking them need not
+   * be recorded.
+   */
+  settle?(v: T): void;
   /** Plain data from which `restore` rebuilds an equal instance ('replay', 'snapshot'). */
   snapshot?(v: T): unknown;
   restore?(data: unknown): T;
@@ -79,15 +105,27 @@ export function durableClass(name: string): DurableClass {
   return c;
 }
 
+/** A replayed instance gets a fresh snapshot after at least this many recorded calls... */
+export const REPLAY_REFRESH_CALLS = 20_000;
+/** ...and once at least this many times the last snapshot's cost (in time) has passed: at most ~2% of the worker's time. */
+const REPLAY_REFRESH_COST_FACTOR = 50;
+/** The main thread replays a log this long itself (a worker that does not refresh): bounds its memory. */
+export const MIRROR_MAX_CALLS = 500_000;
+
 /** What a worker sends about an actor's durable map. */
 export type DurableRecord =
   /** Entry `key` is now these bytes (v8-serialized, with markers for class instances). */
   | { op: 'plain'; key: string; bytes: Uint8Array }
   | { op: 'del'; key: string }
-  /** A replayed instance appeared: its starting point. */
+  /** A replayed instance appeared (its starting point), or a fresh snapshot of it (the calls before it are void). */
   | { op: 'init'; id: number; cls: string; snapshot: unknown }
-  /** A mutating call on a replayed instance. */
-  | { op: 'call'; id: number; method: string; args: unknown[] }
+  /**
+   * The mutating calls on a replayed instance during one turn, in order,
+   * flattened: method name, then its argument list, for each call. One record
+   * per instance and turn, not one per call: a batch reaches the main thread
+   * whole or not at all, so they need not sit between the messages sent.
+   */
+  | { op: 'calls'; id: number; calls: unknown[] }
   /** A replayed instance is no longer referenced. */
   | { op: 'drop'; id: number }
   /** Parts of the map that cannot be copied (empty: all can). */
@@ -122,6 +160,9 @@ const isPlainObject = (v: object): boolean => {
   const p = Object.getPrototypeOf(v) as object | null;
   return p === Object.prototype || p === null;
 };
+
+/** A value copied as it is, with nothing to look at inside (not a function or symbol, which cannot be copied). */
+const isPlainLeaf = (x: unknown): boolean => x === null || (typeof x !== 'object' && typeof x !== 'function' && typeof x !== 'symbol');
 
 /** Values v8 serialization copies as they are. */
 const isCloneableLeaf = (v: object): boolean =>
@@ -162,6 +203,10 @@ export class WriteThroughMap extends Map<string, unknown> {
   private nextId = 1;
   private readonly ids = new WeakMap<object, number>();
   private readonly instances = new Map<number, object>();
+  /** Per replayed instance: calls recorded since its last snapshot, and when that snapshot may be refreshed (ms, performance.now()). */
+  private readonly replayLog = new Map<number, { calls: number; notBefore: number }>();
+  /** Calls recorded this turn, per replayed instance (flattened: method, args, ...), in the order the instances first had one. */
+  private readonly turnCalls = new Map<number, unknown[]>();
   private lossy: string[] = [];
   private recheckAt = 0;
   private warned = false;
@@ -169,11 +214,11 @@ export class WriteThroughMap extends Map<string, unknown> {
   readonly restoredPartially: string[] = [];
 
   /**
-   * @param onCall a replayed instance's mutating call happened (so that the
-   *   caller can keep it in order with the messages the actor sends).
+   * @param onCall a replayed instance's mutating call was recorded (the next
+   *   collect() returns it): the caller makes sure collect() runs this turn.
    */
   constructor(
-    private readonly onCall: (r: DurableRecord) => void,
+    private readonly onCall: () => void,
     init: DurableInit = EMPTY_DURABLE,
     private readonly warn: (msg: string) => void = () => undefined,
   ) {
@@ -218,8 +263,10 @@ export class WriteThroughMap extends Map<string, unknown> {
    * shape): copying the rest of it would buy nothing.
    */
   collect(now = Date.now()): DurableRecord[] {
-    if (this.lossy.length > 0 && now < this.recheckAt) return [];
     const out: DurableRecord[] = [];
+    for (const [id, calls] of this.turnCalls) out.push({ op: 'calls', id, calls });
+    this.turnCalls.clear();
+    if (this.lossy.length > 0 && now < this.recheckAt) return out;
     for (const key of this.deleted) {
       this.sent.delete(key);
       out.push({ op: 'del', key });
@@ -242,9 +289,13 @@ export class WriteThroughMap extends Map<string, unknown> {
       out.push({ op: 'plain', key, bytes });
     }
     for (const [id, v] of this.instances) {
-      if (reached.has(id)) continue;
+      if (reached.has(id)) {
+        this.refreshIfDue(id, v, out);
+        continue;
+      }
       this.instances.delete(id);
       this.ids.delete(v);
+      this.replayLog.delete(id);
       out.push({ op: 'drop', id });
     }
     if (lossy.length > 0) this.recheckAt = now + LOSSY_RECHECK_MS;
@@ -260,6 +311,25 @@ export class WriteThroughMap extends Map<string, unknown> {
       }
     }
     return out;
+  }
+
+  /**
+   * A fresh snapshot of replayed instance `id` when enough calls piled up
+   * since the last one: the main thread then drops them (a checkpoint ends
+   * its log). Taken at the end of a turn, after every call of the turn, so
+   * it is exactly the state those calls led to.
+   */
+  private refreshIfDue(id: number, v: object, out: DurableRecord[]): void {
+    const log = this.replayLog.get(id);
+    if (!log || log.calls < REPLAY_REFRESH_CALLS) return;
+    const c = classOf(v)!;
+    if (!c.checkpoint) return;
+    const t0 = performance.now();
+    if (t0 < log.notBefore) return;
+    out.push({ op: 'init', id, cls: c.name, snapshot: snapshotOf(c, v) });
+    const t1 = performance.now();
+    log.calls = 0;
+    log.notBefore = t1 + (t1 - t0) * REPLAY_REFRESH_COST_FACTOR;
   }
 
   /**
@@ -282,6 +352,10 @@ export class WriteThroughMap extends Map<string, unknown> {
       let copy: unknown[] | undefined;
       for (let i = 0; i < v.length; i++) {
         const x: unknown = v[i];
+        if (isPlainLeaf(x)) {
+          copy?.push(x);
+          continue;
+        }
         e.path.push(i);
         const y = this.encode(x, e);
         e.path.pop();
@@ -297,11 +371,17 @@ export class WriteThroughMap extends Map<string, unknown> {
       e.visiting.add(v);
       let copy: Map<unknown, unknown> | undefined;
       let i = 0;
-      for (const [k, x] of v) {
-        e.path.push(k);
-        const k2 = this.encode(k, e);
-        const y = this.encode(x, e);
-        e.path.pop();
+      // forEach, and no walk into numbers and strings: a big map of small
+      // entries (the proposer's recent results: 4096) is walked every turn.
+      (v as Map<unknown, unknown>).forEach((x, k) => {
+        let k2 = k;
+        let y = x;
+        if (!isPlainLeaf(k) || !isPlainLeaf(x)) {
+          e.path.push(k);
+          k2 = this.encode(k, e);
+          y = this.encode(x, e);
+          e.path.pop();
+        }
         if ((k2 !== k || y !== x) && !copy) {
           copy = new Map();
           let j = 0;
@@ -312,7 +392,7 @@ export class WriteThroughMap extends Map<string, unknown> {
         }
         copy?.set(k2, y);
         i++;
-      }
+      });
       e.visiting.delete(v);
       if (!copy) return v;
       e.memo.set(v, copy);
@@ -350,6 +430,7 @@ export class WriteThroughMap extends Map<string, unknown> {
       for (let i = 0; i < keys.length; i++) {
         const k = keys[i]!;
         const x = o[k];
+        if (isPlainLeaf(x) && !copy) continue;
         e.path.push(k);
         const y = this.encode(x, e);
         e.path.pop();
@@ -451,6 +532,8 @@ export class WriteThroughMap extends Map<string, unknown> {
   private track(v: object, c: DurableClass, id: number): void {
     this.ids.set(v, id);
     this.instances.set(id, v);
+    const log = { calls: 0, notBefore: 0 };
+    this.replayLog.set(id, log);
     for (const m of c.mutators ?? []) {
       const original = (Object.getPrototypeOf(v) as Record<string, unknown>)[m];
       if (typeof original !== 'function') throw new Error(`durable class ${c.name}: no method ${m}`);
@@ -464,7 +547,11 @@ export class WriteThroughMap extends Map<string, unknown> {
           if (current !== undefined) {
             // Own the bytes now: a caller may reuse its buffer before the batch leaves.
             const owned = args.map((a) => (a instanceof Uint8Array ? a.slice() : a));
-            this.onCall({ op: 'call', id: current, method: m, args: owned });
+            log.calls++;
+            let calls = this.turnCalls.get(current);
+            if (!calls) this.turnCalls.set(current, (calls = []));
+            calls.push(m, owned);
+            this.onCall();
           }
           return result;
         },
@@ -473,10 +560,42 @@ export class WriteThroughMap extends Map<string, unknown> {
   }
 }
 
-/** The main thread's copy of one worker actor's durable map. */
+/** Replay one turn's calls (flattened: method, args, ...) on `v`. */
+function replayCalls(v: object, calls: unknown[]): void {
+  const o = v as Record<string, (...a: unknown[]) => unknown>;
+  for (let k = 0; k < calls.length; k += 2) {
+    const method = calls[k] as string;
+    const f = o[method];
+    if (typeof f !== 'function') throw new Error(`durable: no method ${method}`);
+    f.apply(v, calls[k + 1] as unknown[]);
+  }
+}
+
+/**
+ * A replayed instance on the main thread: with a checkpointed class, its last
+ * snapshot and the calls since (a checkpoint and its log); otherwise a live
+ * copy (`value`) every call is replayed on as it comes.
+ */
+interface MirroredInstance {
+  cls: DurableClass;
+  snapshot: unknown;
+  /** Turns of calls after the snapshot (each flattened: method, args, ...). */
+  calls: unknown[][];
+  /** How many calls `calls` holds. */
+  count: number;
+  value?: object;
+}
+
+/**
+ * The main thread's copy of one worker actor's durable map. Plain entries
+ * are kept as the bytes the worker sent; a replayed instance as its last
+ * snapshot and the calls after it (replayed only when the instance is
+ * handed to a fresh thread, `export`), or as a live copy for a class
+ * without `checkpoint`.
+ */
 export class DurableMirror {
   private readonly entries = new Map<string, Uint8Array>();
-  private readonly instances = new Map<number, { cls: string; value: object }>();
+  private readonly instances = new Map<number, MirroredInstance>();
   /** Parts that could not be copied (the worker said so). */
   lossy: string[] = [];
 
@@ -488,13 +607,22 @@ export class DurableMirror {
       case 'del':
         this.entries.delete(r.key);
         return;
-      case 'init':
-        this.instances.set(r.id, { cls: r.cls, value: restoreOf(durableClass(r.cls), r.snapshot) });
+      case 'init': {
+        const cls = durableClass(r.cls);
+        this.instances.set(r.id, { cls, snapshot: r.snapshot, calls: [], count: 0, ...(cls.checkpoint ? {} : { value: restoreOf(cls, r.snapshot) }) });
         return;
-      case 'call': {
+      }
+      case 'calls': {
         const i = this.instances.get(r.id);
-        if (!i) throw new Error(`durable: call ${r.method} on unknown instance ${r.id}`);
-        (i.value as Record<string, (...a: unknown[]) => unknown>)[r.method]!(...r.args);
+        if (!i) throw new Error(`durable: calls on unknown instance ${r.id}`);
+        if (i.value) {
+          replayCalls(i.value, r.calls);
+          i.cls.settle?.(i.value);
+          return;
+        }
+        i.calls.push(r.calls);
+        i.count += r.calls.length / 2;
+        if (i.count >= MIRROR_MAX_CALLS) this.replay(i);
         return;
       }
       case 'drop':
@@ -506,16 +634,56 @@ export class DurableMirror {
     }
   }
 
+  /** Calls kept after the last snapshot, over all replayed instances (tests, stats). */
+  get pendingCalls(): number {
+    let n = 0;
+    for (const i of this.instances.values()) n += i.count;
+    return n;
+  }
+
+  /**
+   * Replay every kept call (the copy is then the snapshot it led to). A call
+   * that throws means the copy can no longer be trusted: it is marked lossy,
+   * so that a thread death exits rather than restore it half.
+   */
+  settle(): void {
+    for (const i of this.instances.values()) this.replay(i);
+  }
+
+  private replay(i: MirroredInstance): void {
+    if (i.count === 0) return;
+    try {
+      const v = restoreOf(i.cls, i.snapshot);
+      for (const turn of i.calls) replayCalls(v, turn);
+      i.snapshot = snapshotOf(i.cls, v);
+    } catch (e) {
+      this.lossy = [`copy broken: replaying ${i.cls.name}: ${(e as Error).message}`];
+    }
+    i.calls = [];
+    i.count = 0;
+  }
+
   get size(): number {
     return this.entries.size;
   }
 
-  /** Everything, for a fresh thread. */
-  export(): DurableInit {
-    return {
-      entries: [...this.entries].map(([key, bytes]) => ({ key, bytes })),
-      instances: [...this.instances].map(([id, i]) => ({ id, cls: i.cls, snapshot: snapshotOf(durableClass(i.cls), i.value) })),
-    };
+  /**
+   * Everything, for a fresh thread. `moving`: the actor starts from this on a
+   * fresh thread, so a live copy restarts from the same snapshot (its calls
+   * from now on are those of the restored instance).
+   */
+  export(moving = false): DurableInit {
+    this.settle();
+    const instances: DurableInit['instances'] = [];
+    for (const [id, i] of this.instances) {
+      let snapshot = i.snapshot;
+      if (i.value) {
+        snapshot = snapshotOf(i.cls, i.value);
+        if (moving) i.value = restoreOf(i.cls, snapshot);
+      }
+      instances.push({ id, cls: i.cls.name, snapshot });
+    }
+    return { entries: [...this.entries].map(([key, bytes]) => ({ key, bytes })), instances };
   }
 
   /** The copy of entry `key`, decoded (tests). */

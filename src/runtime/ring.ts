@@ -11,8 +11,10 @@
 // - A message (one batch) larger than the free space goes in chunks: every
 //   chunk but the last has flag MORE; the reader joins them. What does not
 //   fit yet waits in the writer's backlog, in order, and goes out as the
-//   reader frees space: the writer then sleeps with Atomics.waitAsync on R,
-//   and the reader wakes it (Atomics.notify) after it frees space.
+//   reader frees space: the writer then sleeps with Atomics.waitAsync on R
+//   (flag WRITER_SLEEPS, raised and cleared by the writer only), and the
+//   reader wakes it (Atomics.notify) after each time it frees space while
+//   the flag is up.
 // - The reader sleeps with Atomics.waitAsync on W when the ring is empty;
 //   the writer wakes it with one Atomics.notify after a write, only if it
 //   sleeps (flag READER_SLEEPS), so a busy reader costs the writer nothing.
@@ -168,6 +170,8 @@ export class RingWriter {
   /** Send the backlog as space frees; sleeps on R between tries. */
   private readonly drainBacklog = (): void => {
     this.sleeping = false;
+    // The writer clears its own flag (the reader only reads it): see waitForSpace.
+    Atomics.store(this.ring.header, WRITER_SLEEPS, 0);
     while (this.backlog.length > 0 && !this.ring.closed) {
       const p = this.backlog[0]!;
       this.pump(p);
@@ -177,14 +181,29 @@ export class RingWriter {
     if (this.backlog.length > 0) this.waitForSpace();
   };
 
+  /**
+   * Sleep until the reader moves R. The flag goes up first, then R is read
+   * again: a reader that moves R after that read sees the flag and notifies
+   * (then the wait either is woken or sees R changed), and one that moved R
+   * before it is seen here. Only the writer clears the flag (drainBacklog):
+   * when the reader cleared it (an exchange), a second wake-up for the same
+   * R, say after a message and again at the end of its loop, could take
+   * down the flag of a writer that had not started to wait yet, and that
+   * writer then slept with nobody left to wake it (found by a stress run:
+   * both rings empty, a backlog of megabytes, the writer asleep).
+   */
   private waitForSpace(): void {
     if (this.sleeping || this.ring.closed) return;
     this.sleeping = true;
     this.waits++;
     const h = this.ring.header;
     Atomics.store(h, WRITER_SLEEPS, 1);
-    // Compared with what pump saw: if the reader freed space since, no sleep.
-    const res = waitAsync(h, R, this.lastR);
+    const r = Atomics.load(h, R);
+    if (r !== this.lastR) {
+      queueMicrotask(this.drainBacklog);
+      return;
+    }
+    const res = waitAsync(h, R, r);
     if (res.async) void res.value.then(this.drainBacklog);
     else queueMicrotask(this.drainBacklog);
   }
@@ -272,9 +291,10 @@ export class RingReader {
     return n;
   }
 
+  /** After R moved: wake a writer waiting for space (it clears its flag itself when it runs: RingWriter.waitForSpace). */
   private wakeWriter(): void {
     const h = this.ring.header;
-    if (Atomics.load(h, WRITER_SLEEPS) === 1 && Atomics.exchange(h, WRITER_SLEEPS, 0) === 1) Atomics.notify(h, R);
+    if (Atomics.load(h, WRITER_SLEEPS) === 1) Atomics.notify(h, R);
   }
 
   private reserve(n: number): void {

@@ -697,7 +697,7 @@ export class ThreadedSystem implements ActorSystem {
     if (marker) this.enqueue(slot, [EXPECT, p.spec.name]);
     if (slot.state !== 'up') return; // asked again when the fresh thread is up
     const incarnation = slot.incarnation;
-    const state = { restarts: p.restarts, durable: p.mirror.export(), ...(p.lastError !== undefined ? { lastError: p.lastError } : {}) };
+    const state = { restarts: p.restarts, durable: p.mirror.export(true), ...(p.lastError !== undefined ? { lastError: p.lastError } : {}) };
     slot.control.spawn(p.spec, state).then(
       () => {
         if (slot.incarnation !== incarnation || this.placed.get(p.spec.name) !== p) return;
@@ -733,6 +733,8 @@ export class ThreadedSystem implements ActorSystem {
       return;
     }
     const permanent = lost.filter((p) => p.permanent);
+    // Replay the logs of replayed instances now: a copy that cannot be replayed is as bad as one that cannot be copied.
+    for (const p of permanent) p.mirror.settle();
     const unmovable = permanent.find((p) => p.mirror.lossy.length > 0);
     if (unmovable) {
       this.opts.onFatal(

@@ -3,8 +3,9 @@
 // what the main thread needs to bring this thread's permanent actors back on
 // a fresh thread if this one dies (durable.ts, docs/runtime.md):
 //
-// - durable state changes ('d'), ordered before the messages the change
-//   allowed the actor to send;
+// - durable state changes ('d': the turn's replayed calls per instance, the
+//   plain entries that changed), in the same batch as the messages the
+//   change allowed the actor to send (a batch arrives whole or not at all);
 // - copies of messages between permanent actors of this thread ('j');
 // - how far each permanent actor got through its journaled inputs ('p').
 import { logger } from './log.js';
@@ -76,6 +77,8 @@ class Journaled {
 export class WorkerRuntime {
   readonly host: ActorHost;
   private out: UpEntry[] = [];
+  /** 'j' entries in `out` this turn (those handled by the end of the turn are left out of the batch). */
+  private journalCopies = 0;
   private flushScheduled = false;
   private readonly journaled = new Map<string, Journaled>();
   /** Durable init of the actor being spawned, picked up by makeDurable. */
@@ -171,7 +174,7 @@ export class WorkerRuntime {
     // A temporary actor does not come back on a fresh thread: nothing to copy.
     if ((spec.restart ?? 'permanent') === 'temporary') return new Map<string, unknown>();
     const actorLog = logger(name);
-    const map = new WriteThroughMap((record) => this.emit(['d', name, record]), this.pendingInit?.durable, (m) => actorLog.warn(m));
+    const map = new WriteThroughMap(() => this.touch(name), this.pendingInit?.durable, (m) => actorLog.warn(m));
     this.journaled.set(name, new Journaled(map));
     return map;
   }
@@ -231,6 +234,7 @@ export class WorkerRuntime {
     } else {
       local = true;
       seq = ++j.lseq;
+      this.journalCopies++;
       this.emit(['j', to, seq, msg]);
     }
     if (accepted) j.inbox.push({ msg, local, seq });
@@ -269,9 +273,20 @@ export class WorkerRuntime {
    * Send this turn's batch: what the actors sent (and their replayed calls,
    * in order), then the durable changes of every permanent actor that ran,
    * then how far each got. The main thread takes a batch whole or not at all.
+   *
+   * A copy of a message between two actors of this thread ('j') that its
+   * receiver handled within the same turn is left out: the batch's progress
+   * entry ('p') would drop it from the journal at once, so it would only
+   * cost an encoding, a decoding and a journal entry (under load most local
+   * messages, the Paxos traffic between the roles, are handled in the turn
+   * that sent them).
    */
   flush(): void {
     this.flushScheduled = false;
+    if (this.journalCopies > 0) {
+      this.journalCopies = 0;
+      this.out = this.out.filter((e) => e[0] !== 'j' || e[2] > (this.journaled.get(e[1])?.local.wm ?? 0));
+    }
     for (const name of this.touched) {
       const j = this.journaled.get(name);
       if (!j) continue;

@@ -96,6 +96,54 @@ describe('ring', () => {
   });
 });
 
+describe('ring wake-ups', () => {
+  it("only the writer takes down its 'waiting for space' flag: a reader's wake-up for the same R twice cannot strand it", async () => {
+    // Before: the reader cleared the flag (an exchange) when it woke the
+    // writer, and it wakes after each message and again at the end of its
+    // loop, for the same R. A writer that had raised the flag but not yet
+    // started to wait then waited with the flag down, and nobody woke it
+    // (a stress run: both rings empty, megabytes in the writer's backlog).
+    const sab = createRing(4096);
+    const header = new Int32Array(sab, 0, 16);
+    const WRITER_SLEEPS = 3;
+    const writer = new RingWriter(sab);
+    const got: number[] = [];
+    const reader = new RingReader(sab, (buf, len) => got.push(len));
+    writer.write(message(0, 3000));
+    writer.write(message(1, 3000)); // does not fit: backlog, and the writer sleeps on R
+    expect(writer.backlogBytes).toBeGreaterThan(0);
+    expect(Atomics.load(header, WRITER_SLEEPS)).toBe(1);
+    expect(reader.drain()).toBe(1); // frees space and wakes the writer...
+    expect(Atomics.load(header, WRITER_SLEEPS)).toBe(1); // ...but leaves the flag to it
+    await until('the writer woke and sent its backlog', () => (writer.backlogBytes === 0 ? true : undefined), DEADLINE.answer, 1);
+    expect(Atomics.load(header, WRITER_SLEEPS)).toBe(0);
+    expect(reader.drain()).toBe(1);
+    expect(got).toEqual([3000, 3000]);
+  });
+
+  it('bursts far larger than the ring, both ways, many times: nothing stays behind (no lost wake-up)', async () => {
+    for (let round = 0; round < 2; round++) {
+      const rings = createDataRings(4096);
+      let got = 0;
+      const plane = new DataPlane<unknown[], unknown[]>(rings.down, rings.up, (batch) => (got += batch.length));
+      plane.start();
+      const w = new Worker(new URL('./fixtures/echo-plane.mjs', import.meta.url), { workerData: rings });
+      workers.push(w);
+      let sent = 0;
+      for (let b = 0; b < 1000; b++) {
+        const batch: unknown[][] = [];
+        for (let k = 0; k < 1 + (b % 17); k++) batch.push(['a', { type: 'x', body: new Uint8Array(b % 53 === 0 ? 9000 : (b * 7 + k) % 300) }]);
+        sent += batch.length;
+        plane.send(batch);
+        if (b % 3 === 0) await new Promise((r) => setImmediate(r));
+      }
+      await until(`round ${round}: every entry echoed`, () => (got >= sent ? true : undefined), DEADLINE.converge, 5);
+      expect(got).toBe(sent);
+      plane.close();
+    }
+  });
+});
+
 describe('data plane between two threads', () => {
   it('every entry arrives once, in order, both ways, through wrap-around, full rings and big batches', async () => {
     const rings = createDataRings(8192);

@@ -127,6 +127,31 @@ describe('actors on worker threads', () => {
     expect(fatal).toEqual([]);
   });
 
+  it('a dead worker thread: messages between two of its actors that were not handled yet are handled once, in order', async () => {
+    // e relays to r on the same thread: each e -> r message is journaled on
+    // the main thread only if r had not handled it by the end of the turn
+    // (worker-host.ts flush); the death must still lose none and repeat none.
+    const { sys, got, until, fatal } = await start(ONE_WORKER);
+    const marker = join(mkdtempSync(join(tmpdir(), 'die-')), 'died');
+    sys.spawn({ name: 'e', kind: 'echo' });
+    sys.spawn({ name: 'r', kind: 'recorder' });
+    const relay = (msg: Message & Record<string, unknown>): boolean => sys.send('e', { type: 'relay', to: 'r', msg });
+    for (let i = 1; i <= 300; i++) relay({ type: 'rec', v: i, replyTo: 'test' });
+    await until(() => got.length === 300, 'first 300 acks');
+    // More than one drain's worth per actor (256), so some relayed messages wait for a later turn.
+    for (let i = 301; i <= 1200; i++) relay({ type: 'rec', v: i, replyTo: 'test' });
+    relay({ type: 'die-once', marker });
+    for (let i = 1201; i <= 1500; i++) relay({ type: 'rec', v: i, replyTo: 'test' });
+    await until(() => got.length >= 1500, '1500 acks');
+    sys.send('r', { type: 'dump', replyTo: 'test', id: 1 });
+    await until(() => got.some((m) => m.type === 'log'), 'dump');
+    const all = Array.from({ length: 1500 }, (_, i) => i + 1);
+    expect(got.find((m) => m.type === 'log')!.log).toEqual(all);
+    expect(got.filter((m) => m.type === 'ack').map((m) => m.v)).toEqual(all);
+    expect(sys.threadStats()[0]!.deaths).toBe(1);
+    expect(fatal).toEqual([]);
+  });
+
   it('a temporary actor on a dead thread is gone: its watchers hear "crashed"', async () => {
     const { sys, until } = await start({ workers: [], pool: 2, place: { session: 'pool' } });
     const exits: string[] = [];
