@@ -5,9 +5,9 @@
 // pending request with a ConnectionError.
 import net from 'node:net';
 import tls from 'node:tls';
-import { decodeResponse, encodeRequest, errName, verbName } from '../wire/client-codec.js';
+import { decodeResponse, encodeRequestFrame, errName, verbName } from '../wire/client-codec.js';
 import type { Request, Response } from '../wire/client-codec.js';
-import { FrameError, FrameReader, frame } from '../wire/framing.js';
+import { FrameError, FrameReader } from '../wire/framing.js';
 import { DoozerError } from '../wire/errors.js';
 import { explainError, type FailedRequest } from './error-text.js';
 import { formatAddress } from './uri.js';
@@ -293,7 +293,7 @@ export class Connection {
       if (cleanups.length) p.cleanup = () => cleanups.forEach((f) => f());
       this.pending.set(tag, p);
       this.firstSentAt ??= Date.now();
-      this.write(frame(encodeRequest({ ...req, tag })));
+      this.write(encodeRequestFrame(req, tag));
     });
   }
 

@@ -12,10 +12,10 @@ import tls from 'node:tls';
 import { logger } from '../runtime/log.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
-import { decodeRequest, encodeResponse, ErrCode, errName, Verb, verbName, type Response } from '../wire/client-codec.js';
+import { decodeRequest, encodeResponseFrame, ErrCode, errName, Verb, verbName, type Response } from '../wire/client-codec.js';
 import { metrics } from './http/metrics.js';
 import { STORE } from '../actors/store/messages.js';
-import { FrameError, FrameReader, frame } from '../wire/framing.js';
+import { FrameError, FrameReader } from '../wire/framing.js';
 import type { ClientRequestMessage, ClientSessionArgs, SessionToConnMessage } from '../actors/client-session.js';
 
 const log = logger('clients');
@@ -78,7 +78,7 @@ export async function listenForClients(opts: ClientListenerOptions): Promise<Cli
 
     /** Queue one response frame; responses of one actor drain leave in one write (one syscall, not one per response). */
     const send = (response: Response): void => {
-      outgoing.push(frame(encodeResponse(response)));
+      outgoing.push(encodeResponseFrame(response));
       if (outgoing.length === 1) queueMicrotask(writeOut);
     };
 
