@@ -13,8 +13,9 @@
 // Prints progress lines and a table; writes bench/results/watch-<time>.json.
 // Usage: node bench/watch.mjs [--seconds N] [--rates 2500,5000,10000]
 //        [--watchers N] [--window N] [--warmup S] [--skip-original]
-//   --window: WAITs each watcher keeps in flight (Client.watch's window;
-//   1 is the plain re-arm-at-rev+1 loop).
+//   --window: WAITs each watcher keeps in flight (Client.watch's window
+//   option, fixed; default: Client.watch's default, 32 growing to 1024
+//   while behind; 1 is the plain re-arm-at-rev+1 loop).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -29,7 +30,8 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(arg('seconds', 5));
 const RATES = String(arg('rates', '2500,5000,10000')).split(',').map(Number);
 const WATCHERS = Number(arg('watchers', 10));
-const WINDOW = Number(arg('window', 32));
+/** WAITs each watcher keeps in flight; default: Client.watch's own (32, growing to 1024 while behind). */
+const WINDOW = arg('window') === undefined ? undefined : Number(arg('window'));
 /** Seconds of the same load before the measured ones (not counted): every process's code is compiled by then, as in a node that has been running. */
 const WARMUP = Number(arg('warmup', 1));
 const WRITE_CONNS = 8;
@@ -50,7 +52,7 @@ if (arg('role') === 'watchers') {
   const watchOne = async (c, st) => {
     let rev = from;
     for (;;) {
-      const w = c.watch('/**', rev, { window: WINDOW });
+      const w = c.watch('/**', rev, WINDOW === undefined ? {} : { window: WINDOW });
       try {
         for await (const ev of w) {
           st.next = ev.rev + 1;
@@ -165,7 +167,7 @@ export function cpuMs(pid) {
 
 /** One rate: watchers in a child process, writers here. */
 async function runRate(addr, rate, seconds, pid) {
-  const child = spawn(process.execPath, [...(process.env.BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? []), fileURLToPath(import.meta.url), '--role', 'watchers', '--addr', addr, '--watchers', String(WATCHERS), '--window', String(WINDOW)], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? []), fileURLToPath(import.meta.url), '--role', 'watchers', '--addr', addr, '--watchers', String(WATCHERS), ...(WINDOW === undefined ? [] : ['--window', String(WINDOW)])], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -294,7 +296,7 @@ if (import.meta.url === `file://${process.argv[1]}` && arg('role') === undefined
   console.log(watchTable(rows));
   mkdirSync(`${root}bench/results`, { recursive: true });
   const file = `${root}bench/results/watch-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, JSON.stringify({ seconds: SECONDS, watchers: WATCHERS, window: WINDOW, cores: os.cpus().length, load: os.loadavg(), rows }, null, 2));
+  writeFileSync(file, JSON.stringify({ seconds: SECONDS, watchers: WATCHERS, window: WINDOW ?? 'default', cores: os.cpus().length, load: os.loadavg(), rows }, null, 2));
   process.stderr.write(`wrote ${file}\n`);
   process.exit(0);
 }

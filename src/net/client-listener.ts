@@ -40,6 +40,23 @@ export interface ClientListener {
   close(): Promise<void>;
 }
 
+/** The request counter of each (verb, error code) seen, so counting an answer does not build and hash a label object. */
+const answerCounters = new Map<number, { inc(): void }>();
+
+/** Counts one answer in doozerd_client_requests_total. */
+function countAnswer(verb: number | undefined, errCode: number | undefined): void {
+  const key = (verb ?? -1) * 1024 + (errCode ?? -1);
+  let c = answerCounters.get(key);
+  if (!c) {
+    c = metrics.requests.labels({
+      verb: (verb !== undefined && verbName(verb)) || 'UNKNOWN',
+      code: errCode === undefined ? 'OK' : (errName(errCode) ?? 'OTHER'),
+    });
+    answerCounters.set(key, c);
+  }
+  c.inc();
+}
+
 export async function listenForClients(opts: ClientListenerOptions): Promise<ClientListener> {
   let nextId = 1;
   const sockets = new Set<net.Socket>();
@@ -87,10 +104,7 @@ export async function listenForClients(opts: ClientListenerOptions): Promise<Cli
       const m = msg as SessionToConnMessage;
       if (m.verb !== Verb.WAIT) inFlight--;
       if (m.type === 'response') {
-        metrics.requests.inc({
-          verb: (m.verb !== undefined && verbName(m.verb)) || 'UNKNOWN',
-          code: m.response.errCode === undefined ? 'OK' : (errName(m.response.errCode) ?? 'OTHER'),
-        });
+        countAnswer(m.verb, m.response.errCode);
         send(m.response);
       }
       if (paused && inFlight <= RESUME_AT) {
