@@ -13,7 +13,7 @@ import { logger } from '../runtime/log.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
 import { decodeRequest, encodeResponseFrame, ErrCode, errName, Verb, verbName, type Response } from '../wire/client-codec.js';
-import { metrics } from './http/metrics.js';
+import { metrics, onRequestsCollect } from './http/metrics.js';
 import { STORE } from '../actors/store/messages.js';
 import { FrameError, FrameReader } from '../wire/framing.js';
 import type { ClientRequestMessage, ClientSessionArgs, SessionToConnMessage } from '../actors/client-session.js';
@@ -40,22 +40,33 @@ export interface ClientListener {
   close(): Promise<void>;
 }
 
-/** The request counter of each (verb, error code) seen, so counting an answer does not build and hash a label object. */
-const answerCounters = new Map<number, { inc(): void }>();
+/** Answers counted per (verb, error code) since /metrics was last read: a number per answer, not a labelled inc(). */
+const answerCounts = new Map<number, { labels: { verb: string; code: string }; n: number }>();
 
-/** Counts one answer in doozerd_client_requests_total. */
+/** Counts one answer for doozerd_client_requests_total. */
 function countAnswer(verb: number | undefined, errCode: number | undefined): void {
   const key = (verb ?? -1) * 1024 + (errCode ?? -1);
-  let c = answerCounters.get(key);
-  if (!c) {
-    c = metrics.requests.labels({
+  const c = answerCounts.get(key);
+  if (c) {
+    c.n++;
+    return;
+  }
+  answerCounts.set(key, {
+    labels: {
       verb: (verb !== undefined && verbName(verb)) || 'UNKNOWN',
       code: errCode === undefined ? 'OK' : (errName(errCode) ?? 'OTHER'),
-    });
-    answerCounters.set(key, c);
-  }
-  c.inc();
+    },
+    n: 1,
+  });
 }
+
+onRequestsCollect(() => {
+  for (const c of answerCounts.values()) {
+    if (c.n === 0) continue;
+    metrics.requests.inc(c.labels, c.n);
+    c.n = 0;
+  }
+});
 
 export async function listenForClients(opts: ClientListenerOptions): Promise<ClientListener> {
   let nextId = 1;

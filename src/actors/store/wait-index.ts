@@ -5,7 +5,7 @@
 // prefix of that pattern's list. Ten watchers of `/**` with 32 WAITs each in
 // flight cost one glob test per event, not 320.
 //
-// Plain data (a Map of arrays with a head index), so it can live in the store actor's durable
+// Plain data (Maps and arrays), so it can live in the store actor's durable
 // state and follow it to another thread (src/runtime/durable.ts).
 import type { Glob } from './glob.js';
 
@@ -18,53 +18,82 @@ export interface PendingWait {
 }
 
 /**
- * One pattern's pending WAITs, ascending by rev (ties: arrival order), from
- * `head` on: answered WAITs are dropped from the front by moving `head`, not
- * by shifting the array (a `/**` list holds every watcher's window, 10 x 1024
- * entries, and each event answers a few at its front).
+ * One pattern's pending WAITs, bucketed by rev: `byRev` holds each rev's
+ * WAITs in arrival order, `revs` the distinct revs ascending (pending from
+ * `head` on). Ten watchers with 1024 WAITs each in flight ask mostly the same
+ * revs at slightly different times: a WAIT joins its rev's bucket (O(1))
+ * instead of being spliced into the middle of one 10,240-entry array, and an
+ * event takes whole buckets off the front by moving `head`.
  */
 export interface WaitList {
-  waits: PendingWait[];
+  revs: number[];
   head: number;
+  byRev: Map<number, PendingWait[]>;
+  /** Pending WAITs in the list. */
+  count: number;
 }
 
 /** Pattern -> its pending WAITs. */
 export type WaitIndex = Map<string, WaitList>;
 
-/** The pending WAITs of one list, in order (a copy). */
+/** The pending WAITs of one list, ascending by rev (ties: arrival order). */
 export function pendingOf(list: WaitList): PendingWait[] {
-  return list.waits.slice(list.head);
+  const out: PendingWait[] = [];
+  for (let i = list.head; i < list.revs.length; i++) out.push(...list.byRev.get(list.revs[i]!)!);
+  return out;
 }
 
-/** First index in `list` from `lo` whose rev is above `rev` (list ascending by rev). */
-function upperBound(list: readonly PendingWait[], rev: number, lo = 0): number {
-  let hi = list.length;
+/** First index from `lo` in ascending `revs` whose rev is above `rev`. */
+function upperBound(revs: readonly number[], rev: number, lo = 0): number {
+  let hi = revs.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (list[mid]!.rev <= rev) lo = mid + 1;
+    if (revs[mid]! <= rev) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
-/** Drops the answered front of a list once it is most of the array. */
-function compact(list: WaitList): void {
-  if (list.head > 64 && list.head * 2 > list.waits.length) {
-    list.waits = list.waits.slice(list.head);
+/** Takes the buckets of revs[head..end) off the list (the list is dropped from `index` when that empties it). */
+function takeFront(index: WaitIndex, pattern: string, list: WaitList, end: number): PendingWait[] {
+  const { revs, byRev } = list;
+  const taken = byRev.get(revs[list.head]!)!;
+  byRev.delete(revs[list.head]!);
+  for (let i = list.head + 1; i < end; i++) {
+    // The first bucket is off the list now: the later ones are appended to it.
+    for (const w of byRev.get(revs[i]!)!) taken.push(w);
+    byRev.delete(revs[i]!);
+  }
+  list.count -= taken.length;
+  if (end === revs.length) {
+    index.delete(pattern);
+    return taken;
+  }
+  list.head = end;
+  if (list.head > 64 && list.head * 2 > revs.length) {
+    list.revs = revs.slice(list.head);
     list.head = 0;
   }
+  return taken;
 }
 
-/** Adds a WAIT (O(1) when revs arrive ascending, as a watch's do). */
+/** Adds a WAIT (O(1) when its rev already has WAITs or is the highest, as a watch's are). */
 export function addWait(index: WaitIndex, w: PendingWait): void {
   const list = index.get(w.glob.pattern);
   if (!list) {
-    index.set(w.glob.pattern, { waits: [w], head: 0 });
+    index.set(w.glob.pattern, { revs: [w.rev], head: 0, byRev: new Map([[w.rev, [w]]]), count: 1 });
     return;
   }
-  const a = list.waits;
-  if (a[a.length - 1]!.rev <= w.rev) a.push(w);
-  else a.splice(upperBound(a, w.rev, list.head), 0, w);
+  list.count++;
+  const bucket = list.byRev.get(w.rev);
+  if (bucket) {
+    bucket.push(w);
+    return;
+  }
+  list.byRev.set(w.rev, [w]);
+  const revs = list.revs;
+  if (revs[revs.length - 1]! < w.rev) revs.push(w.rev);
+  else revs.splice(upperBound(revs, w.rev, list.head), 0, w.rev);
 }
 
 /**
@@ -75,16 +104,11 @@ export function addWait(index: WaitIndex, w: PendingWait): void {
 export function takeAnswered(index: WaitIndex, seqn: number, path: string): PendingWait[] {
   let out: PendingWait[] | undefined;
   for (const [pattern, list] of index) {
-    const a = list.waits;
-    const first = a[list.head]!;
-    if (first.rev > seqn || !first.glob.matches(path)) continue;
-    const end = a[a.length - 1]!.rev <= seqn ? a.length : upperBound(a, seqn, list.head);
-    const taken = a.slice(list.head, end);
-    if (end === a.length) index.delete(pattern);
-    else {
-      list.head = end;
-      compact(list);
-    }
+    const revs = list.revs;
+    const first = revs[list.head]!;
+    if (first > seqn || !list.byRev.get(first)![0]!.glob.matches(path)) continue;
+    const end = revs[revs.length - 1]! <= seqn ? revs.length : revs[list.head + 1]! > seqn ? list.head + 1 : upperBound(revs, seqn, list.head);
+    const taken = takeFront(index, pattern, list, end);
     out = out ? out.concat(taken) : taken;
   }
   return out ?? [];
@@ -94,14 +118,9 @@ export function takeAnswered(index: WaitIndex, seqn: number, path: string): Pend
 export function takeUpTo(index: WaitIndex, rev: number): PendingWait[] {
   const out: PendingWait[] = [];
   for (const [pattern, list] of index) {
-    const end = upperBound(list.waits, rev, list.head);
+    const end = upperBound(list.revs, rev, list.head);
     if (end === list.head) continue;
-    out.push(...list.waits.slice(list.head, end));
-    if (end === list.waits.length) index.delete(pattern);
-    else {
-      list.head = end;
-      compact(list);
-    }
+    out.push(...takeFront(index, pattern, list, end));
   }
   return out;
 }
@@ -109,15 +128,17 @@ export function takeUpTo(index: WaitIndex, rev: number): PendingWait[] {
 /** Removes the WAITs for which `drop` is true. */
 export function dropWaits(index: WaitIndex, drop: (w: PendingWait) => boolean): void {
   for (const [pattern, list] of index) {
-    const kept = pendingOf(list).filter((w) => !drop(w));
-    if (kept.length === 0) index.delete(pattern);
-    else if (kept.length !== list.waits.length - list.head) index.set(pattern, { waits: kept, head: 0 });
+    const all = pendingOf(list);
+    const kept = all.filter((w) => !drop(w));
+    if (kept.length === all.length) continue;
+    index.delete(pattern);
+    for (const w of kept) addWait(index, w);
   }
 }
 
 /** Number of pending WAITs. */
 export function countWaits(index: WaitIndex): number {
   let n = 0;
-  for (const list of index.values()) n += list.waits.length - list.head;
+  for (const list of index.values()) n += list.count;
   return n;
 }
