@@ -5,18 +5,23 @@
 // it reports the rate reached, the share of written events every watcher
 // saw (the worst watcher counts), watchers that got TOO_LATE, and delivery
 // latency (SET sent -> event seen by a watcher; the SET carries its send
-// time), p50 and p99 over all watchers.
+// time), p50 and p99 over all watchers. The first --warmup seconds (default 1)
+// run the same load but are not counted. The writers pace themselves with a
+// 1 ms timer; each process's CPU share and event-loop delay are reported, so a
+// starved load generator shows.
 //
 // Prints progress lines and a table; writes bench/results/watch-<time>.json.
 // Usage: node bench/watch.mjs [--seconds N] [--rates 2500,5000,10000]
-//        [--watchers N] [--window N] [--skip-original]
-//   --window: WAITs each watcher keeps in flight (Client.watch's window;
-//   1 is the plain re-arm-at-rev+1 loop).
+//        [--watchers N] [--window N] [--warmup S] [--skip-original]
+//   --window: WAITs each watcher keeps in flight (Client.watch's window
+//   option, fixed; default: Client.watch's default, 32 growing to 1024
+//   while behind; 1 is the plain re-arm-at-rev+1 loop).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../dist/client/client.js';
 import { arg, freePort, until } from './lib.mjs';
@@ -25,7 +30,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(arg('seconds', 5));
 const RATES = String(arg('rates', '2500,5000,10000')).split(',').map(Number);
 const WATCHERS = Number(arg('watchers', 10));
-const WINDOW = Number(arg('window', 32));
+/** WAITs each watcher keeps in flight; default: Client.watch's own (32, growing to 1024 while behind). */
+const WINDOW = arg('window') === undefined ? undefined : Number(arg('window'));
+/** Seconds of the same load before the measured ones (not counted): every process's code is compiled by then, as in a node that has been running. */
+const WARMUP = Number(arg('warmup', 1));
 const WRITE_CONNS = 8;
 const now = () => performance.timeOrigin + performance.now();
 
@@ -35,20 +43,24 @@ const now = () => performance.timeOrigin + performance.now();
 if (arg('role') === 'watchers') {
   const addr = arg('addr');
   const clients = await Promise.all(Array.from({ length: WATCHERS }, () => Client.dial(addr)));
-  const stats = clients.map(() => ({ seen: 0, tooLate: 0, lat: [], next: 0 }));
+  const stats = clients.map(() => ({ tooLate: 0, revs: [], lat: [], next: 0 }));
   let from = 0;
   let endRev = Infinity;
+  const dump = process.env.WATCH_DUMP ? [] : undefined;
+  const dumpT0 = now();
   const runs = [];
   const watchOne = async (c, st) => {
     let rev = from;
     for (;;) {
-      const w = c.watch('/**', rev, { window: WINDOW });
+      const w = c.watch('/**', rev, WINDOW === undefined ? {} : { window: WINDOW });
       try {
         for await (const ev of w) {
           st.next = ev.rev + 1;
           if (ev.path.startsWith('/w/') && ev.rev <= endRev) {
-            st.seen++;
-            st.lat.push(now() - Number(ev.value.toString()));
+            const t = now();
+            st.revs.push(ev.rev);
+            st.lat.push(t - Number(ev.value.toString()));
+            if (dump) dump.push(`${(t - dumpT0).toFixed(1)} ${ev.rev} ${(t - Number(ev.value.toString())).toFixed(2)}`);
           }
           if (ev.rev >= endRev) return;
         }
@@ -61,19 +73,34 @@ if (arg('role') === 'watchers') {
     }
   };
   const rl = createInterface({ input: process.stdin });
+  let cpuStart;
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
   for await (const line of rl) {
     const [cmd, n] = line.split(' ');
-    if (cmd === 'start') {
+    if (cmd === 'measure') {
+      cpuStart = process.cpuUsage();
+      loopDelay.reset();
+    } else if (cmd === 'start') {
       from = Number(n) + 1;
+      cpuStart = process.cpuUsage();
+      loopDelay.enable();
       for (let i = 0; i < WATCHERS; i++) runs.push(watchOne(clients[i], stats[i]));
       process.stdout.write('ready\n');
     } else if (cmd === 'end') {
       endRev = Number(n);
+      const cpu = process.cpuUsage(cpuStart);
       const deadline = Date.now() + 10_000;
       await Promise.race([Promise.all(runs), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())))]);
-      const lat = stats.flatMap((s) => s.lat).sort((a, b) => a - b);
+      // Only the events after the warm-up count.
+      const measureRev = Number(line.split(' ')[2] ?? 0);
+      const seen = stats.map((s) => s.revs.filter((r) => r > measureRev).length);
+      const lat = stats.flatMap((s) => s.lat.filter((_, i) => s.revs[i] > measureRev)).sort((a, b) => a - b);
       const q = (f) => (lat.length ? Number(lat[Math.min(lat.length - 1, Math.floor(lat.length * f))].toFixed(2)) : null);
-      process.stdout.write(JSON.stringify({ seen: stats.map((s) => s.seen), tooLate: stats.map((s) => s.tooLate), p50: q(0.5), p99: q(0.99) }) + '\n');
+      if (dump) writeFileSync(process.env.WATCH_DUMP, dump.join('\n') + '\n');
+      process.stdout.write(JSON.stringify({
+        seen, tooLate: stats.map((s) => s.tooLate), p50: q(0.5), p99: q(0.99),
+        cpuMs: (cpu.user + cpu.system) / 1000, loopDelayP99ms: loopDelay.percentile(99) / 1e6, loopDelayMaxMs: loopDelay.max / 1e6,
+      }) + '\n');
       process.exit(0);
     }
   }
@@ -96,7 +123,10 @@ export async function startServer(bin, extra = []) {
   // Ours runs as users start it: bin/doozerd with the node flags of its #! line.
   const proc = bin
     ? spawn(bin, args, { stdio: 'ignore' })
-    : spawn(process.execPath, [...launcherFlags(), ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), `${root}bin/doozerd`, ...args], { stdio: 'ignore' });
+    : spawn(process.execPath, [...launcherFlags(), ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []), `${root}bin/doozerd`, ...args], {
+      // BENCH_SERVER_OUT=file keeps the node's output (with BENCH_NODE_ARGS=--trace-gc, its GC pauses).
+      stdio: ['ignore', process.env.BENCH_SERVER_OUT ? openSync(process.env.BENCH_SERVER_OUT, 'a') : 'ignore', 'ignore'],
+    });
   await until(`${addr} writable`, async () => {
     const c = await Client.dial(addr, { connectTimeoutMs: 500 });
     try {
@@ -137,7 +167,7 @@ export function cpuMs(pid) {
 
 /** One rate: watchers in a child process, writers here. */
 async function runRate(addr, rate, seconds, pid) {
-  const child = spawn(process.execPath, [...(process.env.BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? []), fileURLToPath(import.meta.url), '--role', 'watchers', '--addr', addr, '--watchers', String(WATCHERS), '--window', String(WINDOW)], {
+  const child = spawn(process.execPath, [...(process.env.BENCH_CHILD_ARGS?.split(' ').filter(Boolean) ?? []), fileURLToPath(import.meta.url), '--role', 'watchers', '--addr', addr, '--watchers', String(WATCHERS), ...(WINDOW === undefined ? [] : ['--window', String(WINDOW)])], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
@@ -146,47 +176,71 @@ async function runRate(addr, rate, seconds, pid) {
   child.stdin.write(`start ${startRev}\n`);
   await lines.next(); // ready
   let issued = 0;
-  let written = 0;
   let failed = 0;
   let maxRev = startRev;
-  const cpu0 = cpuMs(pid);
+  let cpu0 = cpuMs(pid);
+  let ownCpu0 = process.cpuUsage();
+  const ownDelay = monitorEventLoopDelay({ resolution: 5 });
+  ownDelay.enable();
   const t0 = performance.now();
-  const end = t0 + seconds * 1000;
+  const measureAt = t0 + WARMUP * 1000;
+  let measuring = WARMUP <= 0;
+  let tm = t0;
+  const end = measureAt + seconds * 1000;
   const inflight = new Set();
+  /** Every answered SET: its rev, its latency, whether it was sent in the warm-up. */
+  const setRevs = [];
   const setLat = [];
+  let maxWarmRev = startRev;
   while (performance.now() < end) {
+    if (!measuring && performance.now() >= measureAt) {
+      measuring = true;
+      tm = performance.now();
+      cpu0 = cpuMs(pid);
+      ownCpu0 = process.cpuUsage();
+      ownDelay.reset();
+      child.stdin.write('measure\n');
+    }
     const due = Math.floor(((performance.now() - t0) / 1000) * rate);
     while (issued < due && inflight.size < 4096) {
       const c = writers[issued % WRITE_CONNS];
       const ts = performance.now();
+      const warm = !measuring;
       const p = c
         .set(`/w/${issued % 64}`, -1, String(now()))
         .then((rev) => {
-          written++;
+          setRevs.push(rev);
           setLat.push(performance.now() - ts);
           if (rev > maxRev) maxRev = rev;
+          if (warm && rev > maxWarmRev) maxWarmRev = rev;
         }, () => failed++)
         .finally(() => inflight.delete(p));
       inflight.add(p);
       issued++;
     }
-    await new Promise((r) => setImmediate(r));
+    // A 1 ms timer, not a setImmediate spin: the load generator must not take a core it does not need.
+    await new Promise((r) => setTimeout(r, 1));
   }
   // A server that stopped answering (the original, overloaded) does not hang the run.
   await Promise.race([Promise.all(inflight), new Promise((r) => setTimeout(r, 10_000))]);
   failed += inflight.size;
-  const elapsed = (performance.now() - t0) / 1000;
+  const elapsed = (performance.now() - tm) / 1000;
   const serverCpuMs = cpuMs(pid) - cpu0;
+  const ownCpu = process.cpuUsage(ownCpu0);
+  ownDelay.disable();
   const endRev = Math.max(maxRev, await Promise.race([writers[0].rev(), new Promise((r) => setTimeout(() => r(0), 5000))]));
-  child.stdin.write(`end ${endRev}\n`);
+  // The measured writes: those after the last warm-up write (both sides count by rev).
+  child.stdin.write(`end ${endRev} ${maxWarmRev}\n`);
+  const measured = setRevs.map((r, i) => [r, setLat[i]]).filter(([r]) => r > maxWarmRev);
+  const written = measured.length;
+  const setLatMeasured = measured.map(([, l]) => l).sort((a, b) => a - b);
   const r = JSON.parse((await lines.next()).value);
   const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   if (child.exitCode === null) await new Promise((res) => child.once('exit', res));
   clearTimeout(killer);
   await Promise.all(writers.map((c) => c.close()));
   const worst = Math.min(...r.seen);
-  setLat.sort((a, b) => a - b);
-  const q = (f) => (setLat.length ? Number(setLat[Math.min(setLat.length - 1, Math.floor(setLat.length * f))].toFixed(2)) : null);
+  const q = (f) => (setLatMeasured.length ? Number(setLatMeasured[Math.min(setLatMeasured.length - 1, Math.floor(setLatMeasured.length * f))].toFixed(2)) : null);
   return {
     rate,
     setsPerSec: Math.round(written / elapsed),
@@ -202,6 +256,14 @@ async function runRate(addr, rate, seconds, pid) {
     serverCpuUsPerRequest: Number(((serverCpuMs * 1000) / Math.max(1, written + r.seen.reduce((a, b) => a + b, 0))).toFixed(1)),
     setP50ms: q(0.5),
     setP99ms: q(0.99),
+    // Each process's share of a core over the run, and its event-loop delay (a busy load generator skews latency).
+    serverCpuPct: Math.round((serverCpuMs / 10) / elapsed),
+    writersCpuPct: Math.round(((ownCpu.user + ownCpu.system) / 1e4) / elapsed),
+    watchersCpuPct: Math.round((r.cpuMs / 10) / elapsed),
+    // The watchers' process: CPU per event it took (10 watchers: each event 10 times).
+    watchersCpuUsPerEvent: Number(((r.cpuMs * 1000) / Math.max(1, r.seen.reduce((a, b) => a + b, 0))).toFixed(1)),
+    writersLoopDelayP99ms: Number((ownDelay.percentile(99) / 1e6).toFixed(1)),
+    watchersLoopDelayP99ms: Number(r.loopDelayP99ms.toFixed(1)),
   };
 }
 
@@ -214,7 +276,7 @@ export async function watchWorkload(label, bin, opts = {}) {
     try {
       process.stderr.write(`watch: ${label}, ${WATCHERS} watchers, ${rate} SET/s for ${seconds} s...\n`);
       const r = await runRate(srv.addr, rate, seconds, srv.proc.pid);
-      process.stderr.write(`  ${r.setsPerSec} SET/s, delivered ${r.deliveredPct}%, TOO_LATE ${r.tooLate}, p50 ${r.p50ms} ms, p99 ${r.p99ms} ms (SET p50 ${r.setP50ms} ms, p99 ${r.setP99ms} ms; server CPU ${r.serverCpuUsPerSet} µs per SET and its deliveries, ${r.serverCpuUsPerRequest} µs per request)\n`);
+      process.stderr.write(`  ${r.setsPerSec} SET/s, delivered ${r.deliveredPct}%, TOO_LATE ${r.tooLate}, p50 ${r.p50ms} ms, p99 ${r.p99ms} ms (SET p50 ${r.setP50ms} ms, p99 ${r.setP99ms} ms; server CPU ${r.serverCpuUsPerSet} µs per SET and its deliveries, ${r.serverCpuUsPerRequest} µs per request; CPU % server ${r.serverCpuPct}, writers ${r.writersCpuPct}, watchers ${r.watchersCpuPct} (${r.watchersCpuUsPerEvent} µs per event seen); loop delay p99 writers ${r.writersLoopDelayP99ms} ms, watchers ${r.watchersLoopDelayP99ms} ms)\n`);
       out.push({ server: label, ...r });
     } finally {
       await stopServer(srv);
@@ -224,8 +286,13 @@ export async function watchWorkload(label, bin, opts = {}) {
 }
 
 export function watchTable(rows) {
-  const lines = ['| server | target SET/s | reached | delivered (worst watcher) | TOO_LATE | p50 ms | p99 ms | server CPU µs/SET |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |'];
-  for (const r of rows) lines.push(`| ${r.server} | ${r.rate} | ${r.setsPerSec} | ${r.deliveredPct}% | ${r.tooLate} | ${r.p50ms} | ${r.p99ms} | ${r.serverCpuUsPerSet} |`);
+  const lines = [
+    '| server | target SET/s | reached | delivered (worst watcher) | TOO_LATE | p50 ms | p99 ms | server CPU µs/request | watchers CPU µs/event |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  for (const r of rows) {
+    lines.push(`| ${r.server} | ${r.rate} | ${r.setsPerSec} | ${r.deliveredPct}% | ${r.tooLate} | ${r.p50ms} | ${r.p99ms} | ${r.serverCpuUsPerRequest} | ${r.watchersCpuUsPerEvent} |`);
+  }
   return lines.join('\n');
 }
 
@@ -236,7 +303,7 @@ if (import.meta.url === `file://${process.argv[1]}` && arg('role') === undefined
   console.log(watchTable(rows));
   mkdirSync(`${root}bench/results`, { recursive: true });
   const file = `${root}bench/results/watch-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, JSON.stringify({ seconds: SECONDS, watchers: WATCHERS, window: WINDOW, cores: os.cpus().length, load: os.loadavg(), rows }, null, 2));
+  writeFileSync(file, JSON.stringify({ seconds: SECONDS, watchers: WATCHERS, window: WINDOW ?? 'default', cores: os.cpus().length, load: os.loadavg(), rows }, null, 2));
   process.stderr.write(`wrote ${file}\n`);
   process.exit(0);
 }

@@ -209,8 +209,14 @@ export function createClientSession(ctx: ActorContext, args: ClientSessionArgs):
     const p = untrack(msg.tag);
     if (!p) return;
     if (msg.type === 'reply') {
-      const { tag: _internal, ...rest } = msg.response;
-      return respond(p.tag, p.verb, rest);
+      // One copy with the client's tag in place of the internal id (a WAIT answer per watcher per event: one object, not two).
+      let response: Response;
+      if (p.tag === undefined) {
+        const { tag: _internal, ...rest } = msg.response;
+        response = rest;
+      } else response = { ...msg.response, tag: p.tag };
+      ctx.send(args.conn, { type: 'response', response, verb: p.verb } satisfies SendResponseMessage);
+      return;
     }
     if ('err' in msg) return fail(p.tag, p.verb, msg.err.code, msg.err.code === 'OTHER' || msg.err.code === 'READONLY' ? msg.err.text : undefined);
     // SET answers the new rev; DEL and NOP answer nothing but the tag.

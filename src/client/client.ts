@@ -11,7 +11,7 @@
 import { Verb, FLAG_DEL, FLAG_SET, REV_DIR } from '../wire/client-codec.js';
 import type { Request, Response } from '../wire/client-codec.js';
 import { DoozerError } from '../wire/errors.js';
-import { AbortedError, Connection, ConnectionError } from './connection.js';
+import { AbortedError, Connection, ConnectionError, responseError } from './connection.js';
 import type { ConnectOptions, RequestOptions } from './connection.js';
 import { readFileSync } from 'node:fs';
 import { formatAddress, parseAddress, parseTarget, UriError } from './uri.js';
@@ -60,16 +60,21 @@ export interface WatchOptions {
   /** Stops the watch: the iterator ends (a pending next() resolves done). */
   signal?: AbortSignal;
   /**
-   * WAITs kept in flight, at consecutive revs (default: 32 for `/**`, whose
-   * WAITs each answer exactly their own rev, 1 for other globs, where several
-   * WAITs would mostly answer the same event). More keeps up with faster
-   * writers: one round trip brings up to `window` events.
+   * WAITs kept in flight, at consecutive revs. Default: for `/**`, whose
+   * WAITs each answer exactly their own rev, 32, doubling up to 1024 each
+   * time the newest WAIT is answered before older ones were taken (the
+   * watcher is a window behind, or the writes came in a burst); 1 for
+   * other globs, where several WAITs would mostly answer the same event.
+   * Given, it is fixed. More keeps up with faster writers: one round trip
+   * brings up to `window` events.
    */
   window?: number;
 }
 
-/** Default WAITs in flight for a `/**` watch. */
+/** WAITs in flight a `/**` watch starts with (by default). */
 export const WATCH_WINDOW_ALL = 32;
+/** Up to how many WAITs a `/**` watch keeps in flight (by default) while it is behind the writers. */
+export const WATCH_WINDOW_MAX = 1024;
 
 /** The async iterator returned by Client.watch. */
 export interface Watch extends AsyncIterableIterator<WaitEvent> {
@@ -411,9 +416,13 @@ export class Client {
    */
   watch(glob: string, fromRev?: number, opts: WatchOptions = {}): Watch {
     if (fromRev !== undefined) checkInt('fromRev', fromRev);
-    const window = opts.window ?? (glob === '/**' ? WATCH_WINDOW_ALL : 1);
-    if (!Number.isSafeInteger(window) || window < 1) throw new TypeError(`window must be a positive integer, got ${window}`);
-    return new WatchIterator(this, glob, fromRev, opts.signal, window);
+    const window = opts.window;
+    if (window !== undefined && (!Number.isSafeInteger(window) || window < 1)) throw new TypeError(`window must be a positive integer, got ${window}`);
+    // Given: that many WAITs, always. Default: /** starts at WATCH_WINDOW_ALL and grows while the watcher is behind.
+    if (window !== undefined) return new WatchIterator(this, glob, fromRev, opts.signal, window, window);
+    return glob === '/**'
+      ? new WatchIterator(this, glob, fromRev, opts.signal, WATCH_WINDOW_ALL, WATCH_WINDOW_MAX)
+      : new WatchIterator(this, glob, fromRev, opts.signal, 1, 1);
   }
 
   /** Presents a secret. Wrong secret: DoozerError OTHER "permission denied". */
@@ -456,6 +465,15 @@ async function pipelined<T>(count: number, fn: (i: number) => Promise<T>, window
   return out;
 }
 
+/** One WAIT of a watch: its rev and, once it came, its answer (or why none will come). */
+interface WatchSlot {
+  rev: number;
+  answer: Response | undefined;
+  error: Error | undefined;
+}
+
+const WATCH_DONE: IteratorResult<WaitEvent> = Object.freeze({ done: true, value: undefined });
+
 /**
  * A watch: WAITs at consecutive revs from `rev` (up to `window` in flight),
  * their answers taken in the order they were asked. WAIT(k) answers the first
@@ -463,26 +481,39 @@ async function pipelined<T>(count: number, fn: (i: number) => Promise<T>, window
  * to e has been seen: the next useful WAIT is at e + 1, and an answer older
  * than that (a WAIT sent at k <= e, for a glob that matched nothing in
  * between) is the same event again and is skipped.
+ *
+ * The window grows (doubling, up to `maxWindow`) whenever the newest WAIT
+ * is answered while older ones are still untaken: the whole window came back
+ * in about one round trip (the watcher is that far behind, or the writes came
+ * in a burst), and one round trip should bring more. WAITs go out through
+ * Connection.submit (callbacks, no promise per WAIT); an event already here
+ * is returned without waiting.
  */
 class WatchIterator implements Watch {
   /** Next rev to be delivered (every matching change before it was). */
   private rev: number | undefined;
   /** Highest rev a WAIT was sent for. */
   private asked = 0;
-  private readonly inFlight: { rev: number; answer: Promise<WaitEvent> }[] = [];
+  /** WAITs sent and not yet taken, oldest first, from index `head`. */
+  private slots: (WatchSlot | undefined)[] = [];
+  private head = 0;
   private done = false;
-  private running: Promise<IteratorResult<WaitEvent>> | undefined;
-  /** Ends the step() waiting for an answer (stop()). */
-  private wake: (() => void) | undefined;
+  private window: number;
+  /** The next() waiting for an answer, and its promise (later next() calls queue behind it). */
+  private waiter: { resolve(r: IteratorResult<WaitEvent>): void; reject(e: unknown): void } | undefined;
+  private busy: Promise<IteratorResult<WaitEvent>> | undefined;
+  private starting = false;
 
   constructor(
     private readonly client: Client,
     private readonly glob: string,
     fromRev: number | undefined,
     signal: AbortSignal | undefined,
-    private readonly window: number,
+    initialWindow: number,
+    private readonly maxWindow: number,
   ) {
     this.rev = fromRev;
+    this.window = initialWindow;
     if (signal) {
       if (signal.aborted) this.stop();
       else signal.addEventListener('abort', () => this.stop(), { once: true });
@@ -499,61 +530,130 @@ class WatchIterator implements Watch {
 
   next(): Promise<IteratorResult<WaitEvent>> {
     // Calls are serialised: a second next() waits for the first.
-    const prev = this.running ?? Promise.resolve(undefined);
-    const p = prev.then(() => this.step(), () => this.step());
-    this.running = p;
+    if (this.busy) return this.busy.then(() => this.next(), () => this.next());
+    let r: IteratorResult<WaitEvent> | undefined;
+    try {
+      r = this.take();
+    } catch (e) {
+      this.stop();
+      return Promise.reject(e);
+    }
+    if (r) return Promise.resolve(r);
+    const p = new Promise<IteratorResult<WaitEvent>>((resolve, reject) => {
+      this.waiter = { resolve, reject };
+    });
+    this.busy = p;
+    if (this.rev === undefined) this.start();
     return p;
+  }
+
+  /** Learns the next rev (a watch from "now"), then serves the waiting next(). */
+  private start(): void {
+    if (this.starting) return;
+    this.starting = true;
+    this.client.rev().then(
+      (now) => {
+        this.starting = false;
+        this.rev ??= now + 1;
+        this.wake();
+      },
+      (e: unknown) => {
+        this.starting = false;
+        this.fail(e);
+      },
+    );
+  }
+
+  /** Serves the waiting next() if it can be now (an answer came, or the watch stopped). */
+  private wake(): void {
+    if (!this.waiter) return;
+    let r: IteratorResult<WaitEvent> | undefined;
+    try {
+      r = this.take();
+    } catch (e) {
+      this.fail(e);
+      return;
+    }
+    if (!r) return;
+    const w = this.waiter;
+    this.waiter = undefined;
+    this.busy = undefined;
+    w.resolve(r);
+  }
+
+  private fail(e: unknown): void {
+    const w = this.waiter;
+    this.waiter = undefined;
+    this.busy = undefined;
+    if (!w) return;
+    if (e instanceof AbortedError || this.done) {
+      this.stop();
+      w.resolve(WATCH_DONE);
+      return;
+    }
+    this.stop();
+    w.reject(e);
+  }
+
+  /** The next event if it is here, WATCH_DONE once stopped, undefined to wait; throws the WAIT's error (the caller stops the watch). */
+  private take(): IteratorResult<WaitEvent> | undefined {
+    for (;;) {
+      if (this.done) return WATCH_DONE;
+      if (this.rev === undefined) return undefined;
+      this.fill();
+      const slot = this.slots[this.head]!;
+      if (slot.answer === undefined && slot.error === undefined) return undefined;
+      this.slots[this.head++] = undefined;
+      if (this.head > 1024 && this.head * 2 > this.slots.length) {
+        this.slots = this.slots.slice(this.head);
+        this.head = 0;
+      }
+      if (slot.error) throw slot.error;
+      const r = slot.answer!;
+      if (r.errCode !== undefined) {
+        throw responseError(r, { verb: Verb.WAIT, path: this.glob, rev: slot.rev }, this.client.connection.address);
+      }
+      const ev = toEvent(r);
+      if (ev.rev < this.rev) continue; // seen already (asked at a rev the previous answer covered)
+      this.rev = ev.rev + 1;
+      return { done: false, value: ev };
+    }
   }
 
   /** Tops the WAITs in flight up to `window`, at the revs after the last one asked. */
   private fill(): void {
     let k = Math.max(this.asked + 1, this.rev!);
-    while (this.inFlight.length < this.window) {
-      const answer = this.client.wait(this.glob, k); // no AbortSignal each: stop() wakes step() instead
-      answer.catch(() => {}); // taken (and thrown) in order by step()
-      this.inFlight.push({ rev: k, answer });
+    const conn = this.client.connection;
+    while (this.slots.length - this.head < this.window) {
+      const slot: WatchSlot = { rev: k, answer: undefined, error: undefined };
+      this.slots.push(slot);
+      const sent = conn.submit(
+        { verb: Verb.WAIT, path: this.glob, rev: k },
+        (r) => {
+          slot.answer = r;
+          // The newest WAIT answered before its elders were taken: the whole window came back in about
+          // one round trip (the watcher is at least that far behind, or the writes came in a burst).
+          if (this.window < this.maxWindow && slot === this.slots[this.slots.length - 1]) this.window = Math.min(this.window * 2, this.maxWindow);
+          if (this.waiter && slot === this.slots[this.head]) this.wake();
+        },
+        (e) => {
+          slot.error = e;
+          if (this.waiter && slot === this.slots[this.head]) this.wake();
+        },
+      );
+      if (!sent) slot.error = conn.closedReason ?? new ConnectionError(`connection to ${conn.address} is closed`, conn.address);
       this.asked = k++;
-    }
-  }
-
-  private async step(): Promise<IteratorResult<WaitEvent>> {
-    try {
-      for (;;) {
-        if (this.done) return { done: true, value: undefined };
-        if (this.rev === undefined) {
-          this.rev = (await this.client.rev()) + 1;
-          continue;
-        }
-        this.fill();
-        const head = this.inFlight.shift()!;
-        const ev = await new Promise<WaitEvent | undefined>((resolve, reject) => {
-          this.wake = () => resolve(undefined);
-          head.answer.then(resolve, reject);
-        });
-        this.wake = undefined;
-        if (this.done || ev === undefined) return { done: true, value: undefined };
-        if (ev.rev < this.rev) continue; // seen already (asked at a rev the previous answer covered)
-        this.rev = ev.rev + 1;
-        return { done: false, value: ev };
-      }
-    } catch (e) {
-      if (e instanceof AbortedError || this.done) {
-        this.stop();
-        return { done: true, value: undefined };
-      }
-      this.stop();
-      throw e;
     }
   }
 
   stop(): void {
     if (this.done) return;
     this.done = true;
-    this.wake?.();
+    this.wake();
   }
 
   return(): Promise<IteratorResult<WaitEvent>> {
     this.stop();
-    return Promise.resolve({ done: true, value: undefined });
+    return Promise.resolve(WATCH_DONE);
   }
 }

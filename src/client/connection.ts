@@ -5,9 +5,9 @@
 // pending request with a ConnectionError.
 import net from 'node:net';
 import tls from 'node:tls';
-import { decodeResponse, encodeRequest, errName, verbName } from '../wire/client-codec.js';
+import { decodeResponse, encodeRequestFrame, errName, verbName } from '../wire/client-codec.js';
 import type { Request, Response } from '../wire/client-codec.js';
-import { FrameError, FrameReader, frame } from '../wire/framing.js';
+import { FrameError, FrameReader } from '../wire/framing.js';
 import { DoozerError } from '../wire/errors.js';
 import { explainError, type FailedRequest } from './error-text.js';
 import { formatAddress } from './uri.js';
@@ -121,8 +121,8 @@ export interface RequestOptions {
 }
 
 interface Pending {
-  /** Verb and path, for error messages. */
-  what: string;
+  /** The request (without its tag), for error messages. */
+  req: Omit<Request, 'tag'>;
   resolve(r: Response): void;
   reject(e: Error): void;
   /** Set once the caller gave up on this request; the tag stays reserved. */
@@ -269,7 +269,7 @@ export class Connection {
     const what = describe(req);
     const timeoutMs = opts.timeoutMs ?? this.requestTimeoutMs;
     return new Promise<Response>((resolve, reject) => {
-      const p: Pending = { what, resolve, reject, abandoned: false };
+      const p: Pending = { req, resolve, reject, abandoned: false };
       const cleanups: Array<() => void> = [];
       if (signal) {
         const onAbort = (): void => {
@@ -293,8 +293,30 @@ export class Connection {
       if (cleanups.length) p.cleanup = () => cleanups.forEach((f) => f());
       this.pending.set(tag, p);
       this.firstSentAt ??= Date.now();
-      this.write(frame(encodeRequest({ ...req, tag })));
+      this.write(encodeRequestFrame(req, tag));
     });
+  }
+
+  /**
+   * Sends one request without a promise (a watch's WAITs: one per event, so
+   * the promise layers of send() would be most of a watcher's cost).
+   * `onAnswer` gets the raw response (error responses included);
+   * `onError` a ConnectionError once the connection is lost or closed. No
+   * timeout, no AbortSignal. Returns false (and calls neither) when the
+   * connection is already closed; then `closedError` says why.
+   */
+  submit(req: Omit<Request, 'tag'>, onAnswer: (r: Response) => void, onError: (e: ConnectionError) => void): boolean {
+    if (this.closedError) return false;
+    const tag = this.allocTag();
+    this.pending.set(tag, { req, resolve: onAnswer, reject: onError as (e: Error) => void, abandoned: false });
+    this.firstSentAt ??= Date.now();
+    this.write(encodeRequestFrame(req, tag));
+    return true;
+  }
+
+  /** Why the connection is closed (undefined while it is open). */
+  get closedReason(): ConnectionError | undefined {
+    return this.closedError;
   }
 
   /**
@@ -379,7 +401,7 @@ export class Connection {
       p.cleanup?.();
       if (p.abandoned) continue;
       p.abandoned = true;
-      const e = new ConnectionError(`${err.message} (while waiting for ${p.what})`, err.address, err.errno, err.info);
+      const e = new ConnectionError(`${err.message} (while waiting for ${describe(p.req)})`, err.address, err.errno, err.info);
       p.reject(e);
     }
     this.socket.destroy();

@@ -12,10 +12,10 @@ import tls from 'node:tls';
 import { logger } from '../runtime/log.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
-import { decodeRequest, encodeResponse, ErrCode, errName, Verb, verbName, type Response } from '../wire/client-codec.js';
-import { metrics } from './http/metrics.js';
+import { decodeRequest, encodeResponseFrame, ErrCode, errName, Verb, verbName, type Response } from '../wire/client-codec.js';
+import { metrics, onRequestsCollect } from './http/metrics.js';
 import { STORE } from '../actors/store/messages.js';
-import { FrameError, FrameReader, frame } from '../wire/framing.js';
+import { FrameError, FrameReader } from '../wire/framing.js';
 import type { ClientRequestMessage, ClientSessionArgs, SessionToConnMessage } from '../actors/client-session.js';
 
 const log = logger('clients');
@@ -39,6 +39,34 @@ export interface ClientListener {
   connections(): number;
   close(): Promise<void>;
 }
+
+/** Answers counted per (verb, error code) since /metrics was last read: a number per answer, not a labelled inc(). */
+const answerCounts = new Map<number, { labels: { verb: string; code: string }; n: number }>();
+
+/** Counts one answer for doozerd_client_requests_total. */
+function countAnswer(verb: number | undefined, errCode: number | undefined): void {
+  const key = (verb ?? -1) * 1024 + (errCode ?? -1);
+  const c = answerCounts.get(key);
+  if (c) {
+    c.n++;
+    return;
+  }
+  answerCounts.set(key, {
+    labels: {
+      verb: (verb !== undefined && verbName(verb)) || 'UNKNOWN',
+      code: errCode === undefined ? 'OK' : (errName(errCode) ?? 'OTHER'),
+    },
+    n: 1,
+  });
+}
+
+onRequestsCollect(() => {
+  for (const c of answerCounts.values()) {
+    if (c.n === 0) continue;
+    metrics.requests.inc(c.labels, c.n);
+    c.n = 0;
+  }
+});
 
 export async function listenForClients(opts: ClientListenerOptions): Promise<ClientListener> {
   let nextId = 1;
@@ -78,7 +106,7 @@ export async function listenForClients(opts: ClientListenerOptions): Promise<Cli
 
     /** Queue one response frame; responses of one actor drain leave in one write (one syscall, not one per response). */
     const send = (response: Response): void => {
-      outgoing.push(frame(encodeResponse(response)));
+      outgoing.push(encodeResponseFrame(response));
       if (outgoing.length === 1) queueMicrotask(writeOut);
     };
 
@@ -87,10 +115,7 @@ export async function listenForClients(opts: ClientListenerOptions): Promise<Cli
       const m = msg as SessionToConnMessage;
       if (m.verb !== Verb.WAIT) inFlight--;
       if (m.type === 'response') {
-        metrics.requests.inc({
-          verb: (m.verb !== undefined && verbName(m.verb)) || 'UNKNOWN',
-          code: m.response.errCode === undefined ? 'OK' : (errName(m.response.errCode) ?? 'OTHER'),
-        });
+        countAnswer(m.verb, m.response.errCode);
         send(m.response);
       }
       if (paused && inFlight <= RESUME_AT) {

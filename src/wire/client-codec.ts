@@ -2,6 +2,8 @@
 // Decoded messages are plain data: an absent optional field is an absent key,
 // because clients tell "rev absent" from "rev = 0".
 import { RequestType, ResponseType, int64ToNumber } from './proto-schema.js';
+import { decodeRequestFast, decodeResponseFast, requestFrame, responseFrame } from './pb-fast.js';
+import { frame } from './framing.js';
 
 export const Verb = {
   GET: 1, SET: 2, DEL: 3, REV: 5, WAIT: 6, NOP: 7, WALK: 9, GETDIR: 14, STAT: 16, SELF: 20, ACCESS: 99,
@@ -64,7 +66,26 @@ export interface Response {
 
 const has = (o: object, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
 
+/**
+ * The frame (length prefix and bytes) of Request `r`: byte for byte
+ * encodeRequest's, framed, in one buffer. `tag`, when given, replaces r.tag.
+ */
+export function encodeRequestFrame(r: Request, tag: number | undefined = r.tag): Buffer {
+  return requestFrame(r, tag) ?? frame(encodeRequestPb(tag === r.tag ? r : { ...r, tag }));
+}
+
+/** The frame (length prefix and bytes) of Response `r`: byte for byte encodeResponse's, framed, in one buffer. */
+export function encodeResponseFrame(r: Response): Buffer {
+  return responseFrame(r) ?? frame(encodeResponsePb(r));
+}
+
 export function encodeRequest(r: Request): Uint8Array {
+  const f = requestFrame(r);
+  return f ? f.subarray(4) : encodeRequestPb(r);
+}
+
+/** encodeRequest through protobufjs (the reference the hand-written encoder matches). */
+export function encodeRequestPb(r: Request): Uint8Array {
   const m: Record<string, unknown> = {};
   if (r.tag !== undefined) m.tag = r.tag;
   if (r.verb !== undefined) m.verb = r.verb;
@@ -78,6 +99,11 @@ export function encodeRequest(r: Request): Uint8Array {
 
 /** Throws on bytes that are not a valid Request. */
 export function decodeRequest(buf: Uint8Array): Request {
+  return decodeRequestFast(buf) ?? decodeRequestPb(buf);
+}
+
+/** decodeRequest through protobufjs (the reference; also what odd input falls back to). */
+export function decodeRequestPb(buf: Uint8Array): Request {
   const m = RequestType.decode(buf) as unknown as Record<string, unknown>;
   const r: Request = {};
   if (has(m, 'tag')) r.tag = m.tag as number;
@@ -91,6 +117,12 @@ export function decodeRequest(buf: Uint8Array): Request {
 }
 
 export function encodeResponse(r: Response): Uint8Array {
+  const f = responseFrame(r);
+  return f ? f.subarray(4) : encodeResponsePb(r);
+}
+
+/** encodeResponse through protobufjs (the reference the hand-written encoder matches). */
+export function encodeResponsePb(r: Response): Uint8Array {
   const m: Record<string, unknown> = {};
   if (r.tag !== undefined) m.tag = r.tag;
   if (r.errCode !== undefined) {
@@ -107,7 +139,13 @@ export function encodeResponse(r: Response): Uint8Array {
   return ResponseType.encode(m).finish();
 }
 
+/** Throws on bytes that are not a valid Response. */
 export function decodeResponse(buf: Uint8Array): Response {
+  return decodeResponseFast(buf) ?? decodeResponsePb(buf);
+}
+
+/** decodeResponse through protobufjs (the reference; also what odd input falls back to). */
+export function decodeResponsePb(buf: Uint8Array): Response {
   const m = ResponseType.decode(buf) as unknown as Record<string, unknown>;
   const r: Response = {};
   if (has(m, 'tag')) r.tag = m.tag as number;

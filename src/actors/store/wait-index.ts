@@ -5,7 +5,7 @@
 // prefix of that pattern's list. Ten watchers of `/**` with 32 WAITs each in
 // flight cost one glob test per event, not 320.
 //
-// Plain data (a Map of arrays), so it can live in the store actor's durable
+// Plain data (Maps and arrays), so it can live in the store actor's durable
 // state and follow it to another thread (src/runtime/durable.ts).
 import type { Glob } from './glob.js';
 
@@ -17,30 +17,83 @@ export interface PendingWait {
   tag: number;
 }
 
-/** Pattern -> its pending WAITs, ascending by rev (ties: arrival order). */
-export type WaitIndex = Map<string, PendingWait[]>;
+/**
+ * One pattern's pending WAITs, bucketed by rev: `byRev` holds each rev's
+ * WAITs in arrival order, `revs` the distinct revs ascending (pending from
+ * `head` on). Ten watchers with 1024 WAITs each in flight ask mostly the same
+ * revs at slightly different times: a WAIT joins its rev's bucket (O(1))
+ * instead of being spliced into the middle of one 10,240-entry array, and an
+ * event takes whole buckets off the front by moving `head`.
+ */
+export interface WaitList {
+  revs: number[];
+  head: number;
+  byRev: Map<number, PendingWait[]>;
+  /** Pending WAITs in the list. */
+  count: number;
+}
 
-/** First index in `list` whose rev is above `rev` (list ascending by rev). */
-function upperBound(list: readonly PendingWait[], rev: number): number {
-  let lo = 0;
-  let hi = list.length;
+/** Pattern -> its pending WAITs. */
+export type WaitIndex = Map<string, WaitList>;
+
+/** The pending WAITs of one list, ascending by rev (ties: arrival order). */
+export function pendingOf(list: WaitList): PendingWait[] {
+  const out: PendingWait[] = [];
+  for (let i = list.head; i < list.revs.length; i++) out.push(...list.byRev.get(list.revs[i]!)!);
+  return out;
+}
+
+/** First index from `lo` in ascending `revs` whose rev is above `rev`. */
+function upperBound(revs: readonly number[], rev: number, lo = 0): number {
+  let hi = revs.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (list[mid]!.rev <= rev) lo = mid + 1;
+    if (revs[mid]! <= rev) lo = mid + 1;
     else hi = mid;
   }
   return lo;
 }
 
-/** Adds a WAIT (O(1) when revs arrive ascending, as a watch's do). */
+/** Takes the buckets of revs[head..end) off the list (the list is dropped from `index` when that empties it). */
+function takeFront(index: WaitIndex, pattern: string, list: WaitList, end: number): PendingWait[] {
+  const { revs, byRev } = list;
+  const taken = byRev.get(revs[list.head]!)!;
+  byRev.delete(revs[list.head]!);
+  for (let i = list.head + 1; i < end; i++) {
+    // The first bucket is off the list now: the later ones are appended to it.
+    for (const w of byRev.get(revs[i]!)!) taken.push(w);
+    byRev.delete(revs[i]!);
+  }
+  list.count -= taken.length;
+  if (end === revs.length) {
+    index.delete(pattern);
+    return taken;
+  }
+  list.head = end;
+  if (list.head > 64 && list.head * 2 > revs.length) {
+    list.revs = revs.slice(list.head);
+    list.head = 0;
+  }
+  return taken;
+}
+
+/** Adds a WAIT (O(1) when its rev already has WAITs or is the highest, as a watch's are). */
 export function addWait(index: WaitIndex, w: PendingWait): void {
   const list = index.get(w.glob.pattern);
   if (!list) {
-    index.set(w.glob.pattern, [w]);
+    index.set(w.glob.pattern, { revs: [w.rev], head: 0, byRev: new Map([[w.rev, [w]]]), count: 1 });
     return;
   }
-  if (list[list.length - 1]!.rev <= w.rev) list.push(w);
-  else list.splice(upperBound(list, w.rev), 0, w);
+  list.count++;
+  const bucket = list.byRev.get(w.rev);
+  if (bucket) {
+    bucket.push(w);
+    return;
+  }
+  list.byRev.set(w.rev, [w]);
+  const revs = list.revs;
+  if (revs[revs.length - 1]! < w.rev) revs.push(w.rev);
+  else revs.splice(upperBound(revs, w.rev, list.head), 0, w.rev);
 }
 
 /**
@@ -51,15 +104,11 @@ export function addWait(index: WaitIndex, w: PendingWait): void {
 export function takeAnswered(index: WaitIndex, seqn: number, path: string): PendingWait[] {
   let out: PendingWait[] | undefined;
   for (const [pattern, list] of index) {
-    if (list[0]!.rev > seqn || !list[0]!.glob.matches(path)) continue;
-    const n = list[list.length - 1]!.rev <= seqn ? list.length : upperBound(list, seqn);
-    let taken: PendingWait[];
-    if (n === list.length) {
-      index.delete(pattern);
-      taken = list;
-    } else {
-      taken = list.splice(0, n);
-    }
+    const revs = list.revs;
+    const first = revs[list.head]!;
+    if (first > seqn || !list.byRev.get(first)![0]!.glob.matches(path)) continue;
+    const end = revs[revs.length - 1]! <= seqn ? revs.length : revs[list.head + 1]! > seqn ? list.head + 1 : upperBound(revs, seqn, list.head);
+    const taken = takeFront(index, pattern, list, end);
     out = out ? out.concat(taken) : taken;
   }
   return out ?? [];
@@ -69,10 +118,9 @@ export function takeAnswered(index: WaitIndex, seqn: number, path: string): Pend
 export function takeUpTo(index: WaitIndex, rev: number): PendingWait[] {
   const out: PendingWait[] = [];
   for (const [pattern, list] of index) {
-    const n = upperBound(list, rev);
-    if (n === 0) continue;
-    out.push(...list.splice(0, n));
-    if (list.length === 0) index.delete(pattern);
+    const end = upperBound(list.revs, rev, list.head);
+    if (end === list.head) continue;
+    out.push(...takeFront(index, pattern, list, end));
   }
   return out;
 }
@@ -80,15 +128,17 @@ export function takeUpTo(index: WaitIndex, rev: number): PendingWait[] {
 /** Removes the WAITs for which `drop` is true. */
 export function dropWaits(index: WaitIndex, drop: (w: PendingWait) => boolean): void {
   for (const [pattern, list] of index) {
-    const kept = list.filter((w) => !drop(w));
-    if (kept.length === 0) index.delete(pattern);
-    else if (kept.length !== list.length) index.set(pattern, kept);
+    const all = pendingOf(list);
+    const kept = all.filter((w) => !drop(w));
+    if (kept.length === all.length) continue;
+    index.delete(pattern);
+    for (const w of kept) addWait(index, w);
   }
 }
 
 /** Number of pending WAITs. */
 export function countWaits(index: WaitIndex): number {
   let n = 0;
-  for (const list of index.values()) n += list.length;
+  for (const list of index.values()) n += list.count;
   return n;
 }

@@ -21,6 +21,18 @@ import type { ActorStats } from '../../runtime/stats.js';
 
 export const registry = new Registry();
 
+/** Called when /metrics is read, before the request counter is: adds the answers counted since (see onRequestsCollect). */
+let requestsFlush: (() => void) | undefined;
+
+/**
+ * Registers the function that adds to doozerd_client_requests_total what was
+ * counted since the last read (the client listener counts answers in plain
+ * numbers: a prom-client inc() with labels hashes them, per answer).
+ */
+export function onRequestsCollect(flush: () => void): void {
+  requestsFlush = flush;
+}
+
 export const metrics = {
   registry,
   /** Client requests answered, by verb name (GET, SET, ...) and error code name (OK when none). */
@@ -29,6 +41,9 @@ export const metrics = {
     help: 'Client requests answered, by verb and error code (OK = success)',
     labelNames: ['verb', 'code'] as const,
     registers: [registry],
+    collect() {
+      requestsFlush?.();
+    },
   }),
   /** Client TCP connections accepted since start (the gauge doozerd_client_connections is the open ones). */
   clientConnectionsAccepted: new Counter({

@@ -239,6 +239,40 @@ describe('Client.watch', () => {
     expect(Math.min(...later)).toBe(from + 3);
   });
 
+  it('by default a /** watch widens its window while the whole window comes back at once (32, doubling to 1024), and still yields each change once, in order', async () => {
+    const { client: c, store, server } = await setup();
+    const from = (await c.rev()) + 1;
+    for (let i = 0; i < 5000; i++) store.set(`/h/${i % 5}`, String(i)); // all in history: the watcher starts 5000 behind
+    const seen: number[] = [];
+    for await (const ev of c.watch('/**', from)) {
+      seen.push(ev.rev);
+      if (seen.length === 3000) break;
+      // Now and then the consumer is busy until the whole window is answered, so the window widens.
+      if (seen.length % 50 === 0) await until('every WAIT answered', () => c.connection.inFlight === 0 || undefined, DEADLINE.local, 1);
+    }
+    expect(seen).toEqual(Array.from({ length: 3000 }, (_, i) => from + i));
+    const asked = server.requests.filter((r) => r.verb === Verb.WAIT).map((r) => r.rev!);
+    expect(asked.slice(0, 32)).toEqual(Array.from({ length: 32 }, (_, i) => from + i));
+    expect(new Set(asked).size).toBe(asked.length); // every rev asked once
+    expect(Math.max(...asked)).toBeGreaterThan(from + 3000 + 512); // the window grew past 512...
+    expect(Math.max(...asked)).toBeLessThan(from + 3000 + 1024); // ...and no further than 1024
+  });
+
+  it('a given window stays fixed; a lost connection ends the watch with ConnectionError', async () => {
+    const { client: c, store, server } = await setup();
+    const from = (await c.rev()) + 1;
+    for (let i = 0; i < 100; i++) store.set('/f', String(i));
+    const it = c.watch('/**', from, { window: 4 });
+    for (let i = 0; i < 100; i++) expect(((await it.next()).value as WaitEvent).rev).toBe(from + i);
+    await waits(server, 103);
+    const asked = server.requests.filter((r) => r.verb === Verb.WAIT).map((r) => r.rev!);
+    expect(asked).toEqual(Array.from({ length: 103 }, (_, i) => from + i)); // never more than 4 ahead of the one taken
+    const pending = it.next();
+    await server.close();
+    await expect(pending).rejects.toMatchObject({ name: 'ConnectionError' });
+    expect(await it.next()).toEqual({ done: true, value: undefined });
+  });
+
   it('refuses a window that is not a positive integer', async () => {
     const { client: c } = await setup();
     expect(() => c.watch('/**', 1, { window: 0 })).toThrow(TypeError);

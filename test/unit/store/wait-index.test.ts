@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compileGlob, type Glob } from '../../../src/actors/store/glob.js';
-import { addWait, countWaits, dropWaits, takeAnswered, type PendingWait, type WaitIndex } from '../../../src/actors/store/wait-index.js';
+import { addWait, countWaits, dropWaits, pendingOf, takeAnswered, takeUpTo, type PendingWait, type WaitIndex } from '../../../src/actors/store/wait-index.js';
 
 /** A glob that counts its matches() calls. */
 function counting(pattern: string): Glob & { tests: number } {
@@ -38,10 +39,10 @@ describe('wait index', () => {
     const g = compileGlob('/**');
     const idx: WaitIndex = new Map();
     for (const r of [7, 3, 9, 3, 5]) addWait(idx, wait(g, r, r * 10 + idx.size));
-    expect(idx.get('/**')!.map((w) => w.rev)).toEqual([3, 3, 5, 7, 9]);
+    expect(pendingOf(idx.get('/**')!).map((w) => w.rev)).toEqual([3, 3, 5, 7, 9]);
     expect(takeAnswered(idx, 6, '/z').map((w) => w.rev)).toEqual([3, 3, 5]);
     expect(takeAnswered(idx, 6, '/z')).toEqual([]);
-    expect(idx.get('/**')!.map((w) => w.rev)).toEqual([7, 9]);
+    expect(pendingOf(idx.get('/**')!).map((w) => w.rev)).toEqual([7, 9]);
   });
 
   it('drops the WAITs of a session (or one tag) and forgets empty patterns', () => {
@@ -56,5 +57,57 @@ describe('wait index', () => {
     expect(countWaits(idx)).toBe(1);
     dropWaits(idx, (w) => w.tag === 2);
     expect(idx.size).toBe(0);
+  });
+
+  it('matches a plain sorted list under random adds, events, drops and jumps (10 watchers, windows in flight)', () => {
+    const globs = [compileGlob('/**'), compileGlob('/a/*'), compileGlob('/b')];
+    const op = fc.oneof(
+      { arbitrary: fc.record({ k: fc.constant('add' as const), g: fc.nat(2), ahead: fc.integer({ min: -3, max: 40 }), s: fc.nat(9) }), weight: 6 },
+      { arbitrary: fc.record({ k: fc.constant('event' as const), path: fc.constantFrom('/a/x', '/b', '/c') }), weight: 3 },
+      { arbitrary: fc.record({ k: fc.constant('drop' as const), s: fc.nat(9) }), weight: 1 },
+      { arbitrary: fc.record({ k: fc.constant('jump' as const), by: fc.nat(20) }), weight: 1 },
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), (ops) => {
+        const idx: WaitIndex = new Map();
+        let model: PendingWait[] = [];
+        let rev = 0;
+        let tag = 0;
+        const key = (w: PendingWait): string => `${w.glob.pattern}|${w.rev}|${w.replyTo}|${w.tag}`;
+        for (const o of ops) {
+          if (o.k === 'add') {
+            const w = wait(globs[o.g]!, Math.max(0, rev + o.ahead), tag++, `s${o.s}`);
+            addWait(idx, w);
+            model.push(w);
+          } else if (o.k === 'event') {
+            rev++;
+            const got = takeAnswered(idx, rev, o.path);
+            const want = model.filter((w) => w.rev <= rev && w.glob.matches(o.path));
+            model = model.filter((w) => !want.includes(w));
+            expect(got.map(key).sort()).toEqual(want.map(key).sort());
+            // Within one pattern: ascending rev, ties in arrival order.
+            for (const g of globs) {
+              const mine = got.filter((w) => w.glob === g);
+              expect(mine).toEqual([...mine].sort((x, y) => x.rev - y.rev || x.tag - y.tag));
+            }
+          } else if (o.k === 'drop') {
+            dropWaits(idx, (w) => w.replyTo === `s${o.s}`);
+            model = model.filter((w) => w.replyTo !== `s${o.s}`);
+          } else {
+            rev += o.by;
+            const got = takeUpTo(idx, rev);
+            const want = model.filter((w) => w.rev <= rev);
+            model = model.filter((w) => w.rev > rev);
+            expect(got.map(key).sort()).toEqual(want.map(key).sort());
+          }
+          expect(countWaits(idx)).toBe(model.length);
+        }
+        for (const [pattern, list] of idx) {
+          const want = model.filter((w) => w.glob.pattern === pattern).sort((x, y) => x.rev - y.rev || x.tag - y.tag);
+          expect(pendingOf(list)).toEqual(want);
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 });
