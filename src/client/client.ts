@@ -13,6 +13,7 @@ import type { Request, Response } from '../wire/client-codec.js';
 import { DoozerError } from '../wire/errors.js';
 import { AbortedError, Connection, ConnectionError, responseError } from './connection.js';
 import type { ConnectOptions, RequestOptions } from './connection.js';
+import { setMaxListeners } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { formatAddress, parseAddress, parseTarget, UriError } from './uri.js';
 import type { Address, DoozerUri } from './uri.js';
@@ -344,6 +345,7 @@ export class Client {
       const at = now + ahead;
       const seen: WalkEntry[] = [];
       const walking = new AbortController();
+      setMaxListeners(0, walking.signal); // one listener per WALK in flight (up to 4096), by design
       try {
         if (ahead > 0) void this.abortWhenQuiet(at, quietMs, walking);
         return { rev: at, entries: await this.walkAt(glob, at, burst, seen, walking.signal) };
