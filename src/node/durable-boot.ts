@@ -37,6 +37,8 @@ export interface StoreStart {
   applies?: { seqn: number; mutation: Uint8Array }[];
   /** A new cluster: the proposer pushes the window with alpha no-ops. */
   seed: boolean;
+  /** A restart: the highest seqn the acceptor voted in before it (the store holds reads until it gets there: StoreActorArgs.recoverTo). */
+  recoverTo?: number;
   /** How the node started, for the start-up line. */
   role: string;
 }

@@ -21,6 +21,7 @@ import { startMetricsSources } from '../net/http/metrics-sources.js';
 import { openDataDir, type DataDir } from '../storage/data-dir.js';
 import { DataDirError, writeMeta } from '../storage/database.js';
 import { ChosenLog } from '../storage/chosen-log.js';
+import { AcceptorRecords } from '../storage/acceptor-records.js';
 import { forceNewClusterStart, hasState, restartStart, restoreStart, type StoreStart } from './durable-boot.js';
 
 const log = logger('node');
@@ -72,6 +73,9 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
       } else if (hasState(stored)) {
         log.info(`node ${id} restarting from ${opts.data}`);
         start = await restartStart(stored, id, addr, opts.cluster, peerDialFor(opts.listen.host, internalSecret, peerTls));
+        // Votes past the chosen log may be acknowledged writes: no read answers from before them.
+        const votedTo = new AcceptorRecords(data.db).load().reduce((m, a) => (a.vrnd > 0 && a.seqn > m ? a.seqn : m), 0);
+        if (votedTo > 0) start = { ...start, recoverTo: votedTo };
       }
       writeMeta(data.db, { node_id: id, cluster: opts.cluster });
     } catch (e) {

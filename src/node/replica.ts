@@ -151,6 +151,7 @@ async function run(r: ReplicaOptions, start: StoreStart): Promise<Replica> {
           hist: opts.hist,
           ...(start.snapshot ? { snapshot: start.snapshot, snapshotStored: Boolean(start.snapshotStored) } : {}),
           ...(start.log ? { log: start.log } : {}),
+          ...(start.recoverTo ? { recoverTo: start.recoverTo } : {}),
           ...disk,
         },
       },

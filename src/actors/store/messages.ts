@@ -32,6 +32,8 @@ export type StoreMessage =
   /** /metrics: numbers about the store, answered with `store-stats`. */
   | { type: 'store-stats'; replyTo: string; tag: number }
   | { type: 'clean' }
+  /** Timer: reads waited RECOVER_WAIT_MS for the store to reach recoverTo (store-actor.ts). */
+  | { type: 'recover-timeout' }
   /** Large values: the /ctl/cal/* slots now, answered with `store-cals` carrying `tag`. */
   | { type: 'cals'; replyTo: string; tag: number }
   /** Large values: the body of a blob reference, from the blob service (src/actors/blob-messages.ts). */

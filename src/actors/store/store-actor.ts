@@ -27,7 +27,19 @@ export interface StoreActorArgs {
   log?: { seqn: number; mutation: Uint8Array }[];
   /** `snapshot` came from the disk (a restart); else, with -data, it is written there at start. */
   snapshotStored?: boolean;
+  /**
+   * A restart from -data: the highest seqn this node's acceptor had voted in.
+   * The chosen log may lack values there that were acknowledged (it is not
+   * what makes a write durable: the votes are), and they come back only once
+   * consensus decides those instances again. Until the store gets there,
+   * reads at the current rev and REV wait (at most RECOVER_WAIT_MS), so a
+   * restarted node never answers from before a write it acknowledged.
+   */
+  recoverTo?: number;
 }
+
+/** Longest that reads wait for recoverTo (a node cut from its quorum may never get there): then they are answered, with a warning. */
+export const RECOVER_WAIT_MS = 10_000;
 
 type PendingRead = Extract<StoreMessage, { type: 'read' }>;
 
@@ -84,6 +96,20 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
     ctx.durable.set('snapshot-written', true);
   }
   const { early, futureReads, subscribers } = st;
+  // Reads at the current rev and REVs wait until the store reaches this (recoverTo).
+  let holdReadsTo = args.recoverTo ?? 0;
+  const heldRevs: { replyTo: string; tag: number }[] = [];
+  if (holdReadsTo > s.rev) {
+    ctx.log.info(`restarted with votes up to seqn ${holdReadsTo} and the store at rev ${s.rev}: reads wait until it gets there`);
+    ctx.setTimer('recover', RECOVER_WAIT_MS, { type: 'recover-timeout' });
+  }
+
+  /** The store reached holdReadsTo (or gave up waiting): answer what waited. */
+  function endHold(): void {
+    holdReadsTo = 0;
+    ctx.clearTimer('recover');
+    for (const r of heldRevs.splice(0)) reply(r.replyTo, { type: 'reply', tag: r.tag, response: { tag: r.tag, rev: s.rev } });
+  }
   // Large values: a chosen blob reference waits here for its body (blob-resolver.ts).
   const blobs = new BlobResolver(ctx);
 
@@ -150,6 +176,7 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
   }
 
   function publish(ev: StoreEvent): void {
+    if (holdReadsTo > 0 && ev.seqn >= holdReadsTo) endHold();
     if (st.waits.size) {
       const answered = takeAnswered(st.waits, ev.seqn, ev.path);
       for (const w of answered) reply(w.replyTo, waitResponse(w.tag, ev));
@@ -185,6 +212,7 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
     // WAITs at or below the new rev may have been answered by a skipped
     // change: they get TOO_LATE, as for a rev older than the history.
     for (const w of takeUpTo(st.waits, s.rev)) reply(w.replyTo, errorResponse(w.tag, new DoozerError('TOO_LATE')));
+    if (holdReadsTo > 0 && s.rev >= holdReadsTo) endHold();
     // Reads waiting for a rev the store jumped over: answered now (TOO_LATE if it is not kept).
     for (const [rev, readers] of [...futureReads]) {
       if (rev > s.rev) continue;
@@ -205,13 +233,28 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
       case 'apply':
         applyInOrder(m.seqn, m.mutation);
         return;
-      case 'read':
-        if (m.rev !== undefined && m.rev > s.rev) {
-          const list = futureReads.get(m.rev) ?? [];
+      case 'read': {
+        // A read at the current rev while recovering waits for holdReadsTo (read there, at the then current rev).
+        const at = m.rev ?? (holdReadsTo > s.rev ? holdReadsTo : undefined);
+        if (at !== undefined && at > s.rev) {
+          const list = futureReads.get(at) ?? [];
           list.push(m);
-          futureReads.set(m.rev, list);
+          futureReads.set(at, list);
         } else read(m);
         return;
+      }
+      case 'recover-timeout': {
+        if (holdReadsTo <= s.rev) return;
+        ctx.log.warn(`reads waited ${RECOVER_WAIT_MS / 1000}s for the instances this node voted in before its restart (up to seqn ${holdReadsTo}; the store is at rev ${s.rev}): answering from rev ${s.rev}, which may lack writes acknowledged before the restart until consensus decides them (is a quorum of CALs up?)`);
+        const to = holdReadsTo;
+        endHold();
+        const waiting = futureReads.get(to) ?? [];
+        futureReads.delete(to);
+        const keep = waiting.filter((r) => r.rev !== undefined);
+        if (keep.length) futureReads.set(to, keep);
+        for (const r of waiting) if (r.rev === undefined) read(r);
+        return;
+      }
       case 'blob-body': {
         // Large values: the body a blob reference waits for (blob-resolver.ts).
         const b = msg as unknown as BlobBodyMessage;
@@ -223,7 +266,8 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
         ctx.send(m.replyTo, { type: 'store-cals', rev: s.rev, cals: calSlots(s), tag: m.tag } satisfies StoreCalsMessage);
         return;
       case 'rev':
-        reply(m.replyTo, { type: 'reply', tag: m.tag, response: { tag: m.tag, rev: s.rev } });
+        if (holdReadsTo > s.rev) heldRevs.push({ replyTo: m.replyTo, tag: m.tag });
+        else reply(m.replyTo, { type: 'reply', tag: m.tag, response: { tag: m.tag, rev: s.rev } });
         return;
       case 'wait': {
         try {

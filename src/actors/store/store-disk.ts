@@ -38,12 +38,10 @@ export class StoreDisk {
   private queue(): void {
     if (this.queued) return;
     this.queued = true;
-    // The next turn of the store: after the values applied in this one. Not
-    // deferred past the clients' answers (ctx.defer): with that, kill -9 of
-    // a lone node between an answer and the log's write lost acknowledged
-    // writes (durability-crash "one node", 2 runs in 3), which the restart
-    // should have recovered from the acceptor's stored votes; see the
-    // closing note of session 4.
+    // The next turn of the store: after the values applied in this one, and
+    // mostly before the clients' answers leave. A value acknowledged but not
+    // logged when the node dies comes back from the stored votes; until it
+    // has, the restarted store holds reads (StoreActorArgs.recoverTo).
     if (!this.ctx.send(this.ctx.self, { type: 'disk-log' })) this.ctx.setTimer('disk-log', 0, { type: 'disk-log' });
   }
 
