@@ -13,7 +13,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../dist/client/client.js';
-import { arg, freePort, until } from './lib.mjs';
+import { arg, startNode as startNodeIn, writable } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const num = (name, dflt) => Number(arg(name, dflt));
@@ -22,26 +22,7 @@ const CONNS = num('conns', 64);
 const BASELINE = arg('baseline', '');
 const procs = [];
 
-async function startNode(args, bin = `${root}bin/doozerd`) {
-  const port = await freePort();
-  const p = spawn(process.execPath, [bin, '-l', `127.0.0.1:${port}`, '-w', 'false', ...args], { stdio: 'ignore' });
-  procs.push(p);
-  const addr = `127.0.0.1:${port}`;
-  await until(`${addr} up`, async () => (await Client.dial(addr, { connectTimeoutMs: 500 }).then((c) => (c.close(), true))));
-  return addr;
-}
-
-async function writable(addr) {
-  return until(`${addr} writable`, async () => {
-    const c = await Client.dial(addr);
-    try {
-      await c.set('/bench/probe', -1, 'x');
-      return true;
-    } finally {
-      await c.close();
-    }
-  });
-}
+const startNode = (args, bin = `${root}bin/doozerd`) => startNodeIn(procs, args, bin);
 
 /** `conns` connections over `addrs`, each writing one SET at a time for `seconds`. */
 async function load(addrs, conns, seconds) {

@@ -22,7 +22,7 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../dist/client/client.js';
-import { arg, freePort, until } from './lib.mjs';
+import { arg, freePort, until, writable } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const num = (name, dflt) => Number(arg(name, dflt));
@@ -61,18 +61,6 @@ async function startDoozerd(bin, args, dir) {
   procs.push(spawn(process.execPath, [bin, '-l', addr, '-w', 'false', '-data', dir, ...args], { stdio: 'ignore' }));
   await until(`${addr} up`, async () => (await Client.dial(addr, { connectTimeoutMs: 500 }).then((c) => (c.close(), true))));
   return addr;
-}
-
-async function writable(addr) {
-  return until(`${addr} writable`, async () => {
-    const c = await Client.dial(addr);
-    try {
-      await c.set('/bench/probe', -1, 'x');
-      return true;
-    } finally {
-      await c.close();
-    }
-  });
 }
 
 /** A 3-CAL cluster of the doozerd in checkout `dir` (its bin/doozerd); returns its workload runner. */

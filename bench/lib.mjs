@@ -1,6 +1,8 @@
 // What the benchmarks share: command-line options, free ports, waiting for a
-// condition with a deadline.
+// condition with a deadline, starting a doozerd and waiting until it writes.
+import { spawn } from 'node:child_process';
 import net from 'node:net';
+import { Client } from '../dist/client/client.js';
 
 /** The value after `--name` on the command line (a string), or `dflt`. */
 export function arg(name, dflt) {
@@ -30,4 +32,30 @@ export async function until(what, fn, ms = 30_000) {
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * Starts `bin` (a doozerd) on a free port of 127.0.0.1 with `args`, without
+ * its web view; pushes the child onto `procs` (for the caller to kill) and
+ * resolves with its address once it accepts connections.
+ */
+export async function startNode(procs, args, bin) {
+  const port = await freePort();
+  const addr = `127.0.0.1:${port}`;
+  procs.push(spawn(process.execPath, [bin, '-l', addr, '-w', 'false', ...args], { stdio: 'ignore' }));
+  await until(`${addr} up`, async () => (await Client.dial(addr, { connectTimeoutMs: 500 }).then((c) => (c.close(), true))));
+  return addr;
+}
+
+/** Resolves once the node at `addr` acknowledges a write (it is a CAL, or reaches one). */
+export async function writable(addr) {
+  return until(`${addr} writable`, async () => {
+    const c = await Client.dial(addr);
+    try {
+      await c.set('/bench/probe', -1, 'x');
+      return true;
+    } finally {
+      await c.close();
+    }
+  });
 }
