@@ -383,60 +383,94 @@ const utf8 = (buf: WithUtf8Slice, start: number, end: number): string =>
 
 const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
-/** How a field of the client protocol's messages is read (spec/protocol.md). */
-type FieldKind = 'int32' | 'int64' | 'string' | 'bytes';
-/** By field number: the property it fills and its kind (a sparse array: field numbers go up to 101). */
-type Fields = readonly (readonly [string, FieldKind] | undefined)[];
-
-function fieldTable(entries: [number, string, FieldKind][]): Fields {
-  const t: (readonly [string, FieldKind] | undefined)[] = [];
-  for (const [n, name, kind] of entries) t[n] = [name, kind];
-  return t;
-}
-
-const REQUEST_FIELDS = fieldTable([
-  [1, 'tag', 'int32'], [2, 'verb', 'int32'], [4, 'path', 'string'], [5, 'value', 'bytes'],
-  [6, 'otherTag', 'int32'], [7, 'offset', 'int32'], [9, 'rev', 'int64'],
-]);
-const RESPONSE_FIELDS = fieldTable([
-  [1, 'tag', 'int32'], [2, 'flags', 'int32'], [3, 'rev', 'int64'], [5, 'path', 'string'], [6, 'value', 'bytes'],
-  [8, 'len', 'int32'], [100, 'errCode', 'int32'], [101, 'errDetail', 'string'],
-]);
-
-/** Decodes one message with `fields`; undefined for odd or malformed input (a wire type that does not fit its field, field 0, a truncated field). */
-function decodeFast(bytes: Uint8Array, fields: Fields): Record<string, unknown> | undefined {
+/** Decodes a Request, or undefined to leave it to protobufjs (odd or malformed input). */
+export function decodeRequestFast(bytes: Uint8Array): Request | undefined {
   const buf = asBuffer(bytes);
   const r = new Reader(buf);
-  const out: Record<string, unknown> = {};
+  const out: Request = {};
   while (r.pos < buf.length) {
     const key = r.uint32();
     if (!r.ok) return undefined;
     const field = key >>> 3;
     const wt = key & 7;
-    const f = fields[field];
-    if (f === undefined) {
-      if (field === 0) return undefined;
-      r.skip(wt);
-    } else if (f[1] === 'int32' || f[1] === 'int64') {
-      if (wt !== 0) return undefined;
-      out[f[0]] = f[1] === 'int32' ? r.int32() : r.int64();
-    } else {
-      if (wt !== 2) return undefined;
-      const start = r.span();
-      if (start === undefined) return undefined;
-      out[f[0]] = f[1] === 'string' ? utf8(buf, start, r.pos) : buf.subarray(start, r.pos);
+    switch (field) {
+      case 1:
+      case 2:
+      case 6:
+      case 7: {
+        if (wt !== 0) return undefined;
+        const v = r.int32();
+        if (field === 1) out.tag = v;
+        else if (field === 2) out.verb = v;
+        else if (field === 6) out.otherTag = v;
+        else out.offset = v;
+        break;
+      }
+      case 9:
+        if (wt !== 0) return undefined;
+        out.rev = r.int64();
+        break;
+      case 4:
+      case 5: {
+        if (wt !== 2) return undefined;
+        const start = r.span();
+        if (start === undefined) return undefined;
+        if (field === 4) out.path = utf8(buf, start, r.pos);
+        else out.value = buf.subarray(start, r.pos);
+        break;
+      }
+      default:
+        if (field === 0) return undefined;
+        r.skip(wt);
     }
     if (!r.ok) return undefined;
   }
   return out;
 }
 
-/** Decodes a Request, or undefined to leave it to protobufjs (odd or malformed input). */
-export function decodeRequestFast(bytes: Uint8Array): Request | undefined {
-  return decodeFast(bytes, REQUEST_FIELDS) as Request | undefined;
-}
-
 /** Decodes a Response, or undefined to leave it to protobufjs (odd or malformed input). */
 export function decodeResponseFast(bytes: Uint8Array): Response | undefined {
-  return decodeFast(bytes, RESPONSE_FIELDS) as Response | undefined;
+  const buf = asBuffer(bytes);
+  const r = new Reader(buf);
+  const out: Response = {};
+  while (r.pos < buf.length) {
+    const key = r.uint32();
+    if (!r.ok) return undefined;
+    const field = key >>> 3;
+    const wt = key & 7;
+    switch (field) {
+      case 1:
+      case 2:
+      case 8:
+      case 100: {
+        if (wt !== 0) return undefined;
+        const v = r.int32();
+        if (field === 1) out.tag = v;
+        else if (field === 2) out.flags = v;
+        else if (field === 8) out.len = v;
+        else out.errCode = v;
+        break;
+      }
+      case 3:
+        if (wt !== 0) return undefined;
+        out.rev = r.int64();
+        break;
+      case 5:
+      case 6:
+      case 101: {
+        if (wt !== 2) return undefined;
+        const start = r.span();
+        if (start === undefined) return undefined;
+        if (field === 5) out.path = utf8(buf, start, r.pos);
+        else if (field === 6) out.value = buf.subarray(start, r.pos);
+        else out.errDetail = utf8(buf, start, r.pos);
+        break;
+      }
+      default:
+        if (field === 0) return undefined;
+        r.skip(wt);
+    }
+    if (!r.ok) return undefined;
+  }
+  return out;
 }
