@@ -12,6 +12,11 @@
 // decoding, well-formed messages whose known fields have their usual wire
 // type. Everything else returns undefined and the caller falls back to
 // protobufjs, so behaviour on odd input is exactly protobufjs's.
+//
+// Requests and answers each have their own unrolled encoder and decoder on
+// purpose: one table-driven version of each was tried and was 30-45% slower
+// per message (decoding) and up to 2x (encoding), on the path this file
+// exists to make cheap.
 import type { Request, Response } from './client-codec.js';
 
 const SURROGATE = /[\ud800-\udfff]/;
