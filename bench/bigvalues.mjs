@@ -10,10 +10,10 @@
 // has no row here.
 // Usage: node bench/bigvalues.mjs [--seconds N] [--conns N]
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+
 import { fileURLToPath } from 'node:url';
 import { Client } from '../dist/client/client.js';
-import { arg, startNode as startNodeIn, writable } from './lib.mjs';
+import { arg, startNode as startNodeIn, writable, saveResult } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(arg('seconds', 5));
@@ -73,10 +73,7 @@ async function main() {
   console.log('| 3 CALs, large values | SET/s | MiB/s | p50 ms | p99 ms |\n| --- | ---: | ---: | ---: | ---: |');
   for (const [name, r] of rows) console.log(`| ${name} | ${r.setsPerSec} | ${r.mibPerSec} | ${r.p50ms} | ${r.p99ms} |`);
   console.log('| original doozerd | refuses values over ~2,960 bytes (one consensus datagram) | | | |');
-  mkdirSync(`${root}bench/results`, { recursive: true });
-  const file = `${root}bench/results/bigvalues-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, JSON.stringify({ seconds: SECONDS, conns: CONNS, cores: (await import('node:os')).cpus().length, results }, null, 2));
-  process.stderr.write(`wrote ${file}\n`);
+  saveResult('bigvalues', { seconds: SECONDS, conns: CONNS, results });
 }
 
 try {

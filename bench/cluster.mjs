@@ -10,10 +10,10 @@
 //   project (a checkout with dist/ built, e.g. the commit before a change),
 //   in the same run, so before/after numbers share the machine's load.
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+
 import { fileURLToPath } from 'node:url';
 import { Client } from '../dist/client/client.js';
-import { arg, startNode as startNodeIn, writable } from './lib.mjs';
+import { arg, startNode as startNodeIn, writable, saveResult } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const num = (name, dflt) => Number(arg(name, dflt));
@@ -93,10 +93,7 @@ async function main() {
   ];
   console.log('| workload | SET/s | p50 ms | p99 ms |\n| --- | ---: | ---: | ---: |');
   for (const [name, r] of rows) console.log(`| ${name} | ${r.setsPerSec} | ${r.p50ms} | ${r.p99ms} |`);
-  mkdirSync(`${root}bench/results`, { recursive: true });
-  const file = `${root}bench/results/cluster-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, JSON.stringify({ seconds: SECONDS, conns: CONNS, ...(BASELINE ? { baseline: BASELINE } : {}), cores: (await import('node:os')).cpus().length, results }, null, 2));
-  process.stderr.write(`wrote ${file}\n`);
+  saveResult('cluster', { seconds: SECONDS, conns: CONNS, ...(BASELINE ? { baseline: BASELINE } : {}), results });
 }
 
 try {

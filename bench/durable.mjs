@@ -16,13 +16,13 @@
 //                   which a busy shared machine needs
 // Prints a table and writes bench/results/durable-<time>.json.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import { tmpdir, cpus } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../dist/client/client.js';
-import { arg, freePort, until, writable } from './lib.mjs';
+import { arg, freePort, until, writable, saveResult } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const num = (name, dflt) => Number(arg(name, dflt));
@@ -152,10 +152,7 @@ async function main() {
   const d = res[0];
   const e = etcdRun ? res.at(-1) : undefined;
   if (e) console.log(`doozerd/etcd at ${CONNS} connections: ${(d.many.perSec / e.many.perSec).toFixed(2)}x; idle p50 ${d.lone.p50ms} ms vs ${e.lone.p50ms} ms`);
-  mkdirSync(`${root}bench/results`, { recursive: true });
-  const file = `${root}bench/results/durable-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, JSON.stringify({ seconds: SECONDS, conns: CONNS, rounds: ROUNDS, cores: cpus().length, results: res }, null, 2));
-  process.stderr.write(`wrote ${file}\n`);
+  saveResult('durable', { seconds: SECONDS, conns: CONNS, rounds: ROUNDS, results: res });
 }
 
 try {

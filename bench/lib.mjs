@@ -1,7 +1,11 @@
 // What the benchmarks share: command-line options, free ports, waiting for a
-// condition with a deadline, starting a doozerd and waiting until it writes.
+// condition with a deadline, starting a doozerd and waiting until it writes,
+// saving a result.
 import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { cpus } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import { Client } from '../dist/client/client.js';
 
 /** The value after `--name` on the command line (a string), or `dflt`. */
@@ -58,4 +62,14 @@ export async function writable(addr) {
       await c.close();
     }
   });
+}
+
+/** Writes `data` (plus the machine's core count) to bench/results/<name>-<time>.json and says so on stderr; returns the path. */
+export function saveResult(name, data) {
+  const dir = fileURLToPath(new URL('results/', import.meta.url));
+  mkdirSync(dir, { recursive: true });
+  const file = `${dir}${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
+  writeFileSync(file, JSON.stringify({ ...data, cores: cpus().length }, null, 2));
+  process.stderr.write(`wrote ${file}\n`);
+  return file;
 }

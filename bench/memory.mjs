@@ -6,12 +6,12 @@
 // (from /proc) after the fill and every 10 s of the soak; writes
 // bench/results/memory-<time>.json.
 // Usage: node bench/memory.mjs [--files N] [--soak-minutes M] [--rate N] [--skip-original]
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../dist/client/client.js';
 import { originalBin, startServer, stopServer } from './watch.mjs';
-import { arg } from './lib.mjs';
+import { arg, saveResult } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const FILES = Number(arg('files', 100_000));
@@ -116,9 +116,6 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     }
   }
   console.log(memoryTable(rows));
-  mkdirSync(`${root}bench/results`, { recursive: true });
-  const file = `${root}bench/results/memory-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, JSON.stringify({ files: FILES, soakMinutes: SOAK_MINUTES, rate: RATE, cores: os.cpus().length, load: os.loadavg(), rows }, null, 2));
-  process.stderr.write(`wrote ${file}\n`);
+  saveResult('memory', { files: FILES, soakMinutes: SOAK_MINUTES, rate: RATE, load: os.loadavg(), rows });
   process.exit(0);
 }

@@ -17,14 +17,14 @@
 //   option, fixed; default: Client.watch's default, 32 growing to 1024
 //   while behind; 1 is the plain re-arm-at-rev+1 loop).
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { Client } from '../dist/client/client.js';
-import { arg, freePort, until } from './lib.mjs';
+import { arg, freePort, until, saveResult } from './lib.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const SECONDS = Number(arg('seconds', 5));
@@ -301,9 +301,6 @@ if (import.meta.url === `file://${process.argv[1]}` && arg('role') === undefined
   const orig = originalBin();
   if (orig && !process.argv.includes('--skip-original')) rows.push(...(await watchWorkload('original doozerd', orig)));
   console.log(watchTable(rows));
-  mkdirSync(`${root}bench/results`, { recursive: true });
-  const file = `${root}bench/results/watch-${new Date().toISOString().replace(/[:.]/g, '-')}.json`;
-  writeFileSync(file, JSON.stringify({ seconds: SECONDS, watchers: WATCHERS, window: WINDOW ?? 'default', cores: os.cpus().length, load: os.loadavg(), rows }, null, 2));
-  process.stderr.write(`wrote ${file}\n`);
+  saveResult('watch', { seconds: SECONDS, watchers: WATCHERS, window: WINDOW ?? 'default', load: os.loadavg(), rows });
   process.exit(0);
 }
