@@ -11,7 +11,7 @@
 // view that every actor of the node shares: ./cluster-view.ts).
 import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
-import { AcceptorCore, LOCAL_SOURCE, type Cal } from './paxos/index.js';
+import { AcceptorCore, LOCAL_SOURCE, openDue, type Cal } from './paxos/index.js';
 import { FAST_LEASE_SPAN } from './paxos/acceptor-core.js';
 import { STORE, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
 import { ClusterView } from './cluster-view.js';
@@ -140,7 +140,7 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
   /** Open the instances the store's version `rev` makes due: up to rev + alpha. */
   function openUpTo(rev: number): void {
     const cals = view.instanceCals();
-    for (let n = Math.max(s.storeRev + args.alpha, rev) + 1; n <= rev + args.alpha; n++) core.open(n, cals);
+    openDue(s.storeRev, rev, args.alpha, (n) => core.open(n, cals));
   }
 
   return {
