@@ -13,7 +13,7 @@ import { MAX_BIG_VALUE_BYTES, MAX_MUTATION_BYTES } from '../../src/wire/limits.j
 import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { addSlots, calIds, sameStore, startNodes, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
 import { skipWithoutRef, startOriginalDoozerd } from '../helpers/ref-bin.js';
-import { removeDataDirs, startDurableCluster } from '../helpers/durable.js';
+import { startDurableCluster, stopAllAndRemoveDataDirs } from '../helpers/durable.js';
 import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 import { until } from '../helpers/until.js';
 import { makeSelfSignedCert } from '../helpers/tls-cert.js';
@@ -92,10 +92,7 @@ async function readBack(node: DoozerdProcess, writes: Written[], opts: { history
 }
 
 describe('large values (up to 1 MiB) in a cluster of our nodes', () => {
-  afterEach(async () => {
-    await stopAll();
-    removeDataDirs();
-  });
+  afterEach(stopAllAndRemoveDataDirs);
 
   it('1 MiB values written through every CAL read back identical on every node, through a kill -9 of a CAL', async () => {
     const nodes = await startNodes(3, ['-timeout', '3']);
