@@ -11,7 +11,7 @@
 // view that every actor of the node shares: ./cluster-view.ts).
 import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
-import { AcceptorCore, LOCAL_SOURCE, openDue, type Cal } from './paxos/index.js';
+import { AcceptorCore, LOCAL_SOURCE, type Cal } from './paxos/index.js';
 import { FAST_LEASE_SPAN } from './paxos/acceptor-core.js';
 import { STORE, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
 import { ClusterView } from './cluster-view.js';
@@ -137,12 +137,6 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
     ctx.send(PROPOSER, { type: 'fast-lease', from: g.from, to: g.to } satisfies FastLeaseMessage);
   }
 
-  /** Open the instances the store's version `rev` makes due: up to rev + alpha. */
-  function openUpTo(rev: number): void {
-    const cals = view.instanceCals();
-    openDue(s.storeRev, rev, args.alpha, (n) => core.open(n, cals));
-  }
-
   return {
     receive(msg: Message) {
       switch (msg.type) {
@@ -188,7 +182,7 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
           }
           // A snapshot's event is no real change: only its rev is known.
           core.decided(e.event.seqn, e.snapshot ? undefined : catchUpValue(e.event.mutation));
-          openUpTo(e.event.seqn);
+          view.openDue(s.storeRev, e.event.seqn, (n, cals) => core.open(n, cals));
           s.storeRev = e.event.seqn;
           break;
         }

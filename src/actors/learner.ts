@@ -6,7 +6,7 @@
 // votes is sent to the other CALs as LEARN.
 import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
-import { LearnerCore, openDue } from './paxos/index.js';
+import { LearnerCore } from './paxos/index.js';
 import { STORE, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
 import { ClusterView } from './cluster-view.js';
 import { PROPOSER, UDP_OUT, type DecidedMessage, type PeerInMessage, type PeerOutMessage, type SeenMessage } from './paxos-messages.js';
@@ -41,12 +41,6 @@ export function createLearner(ctx: ActorContext, args: LearnerArgs): Actor {
     if (r.used > 0) ctx.send(PROPOSER, { type: 'seen', used: r.used, promised: [] } satisfies SeenMessage);
   }
 
-  /** Open the instances the store's version `rev` makes due: up to rev + alpha. */
-  function openUpTo(rev: number): void {
-    const cals = view.instanceCals();
-    openDue(storeRev, rev, args.alpha, (n) => core.open(n, cals));
-  }
-
   return {
     receive(msg: Message) {
       switch (msg.type) {
@@ -69,7 +63,7 @@ export function createLearner(ctx: ActorContext, args: LearnerArgs): Actor {
           if (!subscribed || e.event.seqn <= storeRev) break;
           if (e.cals) view.update(e.event.seqn, e.cals);
           core.applied(e.event.seqn);
-          openUpTo(e.event.seqn);
+          view.openDue(storeRev, e.event.seqn, (n, cals) => core.open(n, cals));
           storeRev = e.event.seqn;
           break;
         }

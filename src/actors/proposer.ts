@@ -11,7 +11,7 @@
 // INVITE and NOMINATE to peers (UDP transport) and to this node's acceptor.
 import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
-import { LOCAL_SOURCE, ProposerCore, openDue, type Cal, type ProposerStats } from './paxos/index.js';
+import { LOCAL_SOURCE, ProposerCore, type Cal, type ProposerStats } from './paxos/index.js';
 import { STORE, type StoreCalsMessage, type StoreEventMessage } from './store/messages.js';
 import { encodeSet, NOP_MUTATION } from './store/mutation.js';
 import { ClusterView } from './cluster-view.js';
@@ -236,9 +236,8 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
   }
 
   function openUpTo(prev: number, rev: number): void {
-    const cals = s.view.instanceCals();
     const t = ctx.now();
-    openDue(prev, rev, args.alpha, (n) => core.open(n, cals, t));
+    s.view.openDue(prev, rev, (n, cals) => core.open(n, cals, t));
   }
 
   return {

@@ -4,7 +4,6 @@ export { AcceptorCore, type AcceptorCoreOptions, type AcceptorReady, type Accept
 export { LearnerCore, type LearnerCoreOptions, type LearnerReady } from './learner-core.js';
 export { ProposerCore, type ProposerCoreOptions, type ProposerReady, type ProposerStats, type ProposerView, type InstanceView } from './proposer-core.js';
 export { CalConfig } from './cals.js';
-export { openDue } from './window.js';
 export {
   Cmd,
   LOCAL_SOURCE,

@@ -135,14 +135,3 @@ export class InstanceWindow<E extends { readonly cfg: CalConfig }> {
 }
 
 const NONE: HeldMsg[] = [];
-
-/**
- * Open the instances that store version `rev` makes due, the store having
- * been at version `prev` before (spec/consensus.md, "alpha": instance n
- * opens when version n - alpha is applied): seqns max(prev + alpha, rev) + 1
- * up to rev + alpha, in order, each by `open(seqn)`; none when rev <= prev.
- * The acceptor, learner and proposer actors call it on each store event.
- */
-export function openDue(prev: number, rev: number, alpha: number, open: (seqn: number) => void): void {
-  for (let n = Math.max(prev + alpha, rev) + 1; n <= rev + alpha; n++) open(n);
-}

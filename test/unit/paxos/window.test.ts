@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { CalConfig } from '../../../src/actors/paxos/cals.js';
 import { Cmd, type PaxosMsg } from '../../../src/actors/paxos/types.js';
-import { InstanceWindow, openDue } from '../../../src/actors/paxos/window.js';
+import { InstanceWindow } from '../../../src/actors/paxos/window.js';
 import { cals } from './harness.js';
 
 interface E {
@@ -119,25 +119,5 @@ describe('InstanceWindow', () => {
     const w3 = win();
     const e = w3.open(1, [])!.entry.cfg;
     expect([e.k, e.myIndex]).toEqual([0, -1]);
-  });
-});
-
-describe('openDue', () => {
-  const due = (prev: number, rev: number, alpha: number): number[] => {
-    const out: number[] = [];
-    openDue(prev, rev, alpha, (n) => out.push(n));
-    return out;
-  };
-
-  it('opens the seqns the new store versions make due, each once, in order', () => {
-    expect(due(10, 11, 3)).toEqual([14]);
-    expect(due(10, 13, 3)).toEqual([14, 15, 16]);
-    // A jump past the whole window (a snapshot): only rev + 1 .. rev + alpha.
-    expect(due(10, 20, 3)).toEqual([21, 22, 23]);
-  });
-
-  it('opens nothing when the store did not move forward', () => {
-    expect(due(10, 10, 3)).toEqual([]);
-    expect(due(10, 9, 3)).toEqual([]);
   });
 });
