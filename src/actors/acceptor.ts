@@ -137,12 +137,6 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
     ctx.send(PROPOSER, { type: 'fast-lease', from: g.from, to: g.to } satisfies FastLeaseMessage);
   }
 
-  /** Open the instances the store's version `rev` makes due: up to rev + alpha. */
-  function openUpTo(rev: number): void {
-    const cals = view.instanceCals();
-    for (let n = Math.max(s.storeRev + args.alpha, rev) + 1; n <= rev + args.alpha; n++) core.open(n, cals);
-  }
-
   return {
     receive(msg: Message) {
       switch (msg.type) {
@@ -188,7 +182,7 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
           }
           // A snapshot's event is no real change: only its rev is known.
           core.decided(e.event.seqn, e.snapshot ? undefined : catchUpValue(e.event.mutation));
-          openUpTo(e.event.seqn);
+          view.openDue(s.storeRev, e.event.seqn, (n, cals) => core.open(n, cals));
           s.storeRev = e.event.seqn;
           break;
         }

@@ -88,6 +88,19 @@ export class ClusterView {
     return this.cals.map((c) => ({ id: c.id, addr: c.addr }));
   }
 
+  /**
+   * Open the instances that store version `rev` makes due, the store having
+   * been at version `prev` before (instance n opens when version n - alpha
+   * is applied): open(n, cals) for n = max(prev + alpha, rev) + 1 up to
+   * rev + alpha, in order, each with instanceCals() as of this call; none
+   * when rev <= prev. The acceptor, learner and proposer call it on each
+   * store event.
+   */
+  openDue(prev: number, rev: number, open: (seqn: number, cals: CalAddr[]) => void): void {
+    const cals = this.instanceCals();
+    for (let n = Math.max(prev + this.alpha, rev) + 1; n <= rev + this.alpha; n++) open(n, cals);
+  }
+
   /** Addresses of the CALs that run this implementation (batched datagrams allowed). */
   ourAddrs(): string[] {
     return this.cals.filter((c) => c.ours).map((c) => c.addr);

@@ -41,11 +41,6 @@ export function createLearner(ctx: ActorContext, args: LearnerArgs): Actor {
     if (r.used > 0) ctx.send(PROPOSER, { type: 'seen', used: r.used, promised: [] } satisfies SeenMessage);
   }
 
-  function openUpTo(rev: number): void {
-    const cals = view.instanceCals();
-    for (let n = Math.max(storeRev + args.alpha, rev) + 1; n <= rev + args.alpha; n++) core.open(n, cals);
-  }
-
   return {
     receive(msg: Message) {
       switch (msg.type) {
@@ -68,7 +63,7 @@ export function createLearner(ctx: ActorContext, args: LearnerArgs): Actor {
           if (!subscribed || e.event.seqn <= storeRev) break;
           if (e.cals) view.update(e.event.seqn, e.cals);
           core.applied(e.event.seqn);
-          openUpTo(e.event.seqn);
+          view.openDue(storeRev, e.event.seqn, (n, cals) => core.open(n, cals));
           storeRev = e.event.seqn;
           break;
         }

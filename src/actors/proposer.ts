@@ -236,9 +236,8 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
   }
 
   function openUpTo(prev: number, rev: number): void {
-    const cals = s.view.instanceCals();
     const t = ctx.now();
-    for (let n = Math.max(prev + args.alpha, rev) + 1; n <= rev + args.alpha; n++) core.open(n, cals, t);
+    s.view.openDue(prev, rev, (n, cals) => core.open(n, cals, t));
   }
 
   return {

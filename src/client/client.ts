@@ -110,6 +110,15 @@ function checkInt(name: string, v: number): void {
   if (!Number.isSafeInteger(v)) throw new TypeError(`${name} must be an integer, got ${v}`);
 }
 
+/** `req` read at `rev` when one is given (it must be an integer: TypeError otherwise); without, the node reads now. */
+function atRev(req: Omit<Request, 'tag'>, rev: number | undefined): Omit<Request, 'tag'> {
+  if (rev !== undefined) {
+    checkInt('rev', rev);
+    req.rev = rev;
+  }
+  return req;
+}
+
 const CN_RE = /^[A-Za-z0-9.-]+$/;
 
 export class Client {
@@ -222,11 +231,7 @@ export class Client {
 
   /** Body and rev of a file, as of `rev` (default: now). Missing: empty body, rev 0. */
   async get(path: string, rev?: number): Promise<GetResult> {
-    const req: Omit<Request, 'tag'> = { verb: Verb.GET, path };
-    if (rev !== undefined) {
-      checkInt('rev', rev);
-      req.rev = rev;
-    }
+    const req = atRev({ verb: Verb.GET, path }, rev);
     const r = await this.request(req);
     return { value: toBuffer(r.value), rev: r.rev ?? 0 };
   }
@@ -266,11 +271,7 @@ export class Client {
 
   /** File: {len: body length, rev}. Directory: {len: entries, rev: -2}. Missing: {0, 0}. */
   async stat(path: string, rev?: number): Promise<StatResult> {
-    const req: Omit<Request, 'tag'> = { verb: Verb.STAT, path };
-    if (rev !== undefined) {
-      checkInt('rev', rev);
-      req.rev = rev;
-    }
+    const req = atRev({ verb: Verb.STAT, path }, rev);
     const r = await this.request(req);
     return { len: r.len ?? 0, rev: r.rev ?? 0 };
   }
@@ -278,11 +279,7 @@ export class Client {
   /** The offset-th entry name of a directory (RANGE past the end). */
   async getdir(path: string, offset: number, rev?: number): Promise<string> {
     checkInt('offset', offset);
-    const req: Omit<Request, 'tag'> = { verb: Verb.GETDIR, path, offset };
-    if (rev !== undefined) {
-      checkInt('rev', rev);
-      req.rev = rev;
-    }
+    const req = atRev({ verb: Verb.GETDIR, path, offset }, rev);
     const r = await this.request(req);
     return r.path ?? '';
   }
@@ -302,11 +299,7 @@ export class Client {
   /** The offset-th file matching a glob (depth-first, byte order); RANGE past the end. */
   async walk(glob: string, offset: number, rev?: number, opts: RequestOptions = {}): Promise<WalkEntry> {
     checkInt('offset', offset);
-    const req: Omit<Request, 'tag'> = { verb: Verb.WALK, path: glob, offset };
-    if (rev !== undefined) {
-      checkInt('rev', rev);
-      req.rev = rev;
-    }
+    const req = atRev({ verb: Verb.WALK, path: glob, offset }, rev);
     return toEvent(await this.request(req, opts));
   }
 

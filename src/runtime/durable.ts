@@ -185,6 +185,18 @@ class Encoding {
     this.path = [key];
   }
 
+  /**
+   * Done walking container `v` (entered with visiting.add): its copy when
+   * one was made, remembered so other references to `v` get the same copy;
+   * else `v` itself.
+   */
+  leave(v: object, copy: object | undefined): unknown {
+    this.visiting.delete(v);
+    if (!copy) return v;
+    this.memo.set(v, copy);
+    return copy;
+  }
+
   /** The current path, as `state.pending.get(3).x`. */
   where(): string {
     let s = String(this.path[0]);
@@ -362,10 +374,7 @@ export class WriteThroughMap extends Map<string, unknown> {
         if (y !== x && !copy) copy = v.slice(0, i);
         copy?.push(y);
       }
-      e.visiting.delete(v);
-      if (!copy) return v;
-      e.memo.set(v, copy);
-      return copy;
+      return e.leave(v, copy);
     }
     if (v instanceof Map) {
       e.visiting.add(v);
@@ -393,10 +402,7 @@ export class WriteThroughMap extends Map<string, unknown> {
         copy?.set(k2, y);
         i++;
       });
-      e.visiting.delete(v);
-      if (!copy) return v;
-      e.memo.set(v, copy);
-      return copy;
+      return e.leave(v, copy);
     }
     if (v instanceof Set) {
       e.visiting.add(v);
@@ -417,10 +423,7 @@ export class WriteThroughMap extends Map<string, unknown> {
         copy?.add(y);
         i++;
       }
-      e.visiting.delete(v);
-      if (!copy) return v;
-      e.memo.set(v, copy);
-      return copy;
+      return e.leave(v, copy);
     }
     if (isPlainObject(v)) {
       e.visiting.add(v);
@@ -440,10 +443,7 @@ export class WriteThroughMap extends Map<string, unknown> {
         }
         if (copy) copy[k] = y;
       }
-      e.visiting.delete(v);
-      if (!copy) return v;
-      e.memo.set(v, copy);
-      return copy;
+      return e.leave(v, copy);
     }
     const c = classOf(v);
     if (!c) {

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { stopAll } from '../helpers/doozerd-process.js';
 import { AckedWrites } from '../helpers/acked-writes.js';
-import { addSlots, calIds, sameStore, startNodes, waitForCals, withClient } from '../helpers/cluster.js';
+import { calIds, sameStore, startCluster, waitForCals, withClient } from '../helpers/cluster.js';
 import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 import { stopGracefully } from '../helpers/graceful.js';
 import { until } from '../helpers/until.js';
@@ -14,9 +14,7 @@ describe('cluster faults', () => {
   afterEach(() => stopAll());
 
   it('kill -9 of a CAL: writes go on, it leaves /ctl/node, the slave takes its slot, no acknowledged write is lost', async () => {
-    const nodes = await startNodes(3, ['-timeout', '2']);
-    await addSlots(nodes[0]!.proc, [1, 2]);
-    const cals = await waitForCals(nodes, 3);
+    const { nodes, cals } = await startCluster({ nodes: 4, cals: 3, args: ['-timeout', '2'] });
     const slave = nodes.find((n) => !cals.includes(n))!;
     const victim = cals.find((n) => n !== nodes[0])!;
     const survivors = cals.filter((n) => n !== victim);
@@ -46,9 +44,7 @@ describe('cluster faults', () => {
   }, TEST_TIMEOUT.cluster);
 
   it('SIGSTOP then SIGCONT of a CAL: the others go on, it catches up with every acknowledged write', async () => {
-    const nodes = await startNodes(2, ['-timeout', '30']);
-    await addSlots(nodes[0]!.proc, [1, 2]);
-    const cals = await waitForCals(nodes, 3);
+    const { nodes, cals } = await startCluster({ nodes: 3, cals: 3, args: ['-timeout', '30'] });
     const paused = cals[1]!;
     const others = cals.filter((n) => n !== paused);
     const acked = new AckedWrites();
@@ -68,9 +64,7 @@ describe('cluster faults', () => {
   }, TEST_TIMEOUT.cluster);
 
   it('a 5-CAL cluster agrees and keeps every acknowledged write, also after losing two CALs', async () => {
-    const nodes = await startNodes(4, ['-timeout', '60']);
-    await addSlots(nodes[0]!.proc, [1, 2, 3, 4]);
-    const cals = await waitForCals(nodes, 5, DEADLINE.converge * 2);
+    const { cals } = await startCluster({ nodes: 5, cals: 5, args: ['-timeout', '60'], timeoutMs: DEADLINE.converge * 2 });
     const acked = new AckedWrites();
     for (let i = 0; i < 25; i++) await acked.set(cals[i % 5]!, `/five/${i % 9}`, String(i));
     await acked.verify(cals);

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runDoozer, startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { freePort } from '../helpers/ports.js';
-import { addSlots, calIds, sameStore, startNodes, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
+import { addSlots, calIds, sameStore, startCluster, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
 import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 
@@ -21,9 +21,7 @@ describe('the seed: with a doozer name service', () => {
 
   beforeAll(async () => {
     // The name service: created "as shown above".
-    ns = await startNodes(3);
-    await addSlots(ns[0]!.proc, [1, 2]);
-    nsCals = await waitForCals(ns, 3);
+    ({ nodes: ns, cals: nsCals } = await startCluster({ nodes: 4, cals: 3 }));
     const slave = ns.find((n) => !nsCals.includes(n))!;
     const otherCal = nsCals.find((n) => n !== ns[0])!;
     // The seed's URI: the first node, another one (here: the slave, so the

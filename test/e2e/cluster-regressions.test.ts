@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
 import { DoozerError } from '../../src/wire/errors.js';
 import { runDoozer, startDoozerd, stopAll } from '../helpers/doozerd-process.js';
-import { addSlots, calIds, sameStore, startNodes, waitForCals, withClient, writeVia, type ClusterNode } from '../helpers/cluster.js';
+import { addSlots, calIds, sameStore, startCluster, startNodes, waitForCals, withClient, writeVia, type ClusterNode } from '../helpers/cluster.js';
 import { AckedWrites } from '../helpers/acked-writes.js';
 import { DEADLINE, TEST_TIMEOUT, WINDOW } from '../helpers/deadlines.js';
 import { until } from '../helpers/until.js';
@@ -43,9 +43,7 @@ describe('regressions of the original doozerd', () => {
   afterEach(() => stopAll());
 
   it('a CAL kicked after more than -timeout of silence does not hang: it says so and goes on as a slave', async () => {
-    const nodes = await startNodes(3, ['-timeout', '2']);
-    await addSlots(nodes[0]!.proc, [1, 2]);
-    const cals = await waitForCals(nodes, 3);
+    const { nodes, cals } = await startCluster({ nodes: 4, cals: 3, args: ['-timeout', '2'] });
     const victim = cals.find((n) => n !== nodes[0])!;
     const healthy = nodes.filter((n) => n !== victim);
     const acked = new AckedWrites();
@@ -89,9 +87,7 @@ describe('regressions of the original doozerd', () => {
   }, TEST_TIMEOUT.cluster);
 
   it('restarting a node on the same address does not evict a healthy one', async () => {
-    const nodes = await startNodes(3, ['-timeout', '2']);
-    await addSlots(nodes[0]!.proc, [1, 2]);
-    const cals = await waitForCals(nodes, 3);
+    const { nodes, cals } = await startCluster({ nodes: 4, cals: 3, args: ['-timeout', '2'] });
     const seed = nodes[0]!;
     const slave = nodes.find((n) => !cals.includes(n))!;
     const acked = new AckedWrites();
@@ -135,9 +131,7 @@ describe('regressions of the original doozerd', () => {
   }, TEST_TIMEOUT.cluster);
 
   it('the survivor of quorum loss keeps answering reads and REV', async () => {
-    const nodes = await startNodes(2, ['-timeout', '2']);
-    await addSlots(nodes[0]!.proc, [1, 2]);
-    const cals = await waitForCals(nodes, 3);
+    const { cals } = await startCluster({ nodes: 3, cals: 3, args: ['-timeout', '2'] });
     const survivor = cals[0]!;
     const acked = new AckedWrites();
     for (let i = 0; i < 3; i++) await acked.set(cals[i]!, `/before-loss/${i}`, `q${i}`);
@@ -182,9 +176,7 @@ describe('regressions of the original doozerd', () => {
     // A killed node cannot come back with its id, so "back" means resumed:
     // two of three CALs are paused (SIGSTOP), then resumed (SIGCONT), with a
     // -timeout long enough that the survivor does not try to remove them.
-    const nodes = await startNodes(2, ['-timeout', '60']);
-    await addSlots(nodes[0]!.proc, [1, 2]);
-    const cals = await waitForCals(nodes, 3);
+    const { cals } = await startCluster({ nodes: 3, cals: 3, args: ['-timeout', '60'] });
     const survivor = cals[0]!;
     const paused = cals.slice(1);
     const acked = new AckedWrites();
@@ -225,9 +217,7 @@ describe('regressions of the original doozerd', () => {
 
   it('a node attaching while history is being dropped does not crash with TOO_LATE', async () => {
     const args = ['-hist', '5'];
-    const nodes = await startNodes(1, args);
-    await addSlots(nodes[0]!.proc, [1]);
-    const cals = await waitForCals(nodes, 2);
+    const { nodes, cals } = await startCluster({ nodes: 2, cals: 2, args });
     // Heavy write load on both CALs: history (5 revs) moves on every few ms.
     let stop = false;
     let written = 0;

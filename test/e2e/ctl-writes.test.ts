@@ -5,7 +5,7 @@
 // paused past -timeout) becomes writable again, as on its first win.
 import { afterEach, describe, expect, it } from 'vitest';
 import { runDoozer, stopAll } from '../helpers/doozerd-process.js';
-import { addSlots, calIds, sameStore, startNodes, waitForCals, writeVia, type ClusterNode } from '../helpers/cluster.js';
+import { calIds, sameStore, startCluster, startNodes, writeVia, type ClusterNode } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
 
 /** More than alpha (50) writes through each node: instances run under the CAL list the /ctl writes made. */
@@ -31,10 +31,8 @@ describe('client writes to /ctl', () => {
   afterEach(() => stopAll());
 
   it('slots naming no node, garbled addresses, binary and huge bodies: no node exits, writes go on, liveness frees the slots', async () => {
-    const nodes = await startNodes(2, ['-timeout', '3']);
+    const { nodes, cals } = await startCluster({ nodes: 3, cals: 2, args: ['-timeout', '3'] });
     const [seed] = nodes;
-    await addSlots(seed!.proc, [1]);
-    const cals = await waitForCals(nodes, 2);
     const slave = nodes.find((n) => !cals.includes(n))!;
 
     // The input, as written: a slot naming a node that does not exist.
@@ -78,10 +76,8 @@ describe('client writes to /ctl', () => {
   }, 60_000);
 
   it('a CAL whose slot is deleted and recreated wins it again and becomes writable again', async () => {
-    const nodes = await startNodes(1);
+    const { nodes } = await startCluster({ nodes: 2, cals: 2 });
     const [seed, b] = nodes;
-    await addSlots(seed!.proc, [1]);
-    await waitForCals(nodes, 2);
     await writeVia(b!, '/before', '1');
 
     await cli(seed!, ['del', '/ctl/cal/1', '-1']);
@@ -95,10 +91,8 @@ describe('client writes to /ctl', () => {
   }, 90_000);
 
   it('a CAL paused past -timeout is removed, comes back as a slave, wins a slot again and becomes writable', async () => {
-    const nodes = await startNodes(2, ['-timeout', '2']);
+    const { nodes, cals } = await startCluster({ nodes: 3, cals: 3, args: ['-timeout', '2'] });
     const [seed] = nodes;
-    await addSlots(seed!.proc, [1, 2]);
-    const cals = await waitForCals(nodes, 3);
     const paused = cals.find((n) => n !== seed)!;
     const others = cals.filter((n) => n !== paused);
     paused.proc.child.kill('SIGSTOP');

@@ -5,11 +5,11 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runDoozer, startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
+import { runDoozer, startDoozerd, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { calIds, sameStore, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
 import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
-import { dataDir, missingWrites, removeDataDirs, startDurableCluster, startWriteLoad } from '../helpers/durable.js';
+import { dataDir, missingWrites, startDurableCluster, startWriteLoad, stopAllAndRemoveDataDirs } from '../helpers/durable.js';
 
 async function dumpOf(p: DoozerdProcess): Promise<string> {
   const r = await runDoozer(['-a', p.uri, 'dump']);
@@ -25,10 +25,7 @@ const writable = (p: DoozerdProcess): Promise<number> =>
   until(`${p.addr} writable`, () => withClient(p, (c) => c.set('/after-restart', -1, 'x')).catch(() => undefined), DEADLINE.converge);
 
 describe('durability: backup, restore, recovery', () => {
-  afterEach(async () => {
-    await stopAll();
-    removeDataDirs();
-  });
+  afterEach(stopAllAndRemoveDataDirs);
 
   it('dump, restore, dump again: the same files with the same revs outside /ctl', async () => {
     const src = await startDoozerd();

@@ -4,20 +4,17 @@
 // checksums); what we check is the outcome: every acknowledged write of every
 // round is there, with its rev, after each restart, and the node serves.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
+import { startDoozerd, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { sameStore, withClient } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
 import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
-import { dataDir, missingWrites, removeDataDirs, startDurableCluster, startWriteLoad, type Acked } from '../helpers/durable.js';
+import { dataDir, missingWrites, startDurableCluster, startWriteLoad, stopAllAndRemoveDataDirs, type Acked } from '../helpers/durable.js';
 
 const randomMs = (lo: number, hi: number): number => lo + Math.floor(Math.random() * (hi - lo));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 describe('durability: kill -9 at random moments', () => {
-  afterEach(async () => {
-    await stopAll();
-    removeDataDirs();
-  });
+  afterEach(stopAllAndRemoveDataDirs);
 
   it('one node, 6 rounds: every acked write of every round survives', async () => {
     const dir = dataDir();

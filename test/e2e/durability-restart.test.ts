@@ -2,11 +2,11 @@
 // acknowledged write and its rev, as the same node; a whole 3-CAL cluster
 // killed with -9 at once under write load comes back the same on every node.
 import { afterEach, describe, expect, it } from 'vitest';
-import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
+import { startDoozerd, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { sameStore, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
 import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
-import { dataDir, missingWrites, removeDataDirs, startDurableCluster, startWriteLoad } from '../helpers/durable.js';
+import { dataDir, missingWrites, startDurableCluster, startWriteLoad, stopAllAndRemoveDataDirs } from '../helpers/durable.js';
 
 /** Restart a node on the same address and -data (waits for its client port). */
 function restart(p: DoozerdProcess, dir: string, extra: string[] = []): Promise<DoozerdProcess> {
@@ -14,10 +14,7 @@ function restart(p: DoozerdProcess, dir: string, extra: string[] = []): Promise<
 }
 
 describe('durability: restart from -data', () => {
-  afterEach(async () => {
-    await stopAll();
-    removeDataDirs();
-  });
+  afterEach(stopAllAndRemoveDataDirs);
 
   it('one node killed with -9 under load comes back as itself with every acked write and rev', async () => {
     const dir = dataDir();

@@ -11,9 +11,9 @@ import { Client } from '../../src/client/client.js';
 import { DoozerError } from '../../src/wire/errors.js';
 import { MAX_BIG_VALUE_BYTES, MAX_MUTATION_BYTES } from '../../src/wire/limits.js';
 import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
-import { addSlots, calIds, sameStore, startNodes, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
+import { addSlots, calIds, sameStore, startCluster, waitForCals, withClient, type ClusterNode } from '../helpers/cluster.js';
 import { skipWithoutRef, startOriginalDoozerd } from '../helpers/ref-bin.js';
-import { removeDataDirs, startDurableCluster } from '../helpers/durable.js';
+import { startDurableCluster, stopAllAndRemoveDataDirs } from '../helpers/durable.js';
 import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 import { until } from '../helpers/until.js';
 import { makeSelfSignedCert } from '../helpers/tls-cert.js';
@@ -92,15 +92,10 @@ async function readBack(node: DoozerdProcess, writes: Written[], opts: { history
 }
 
 describe('large values (up to 1 MiB) in a cluster of our nodes', () => {
-  afterEach(async () => {
-    await stopAll();
-    removeDataDirs();
-  });
+  afterEach(stopAllAndRemoveDataDirs);
 
   it('1 MiB values written through every CAL read back identical on every node, through a kill -9 of a CAL', async () => {
-    const nodes = await startNodes(3, ['-timeout', '3']);
-    await addSlots(nodes[0]!.proc, [1, 2]);
-    const cals = await waitForCals(nodes, 3);
+    const { nodes, cals } = await startCluster({ nodes: 4, cals: 3, args: ['-timeout', '3'] });
     const slave = nodes.find((n) => !cals.includes(n))!;
     const writes: Written[] = [];
     // Through every CAL: 1 MiB exactly, and sizes around the datagram limit and in between.

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Client } from '../../src/client/client.js';
 import { FLAG_SET } from '../../src/wire/client-codec.js';
 import { AckedWrites } from '../helpers/acked-writes.js';
-import { addSlots, sameStore, startNodes, waitForCals, withClient } from '../helpers/cluster.js';
+import { sameStore, startCluster, withClient } from '../helpers/cluster.js';
 import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 import { startDoozerd, stopAll } from '../helpers/doozerd-process.js';
 import { stopGracefully } from '../helpers/graceful.js';
@@ -87,9 +87,7 @@ describe('node chores and robustness', () => {
   });
 
   it('a 3-CAL cluster: each CAL pulses its own applied file; a slave does not', async () => {
-    const nodes = await startNodes(3, ['-pulse', '0.3']);
-    await addSlots(nodes[0]!.proc, [1, 2]);
-    const cals = await waitForCals(nodes, 3);
+    const { nodes, cals } = await startCluster({ nodes: 4, cals: 3, args: ['-pulse', '0.3'] });
     const slave = nodes.find((n) => !cals.includes(n))!;
     const revOf = (n: (typeof nodes)[number]) => withClient(nodes[0]!.proc, async (c) => (await c.stat(`/ctl/node/${n.id}/applied`)).rev);
     const before = await Promise.all(nodes.map(revOf));
@@ -106,9 +104,7 @@ describe('node chores and robustness', () => {
   }, TEST_TIMEOUT.cluster);
 
   it('garbage datagrams on the consensus port: every node keeps serving, the cluster keeps writing, nothing is lost', async () => {
-    const nodes = await startNodes(2, ['-timeout', '60']);
-    await addSlots(nodes[0]!.proc, [1, 2]);
-    const cals = await waitForCals(nodes, 3);
+    const { cals } = await startCluster({ nodes: 3, cals: 3, args: ['-timeout', '60'] });
     const acked = new AckedWrites();
     for (let i = 0; i < 6; i++) await acked.set(cals[i % 3]!, `/before-garbage/${i}`, `g${i}`);
     // 1500 datagrams to each node while writes go on through every CAL.

@@ -10,7 +10,7 @@ import { RawClient } from '../helpers/raw-client.js';
 import { startDoozerd, stopAll, type DoozerdProcess } from '../helpers/doozerd-process.js';
 import { skipWithoutRef, startOriginalDoozerd } from '../helpers/ref-bin.js';
 import { until } from '../helpers/until.js';
-import { addSlots, startNodes, waitForCals } from '../helpers/cluster.js';
+import { startCluster } from '../helpers/cluster.js';
 import { DEADLINE } from '../helpers/deadlines.js';
 
 const bytes = (s: string): Buffer => Buffer.from(s);
@@ -226,9 +226,7 @@ describe('a tag reused while its write cannot reach quorum (issue 14.1)', () => 
   afterAll(() => stopAll());
 
   it('the write keeps waiting, the new request and later ones are served', async () => {
-    const nodes = await startNodes(1);
-    await addSlots(nodes[0]!.proc, [1]);
-    await waitForCals(nodes, 2);
+    const { nodes } = await startCluster({ nodes: 2, cals: 2 });
     await nodes[1]!.proc.stop(); // 1 of 2 CALs left: no quorum
     const k = await RawClient.connect(nodes[0]!.proc.port);
     k.send({ tag: 0, verb: Verb.SET, path: '/no/quorum', rev: -1, value: bytes('x') });

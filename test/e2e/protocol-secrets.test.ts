@@ -66,6 +66,25 @@ async function nodeWith(env: Record<string, string>): Promise<DoozerdProcess> {
   return node;
 }
 
+const OK = {};
+
+/**
+ * A fresh connection to `node` goes through `steps`: an Access is what the
+ * connection must be able to do at that point (accessOf), a pair is an
+ * ACCESS with that token (undefined: no value) and its answer (OK or DENIED).
+ */
+async function expectSteps(node: DoozerdProcess, ...steps: (Access | [token: string | undefined, answer: typeof OK])[]): Promise<void> {
+  const k = await RawClient.connect(node.port);
+  try {
+    for (const [i, step] of steps.entries()) {
+      if (typeof step === 'string') expect(await accessOf(k), `step ${i}`).toBe(step);
+      else expect(await access(k, step[0]), `step ${i}: ACCESS ${JSON.stringify(step[0])}`).toEqual(step[1]);
+    }
+  } finally {
+    k.close();
+  }
+}
+
 describe('secrets table', () => {
   afterAll(() => stopAll());
 
@@ -76,21 +95,12 @@ describe('secrets table', () => {
     });
 
     it('a fresh connection reads and writes; ACCESS "" and ACCESS without a value are OK and change nothing', async () => {
-      const k = await RawClient.connect(node.port);
-      expect(await accessOf(k)).toBe('write');
-      expect(await access(k, '')).toEqual({});
-      expect(await accessOf(k)).toBe('write');
-      expect(await access(k, undefined)).toEqual({});
-      expect(await accessOf(k)).toBe('write');
-      k.close();
+      await expectSteps(node, 'write', ['', OK], 'write', [undefined, OK], 'write');
     });
 
     it('a token that matches nothing is refused and the connection keeps its access', async () => {
-      const k = await RawClient.connect(node.port);
-      expect(await access(k, 'nope')).toEqual(DENIED);
-      expect(await accessOf(k)).toBe('write');
+      await expectSteps(node, ['nope', DENIED], 'write');
       expect(node.stderr()).not.toMatch(WARNING);
-      k.close();
     });
   });
 
@@ -101,31 +111,16 @@ describe('secrets table', () => {
     });
 
     it('a fresh connection reads (the empty ro secret matches), does not write', async () => {
-      const k = await RawClient.connect(node.port);
-      expect(await accessOf(k)).toBe('read');
-      k.close();
+      await expectSteps(node, 'read');
     });
 
     it('ACCESS "" (or no value) is OK and reads; ACCESS <rw> reads and writes', async () => {
-      const k = await RawClient.connect(node.port);
-      expect(await access(k, '')).toEqual({});
-      expect(await accessOf(k)).toBe('read');
-      expect(await access(k, undefined)).toEqual({});
-      expect(await accessOf(k)).toBe('read');
-      expect(await access(k, RW)).toEqual({});
-      expect(await accessOf(k)).toBe('write');
-      k.close();
+      await expectSteps(node, ['', OK], 'read', [undefined, OK], 'read', [RW, OK], 'write');
     });
 
     it('a token that matches nothing is refused and the connection keeps its access', async () => {
-      const k = await RawClient.connect(node.port);
-      expect(await access(k, RW)).toEqual({});
-      expect(await access(k, RW + 'x')).toEqual(DENIED);
-      expect(await accessOf(k)).toBe('write');
-      expect(await access(k, RO)).toEqual(DENIED);
-      expect(await accessOf(k)).toBe('write');
+      await expectSteps(node, [RW, OK], [RW + 'x', DENIED], 'write', [RO, DENIED], 'write');
       expect(node.stderr()).not.toMatch(WARNING);
-      k.close();
     });
   });
 
@@ -141,22 +136,11 @@ describe('secrets table', () => {
     });
 
     it('a fresh connection can do nothing; ACCESS "" (or no value) is OTHER', async () => {
-      const k = await RawClient.connect(node.port);
-      expect(await accessOf(k)).toBe('none');
-      expect(await access(k, '')).toEqual(DENIED);
-      expect(await access(k, undefined)).toEqual(DENIED);
-      expect(await accessOf(k)).toBe('none');
-      k.close();
+      await expectSteps(node, 'none', ['', DENIED], [undefined, DENIED], 'none');
     });
 
     it('ACCESS <ro> reads, never writes; a token that matches nothing keeps that', async () => {
-      const k = await RawClient.connect(node.port);
-      expect(await access(k, RO)).toEqual({});
-      expect(await accessOf(k)).toBe('read');
-      expect(await access(k, 'nope')).toEqual(DENIED);
-      expect(await access(k, '')).toEqual(DENIED);
-      expect(await accessOf(k)).toBe('read');
-      k.close();
+      await expectSteps(node, [RO, OK], 'read', ['nope', DENIED], ['', DENIED], 'read');
     });
   });
 
@@ -167,28 +151,12 @@ describe('secrets table', () => {
     });
 
     it('a fresh connection can do nothing; ACCESS "" (or no value) is OTHER', async () => {
-      const k = await RawClient.connect(node.port);
-      expect(await accessOf(k)).toBe('none');
-      expect(await access(k, '')).toEqual(DENIED);
-      expect(await access(k, undefined)).toEqual(DENIED);
-      expect(await accessOf(k)).toBe('none');
-      k.close();
+      await expectSteps(node, 'none', ['', DENIED], [undefined, DENIED], 'none');
     });
 
     it('ACCESS <rw> reads and writes, ACCESS <ro> reads; a token that matches nothing keeps the access', async () => {
-      const k = await RawClient.connect(node.port);
-      expect(await access(k, RO)).toEqual({});
-      expect(await accessOf(k)).toBe('read');
-      expect(await access(k, 'nope')).toEqual(DENIED);
-      expect(await accessOf(k)).toBe('read');
-      expect(await access(k, RW)).toEqual({});
-      expect(await accessOf(k)).toBe('write');
-      expect(await access(k, '')).toEqual(DENIED);
-      expect(await accessOf(k)).toBe('write');
-      expect(await access(k, RO)).toEqual({});
-      expect(await accessOf(k)).toBe('read');
+      await expectSteps(node, [RO, OK], 'read', ['nope', DENIED], 'read', [RW, OK], 'write', ['', DENIED], 'write', [RO, OK], 'read');
       expect(node.stderr()).not.toMatch(WARNING);
-      k.close();
     });
   });
 });

@@ -55,6 +55,20 @@ export async function waitForCals(nodes: ClusterNode[], count: number, timeoutMs
   }, timeoutMs, 100);
 }
 
+/**
+ * A cluster built the seed's way: `nodes` nodes in all (startNodes: a seed
+ * and the others attached to it, each with `args`), CAL slots 1 .. cals-1
+ * added through the seed, and waited for until `cals` CALs accept writes
+ * (waitForCals, within `timeoutMs`). Returns every node, the seed first, and
+ * the CALs.
+ */
+export async function startCluster(opts: { nodes: number; cals: number; args?: string[]; timeoutMs?: number }): Promise<{ nodes: ClusterNode[]; cals: ClusterNode[] }> {
+  const nodes = await startNodes(opts.nodes - 1, opts.args);
+  await addSlots(nodes[0]!.proc, Array.from({ length: opts.cals - 1 }, (_, i) => i + 1));
+  const cals = await waitForCals(nodes, opts.cals, opts.timeoutMs);
+  return { nodes, cals };
+}
+
 /** A SET with clobber through node `n`; its rev. */
 export async function writeVia(n: ClusterNode, path: string, body: string | Uint8Array): Promise<number> {
   return withClient(n.proc, (c) => c.set(path, -1, body));

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from '../../src/client/client.js';
 import { DoozerError } from '../../src/wire/errors.js';
-import { startDoozerd, type DoozerdProcess } from './doozerd-process.js';
+import { startDoozerd, stopAll, type DoozerdProcess } from './doozerd-process.js';
 import { addSlots, waitForCals, withClient, type ClusterNode } from './cluster.js';
 import { DEADLINE } from './deadlines.js';
 
@@ -19,8 +19,15 @@ export function dataDir(): string {
   return d;
 }
 
+/** Removes every directory dataDir() made since the last call. */
 export function removeDataDirs(): void {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+/** Stops every node started (stopAll), then removes their -data directories: the afterEach of a test that uses dataDir(). */
+export async function stopAllAndRemoveDataDirs(): Promise<void> {
+  await stopAll();
+  removeDataDirs();
 }
 
 /** Acknowledged writes: path -> { rev, body }. */

@@ -118,13 +118,8 @@ export class AcceptorCore {
       return;
     }
     const e = this.window.get(s);
-    if (e !== undefined) {
-      this.handle(e, from, m);
-      return;
-    }
-    const cfg = this.window.lastCfg;
-    if (cfg !== null && cfg.indexOf(from) >= 0) this.noteUse(s);
-    this.window.hold(from, m);
+    if (e !== undefined) this.handle(e, from, m);
+    else if (this.window.holdEarly(from, m)) this.noteUse(s);
   }
 
   /**

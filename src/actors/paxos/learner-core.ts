@@ -65,13 +65,8 @@ export class LearnerCore {
     const s = m.seqn;
     if (!Number.isSafeInteger(s) || s <= this.highestApplied || (m.cmd !== Cmd.VOTE && m.cmd !== Cmd.LEARN)) return;
     const e = this.window.get(s);
-    if (e !== undefined) {
-      this.handle(e, from, m);
-      return;
-    }
-    const cfg = this.window.lastCfg;
-    if (cfg !== null && cfg.indexOf(from) >= 0) this.noteUse(s);
-    this.window.hold(from, m);
+    if (e !== undefined) this.handle(e, from, m);
+    else if (this.window.holdEarly(from, m)) this.noteUse(s);
   }
 
   /** The store applied `seqn`: that instance and every earlier one are over. */

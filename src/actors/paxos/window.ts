@@ -87,6 +87,19 @@ export class InstanceWindow<E extends { readonly cfg: CalConfig }> {
     return { entry, held };
   }
 
+  /**
+   * `m` from `from` came for an instance not open yet: hold it (as hold(),
+   * kept or dropped). Returns whether `from` is a CAL of the highest open
+   * instance: then a CAL already uses seqn m.seqn (each core's "used" hint to
+   * its proposer), whether or not `m` was kept.
+   */
+  holdEarly(from: string, m: PaxosMsg): boolean {
+    const cfg = this.lastCfg;
+    const fromCal = cfg !== null && cfg.indexOf(from) >= 0;
+    this.hold(from, m);
+    return fromCal;
+  }
+
   /** Keep `m` for its instance, not open yet. False when dropped (too many held, or too far ahead). */
   hold(from: string, m: PaxosMsg): boolean {
     if (this.heldCount >= this.maxHeld) return false;

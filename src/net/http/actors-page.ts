@@ -18,6 +18,7 @@ import type { ActorStats } from '../../runtime/stats.js';
 import type { ActorSystem } from '../../runtime/system.js';
 import type { SupervisorInfo } from '../../runtime/supervisor.js';
 import { renderMetrics } from './metrics.js';
+import { sendBody } from './send.js';
 
 const log = logger('debug');
 
@@ -276,15 +277,9 @@ ${workerRows}
 `;
 }
 
+/** Live data: never from a cache. */
 function send(res: ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, {
-    'Content-Type': type,
-    'Content-Length': String(Buffer.byteLength(body)),
-    'Cache-Control': 'no-store',
-    'X-Content-Type-Options': 'nosniff',
-    ...headers,
-  });
-  res.end(res.req.method === 'HEAD' ? undefined : body);
+  sendBody(res, status, type, body, 'no-store', headers);
 }
 
 /** Handler for GET /$actors. */

@@ -30,6 +30,7 @@ import { metrics, renderMetrics } from './metrics.js';
 import { startMetricsSources } from './metrics-sources.js';
 import { StoreMirror } from './mirror.js';
 import { renderTreePage } from './page.js';
+import { sendBody } from './send.js';
 import { filesUnder, treeRows, under } from './view-model.js';
 
 const log = logger('web');
@@ -104,16 +105,8 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     res.once('finish', () => metrics.httpRequests.inc({ route, status: String(res.statusCode) }));
   };
 
-  const send = (res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}): void => {
-    res.writeHead(status, {
-      'Content-Type': type,
-      'Content-Length': String(Buffer.byteLength(body)),
-      'X-Content-Type-Options': 'nosniff',
-      'Cache-Control': 'no-cache',
-      ...headers,
-    });
-    res.end(res.req.method === 'HEAD' ? undefined : body);
-  };
+  const send = (res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}): void =>
+    sendBody(res, status, type, body, 'no-cache', headers);
   const text = (res: ServerResponse, status: number, body: string, headers?: Record<string, string>): void =>
     send(res, status, 'text/plain; charset=utf-8', `${body}\n`, { 'Content-Security-Policy': RAW_CSP, ...headers });
 

@@ -76,3 +76,25 @@ describe('CAL list from slots any client can write (issue 8: /ctl writes)', () =
     expect(m.update(30, [at('0', 'A', '127.0.0.1:8046'), at('1', 'B', 'garbage')])).toBe('removed');
   });
 });
+
+describe('openDue: the instances a store version makes due', () => {
+  const due = (prev: number, rev: number, alpha: number): [number, string[]][] => {
+    const v = new ClusterView('A', alpha);
+    v.start(prev, [slot('0', 'A'), slot('1', 'B')]);
+    const out: [number, string[]][] = [];
+    v.openDue(prev, rev, (n, cals) => out.push([n, cals.map((c) => c.id)]));
+    return out;
+  };
+
+  it('opens the seqns up to rev + alpha not open yet, each once, in order, with the current CAL list', () => {
+    expect(due(10, 11, 3)).toEqual([[14, ['A', 'B']]]);
+    expect(due(10, 13, 3).map(([n]) => n)).toEqual([14, 15, 16]);
+    // A jump past the whole window (a snapshot): only rev + 1 .. rev + alpha.
+    expect(due(10, 20, 3).map(([n]) => n)).toEqual([21, 22, 23]);
+  });
+
+  it('opens nothing when the store did not move forward', () => {
+    expect(due(10, 10, 3)).toEqual([]);
+    expect(due(10, 9, 3)).toEqual([]);
+  });
+});

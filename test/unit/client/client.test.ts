@@ -28,6 +28,18 @@ const waits = (server: FakeServer, n: number): Promise<true> =>
 
 const text = (e: WaitEvent) => ({ path: e.path, rev: e.rev, value: e.value.toString(), isSet: e.isSet, isDel: e.isDel });
 
+/** Reads `events` in the background until `count` have come: `seen` fills as they come (as text()), `done` settles after the last. */
+function collect(events: AsyncIterable<WaitEvent>, count: number): { seen: ReturnType<typeof text>[]; done: Promise<void> } {
+  const seen: ReturnType<typeof text>[] = [];
+  const done = (async () => {
+    for await (const ev of events) {
+      seen.push(text(ev));
+      if (seen.length === count) break;
+    }
+  })();
+  return { seen, done };
+}
+
 describe('Client against an in-memory store', () => {
   it('set / get / stat / del round trip', async () => {
     const { client: c } = await setup();
@@ -136,13 +148,7 @@ describe('Client.watch', () => {
   it('yields every change in order, re-waiting at rev+1, and stops on break', async () => {
     const { client: c, store, server } = await setup();
     const from = (await c.rev()) + 1;
-    const seen: ReturnType<typeof text>[] = [];
-    const done = (async () => {
-      for await (const ev of c.watch('/w/**', from)) {
-        seen.push(text(ev));
-        if (seen.length === 4) break;
-      }
-    })();
+    const { seen, done } = collect(c.watch('/w/**', from), 4);
     store.set('/w/a', '1');
     store.set('/other', 'ignored');
     store.set('/w/b', '2');
@@ -197,13 +203,7 @@ describe('Client.watch', () => {
   it('keeps `window` WAITs in flight at consecutive revs and yields each change once, in order', async () => {
     const { client: c, store, server } = await setup();
     const from = (await c.rev()) + 1;
-    const seen: ReturnType<typeof text>[] = [];
-    const done = (async () => {
-      for await (const ev of c.watch('/**', from, { window: 4 })) {
-        seen.push(text(ev));
-        if (seen.length === 6) break;
-      }
-    })();
+    const { seen, done } = collect(c.watch('/**', from, { window: 4 }), 6);
     await waits(server, 4);
     expect(server.requests.filter((r) => r.verb === Verb.WAIT).map((r) => r.rev)).toEqual([from, from + 1, from + 2, from + 3]);
     for (let i = 0; i < 6; i++) store.set(`/p/${i}`, String(i));
@@ -214,13 +214,7 @@ describe('Client.watch', () => {
   it('a narrow glob with several WAITs in flight skips the repeated answers and re-arms after the event', async () => {
     const { client: c, store, server } = await setup();
     const from = (await c.rev()) + 1;
-    const seen: ReturnType<typeof text>[] = [];
-    const done = (async () => {
-      for await (const ev of c.watch('/w/*', from, { window: 3 })) {
-        seen.push(text(ev));
-        if (seen.length === 3) break;
-      }
-    })();
+    const { seen, done } = collect(c.watch('/w/*', from, { window: 3 }), 3);
     await waits(server, 3);
     store.set('/other', 'x'); // from
     store.set('/other', 'y'); // from + 1

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { decodeRequest, encodeResponse, ErrCode, FLAG_DEL, FLAG_SET, Verb } from '../../../src/wire/client-codec.js';
 import type { Request, Response } from '../../../src/wire/client-codec.js';
 import { FrameReader, frame } from '../../../src/wire/framing.js';
+import { globRegExp } from '../../../src/check/watch.js';
 
 export interface FakeConn {
   /** Sends a response (tag included by the caller). */
@@ -83,19 +84,9 @@ interface Ev {
 
 const PATH_RE = /^\/$|^(\/[A-Za-z0-9.-]+)+$/;
 
+/** The glob as a RegExp (the checker's globRegExp), or undefined when it holds a character no path may hold. */
 export function globToRegExp(glob: string): RegExp | undefined {
-  if (!/^[A-Za-z0-9.\-/*?]*$/.test(glob)) return undefined;
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*' && glob[i + 1] === '*') {
-      re += '.*';
-      i++;
-    } else if (c === '*') re += '[^/]*';
-    else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.\-/]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
+  return /^[A-Za-z0-9.\-/*?]*$/.test(glob) ? globRegExp(glob) : undefined;
 }
 
 /**

@@ -52,14 +52,24 @@ async function fakeCal(head: number): Promise<FakeServer & { silent(): void }> {
   return Object.assign(s, { silent: () => void (mute = true) });
 }
 
+/**
+ * A follower told to follow two fake CALs from rev 0, at revs `headA` and
+ * `headB` (it tries `a` first); it probes a CAL quiet for `idleProbeMs` and
+ * gives up on one that does not answer the probe within 500 ms.
+ */
+async function followTwo(headA: number, headB: number, idleProbeMs: number) {
+  const a = await fakeCal(headA);
+  const b = await fakeCal(headB);
+  const { system, applied, deliver } = fakeSystem();
+  const f = new Follower({ system, idleProbeMs, probeTimeoutMs: 500 });
+  cleanup.push(() => f.close());
+  deliver({ type: 'follow', fromRev: 0, until: Infinity, cals: [a.address, b.address] });
+  return { a, b, applied };
+}
+
 describe('follower: a CAL gone silent without closing', () => {
   it('is probed, given up, and another CAL followed from the first missing rev', async () => {
-    const a = await fakeCal(5);
-    const b = await fakeCal(8);
-    const { system, applied, deliver } = fakeSystem();
-    const f = new Follower({ system, idleProbeMs: 200, probeTimeoutMs: 500 });
-    cleanup.push(() => f.close());
-    deliver({ type: 'follow', fromRev: 0, until: Infinity, cals: [a.address, b.address] });
+    const { a, b, applied } = await followTwo(5, 8, 200);
     await until('revs 1-5 copied from the first CAL', () => applied.length === 5, DEADLINE.local);
     // The first CAL goes silent: it answers neither the WAITs in flight nor a probe.
     a.silent();
@@ -69,12 +79,7 @@ describe('follower: a CAL gone silent without closing', () => {
   });
 
   it('stays with an idle CAL that answers its probes', async () => {
-    const a = await fakeCal(3);
-    const b = await fakeCal(3);
-    const { system, applied, deliver } = fakeSystem();
-    const f = new Follower({ system, idleProbeMs: 100, probeTimeoutMs: 500 });
-    cleanup.push(() => f.close());
-    deliver({ type: 'follow', fromRev: 0, until: Infinity, cals: [a.address, b.address] });
+    const { a, b, applied } = await followTwo(3, 3, 100);
     await until('revs 1-3 copied', () => applied.length === 3, DEADLINE.local);
     await until('a few probes answered', () => a.requests.filter((r) => r.verb === Verb.REV).length >= 3, DEADLINE.local);
     expect(b.connections.length).toBe(0);

@@ -61,12 +61,10 @@ describe('restoring an acceptor core', () => {
     expect(restored.drain().sends.filter((s) => s.msg.cmd === Cmd.RSVP)).toEqual([]);
   });
 
-  // KNOWN FAILING (reported to the lead): the AcceptorCore snapshot
-  // (src/runtime/builtin-durables.ts) keeps highestDecided but not the kept
-  // decided values, and the acceptor actor resubscribes to the store from
-  // its rev, so nothing refills them: after a thread move this node answers
-  // no catch-up INVITE for what was decided before it. The old Manager
-  // answered those from the store's history (lookup) after a restore.
+  // The snapshot (src/actors/durables.ts) carries the kept decided values
+  // along with highestDecided: the acceptor actor resubscribes to the store
+  // from its rev, so nothing else would refill them, and after a thread move
+  // this node would answer no catch-up INVITE for what was decided before it.
   it('still answers a catch-up INVITE for a decided seqn with LEARN after the restore', () => {
     const a = fresh();
     for (let s = 1; s <= 12; s++) a.decided(s, Buffer.from(`v${s}`));

@@ -59,6 +59,19 @@ describe('InstanceWindow', () => {
     expect(fresh.hold('a', m(1000))).toBe(true);
   });
 
+  it('holdEarly holds like hold and says whether the sender is a CAL of the highest open instance, kept or not', () => {
+    const w = win(5, 3);
+    expect(w.holdEarly('h1:1', m(2))).toBe(false); // nothing open: no CAL list yet
+    w.open(1, cals(3));
+    expect(w.holdEarly('h1:1', m(3))).toBe(true);
+    expect(w.holdEarly('h9:1', m(3))).toBe(false); // not a CAL
+    expect(w.heldMessages).toBe(3);
+    expect(w.holdEarly('h2:1', m(4))).toBe(true); // full, dropped: still a CAL's use
+    expect(w.holdEarly('h9:1', m(50))).toBe(false); // dropped, not a CAL
+    expect(w.heldMessages).toBe(3);
+    expect(w.open(3, cals(3))!.held.map((h) => h.from)).toEqual(['h1:1', 'h9:1']);
+  });
+
   it('dropBelow drops instances and their held messages; dropped ones never open again', () => {
     const w = win();
     for (let s = 1; s <= 5; s++) w.open(s, cals(3));

@@ -29,6 +29,19 @@ afterEach(async () => {
   await Promise.all(workers.splice(0).map((w) => w.terminate()));
 });
 
+/**
+ * A started data plane over fresh rings of `size` bytes each way, to a
+ * worker (fixtures/echo-plane.mjs, ended after each test) that sends every
+ * entry back as ['echo', ...entry]; `onBatch` gets what comes back.
+ */
+function echoPlane(size: number, onBatch: (batch: unknown[][]) => void): DataPlane<unknown[], unknown[]> {
+  const rings = createDataRings(size);
+  const plane = new DataPlane<unknown[], unknown[]>(rings.down, rings.up, onBatch);
+  plane.start();
+  workers.push(new Worker(new URL('./fixtures/echo-plane.mjs', import.meta.url), { workerData: rings }));
+  return plane;
+}
+
 describe('ring', () => {
   it('wraps around the end many times, frames and payloads split at the edge, in order', () => {
     const sab = createRing(4096);
@@ -123,12 +136,8 @@ describe('ring wake-ups', () => {
 
   it('bursts far larger than the ring, both ways, many times: nothing stays behind (no lost wake-up)', async () => {
     for (let round = 0; round < 2; round++) {
-      const rings = createDataRings(4096);
       let got = 0;
-      const plane = new DataPlane<unknown[], unknown[]>(rings.down, rings.up, (batch) => (got += batch.length));
-      plane.start();
-      const w = new Worker(new URL('./fixtures/echo-plane.mjs', import.meta.url), { workerData: rings });
-      workers.push(w);
+      const plane = echoPlane(4096, (batch) => (got += batch.length));
       let sent = 0;
       for (let b = 0; b < 1000; b++) {
         const batch: unknown[][] = [];
@@ -146,12 +155,8 @@ describe('ring wake-ups', () => {
 
 describe('data plane between two threads', () => {
   it('every entry arrives once, in order, both ways, through wrap-around, full rings and big batches', async () => {
-    const rings = createDataRings(8192);
     const got: unknown[][] = [];
-    const plane = new DataPlane<unknown[], unknown[]>(rings.down, rings.up, (batch) => got.push(...batch));
-    plane.start();
-    const w = new Worker(new URL('./fixtures/echo-plane.mjs', import.meta.url), { workerData: rings });
-    workers.push(w);
+    const plane = echoPlane(8192, (batch) => got.push(...batch));
     const sent: unknown[][] = [];
     let n = 0;
     for (let b = 0; b < 300; b++) {
@@ -173,12 +178,8 @@ describe('data plane between two threads', () => {
   });
 
   it('an entry that cannot be encoded is left out (logged); the rest of its batch and later batches go', async () => {
-    const rings = createDataRings(8192);
     const got: unknown[][] = [];
-    const plane = new DataPlane<unknown[], unknown[]>(rings.down, rings.up, (batch) => got.push(...batch));
-    plane.start();
-    const w = new Worker(new URL('./fixtures/echo-plane.mjs', import.meta.url), { workerData: rings });
-    workers.push(w);
+    const plane = echoPlane(8192, (batch) => got.push(...batch));
     plane.send([['a', { type: 'x', newKey: 1 }], ['b', { type: 'bad', fn: () => 1, otherKey: 2 }], ['c', { type: 'x', otherKey: 3 }]]);
     plane.send([['d', { type: 'x', otherKey: 4 }]]);
     await until('echoes', () => got.length >= 3, DEADLINE.answer, 5);

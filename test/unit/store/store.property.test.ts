@@ -7,6 +7,7 @@ import { DoozerError } from '../../../src/wire/errors.js';
 import { compileGlob } from '../../../src/actors/store/glob.js';
 import { NOP_MUTATION, encodeDel, encodeSet } from '../../../src/actors/store/mutation.js';
 import { Store, type StoreEvent } from '../../../src/actors/store/store.js';
+import { refGlobMatch } from '../../helpers/glob-reference.js';
 
 // ---------------------------------------------------------------- the model
 
@@ -42,26 +43,6 @@ function dfsOrder(a: string, b: string): number {
     if (c !== 0) return c;
   }
   return x.length - y.length;
-}
-function globMatch(pat: string, s: string): boolean {
-  const go = (i: number, j: number): boolean => {
-    if (i === pat.length) return j === s.length;
-    if (pat.startsWith('**', i)) {
-      for (let k = j; k <= s.length; k++) if (go(i + 2, k)) return true;
-      return false;
-    }
-    if (pat[i] === '*') {
-      for (let k = j; k <= s.length; k++) {
-        if (go(i + 1, k)) return true;
-        if (s[k] === '/') break;
-      }
-      return false;
-    }
-    if (j >= s.length) return false;
-    if (pat[i] === '?') return s[j] !== '/' && go(i + 1, j + 1);
-    return pat[i] === s[j] && go(i + 1, j + 1);
-  };
-  return go(0, 0);
 }
 
 type MErr = NonNullable<StoreEvent['err']>;
@@ -174,14 +155,14 @@ class Model {
   walkAll(glob: string, rev: number): { path: string; body: Uint8Array; rev: number }[] {
     const fs = this.at(rev);
     return [...fs.keys()]
-      .filter((k) => globMatch(glob, k))
+      .filter((k) => refGlobMatch(glob, k))
       .sort(dfsOrder)
       .map((k) => ({ path: k, body: fs.get(k)!.body, rev: fs.get(k)!.rev }));
   }
 
   firstEvent(glob: string, fromRev: number): StoreEvent | undefined {
     if (fromRev < this.eventFloor) throw new DoozerError('TOO_LATE');
-    return this.events.find((e) => e.seqn >= fromRev && globMatch(glob, e.path));
+    return this.events.find((e) => e.seqn >= fromRev && refGlobMatch(glob, e.path));
   }
 }
 
