@@ -341,8 +341,9 @@ async function startNode(placement, checkout = root) {
   const file = join(dir, 'placement.json');
   writeFileSync(file, JSON.stringify(placement));
   const port = await freePort();
+  const debugPort = await freePort();
   const prof = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [];
-  const child = spawn(process.execPath, [...prof, join(checkout, 'bin/doozerd'), '-l', `127.0.0.1:${port}`, '-w', 'false', '-placement', file], {
+  const child = spawn(process.execPath, [...prof, join(checkout, 'bin/doozerd'), '-l', `127.0.0.1:${port}`, '-w', 'false', '-debug', `127.0.0.1:${debugPort}`, '-placement', file], {
     stdio: ['ignore', 'ignore', 'pipe'],
     env: { ...process.env, DOOZERD_LOG: 'warn' },
   });
@@ -366,10 +367,31 @@ async function startNode(placement, checkout = root) {
     await sleep(50);
   }
   c.close();
-  return { child, port, stderr: () => stderr };
+  return { child, port, debugPort, stderr: () => stderr };
 }
 
-async function runWorkload(port, pid) {
+/** The worker threads' data-plane counters from the node's /$actors (empty with every actor on main, or if the endpoint does not answer). */
+async function workerCounters(debugPort) {
+  try {
+    const res = await fetch(`http://127.0.0.1:${debugPort}/$actors?peek=0`);
+    const j = await res.json();
+    return Object.fromEntries((j.workers ?? []).map((w) => [w.name, { batchesOut: w.batchesOut, entriesOut: w.entriesOut, batchesIn: w.batchesIn, entriesIn: w.entriesIn, wakesOut: w.wakesOut, wakesIn: w.wakesIn }]));
+  } catch {
+    return {};
+  }
+}
+
+/** Per second of the run: the difference of two workerCounters() samples. */
+function counterRates(before, after, elapsed) {
+  const out = {};
+  for (const [name, a] of Object.entries(after)) {
+    const b = before[name] ?? {};
+    out[name] = Object.fromEntries(Object.entries(a).map(([k, v]) => [k, Math.round((v - (b[k] ?? 0)) / elapsed)]));
+  }
+  return out;
+}
+
+async function runWorkload(port, pid, debugPort) {
   const conns = await Promise.all(Array.from({ length: CONNS }, () => Conn.open(port)));
   const watchers = await Promise.all(Array.from({ length: WATCHERS }, () => Conn.open(port)));
   let measuring = false;
@@ -414,6 +436,7 @@ async function runWorkload(port, pid) {
   });
 
   await sleep(WARMUP * 1000);
+  const counters0 = await workerCounters(debugPort);
   const cpu0 = cpuSeconds(pid);
   const threads0 = threadCpuSeconds(pid);
   const gen0 = process.cpuUsage();
@@ -427,6 +450,7 @@ async function runWorkload(port, pid) {
   const cpu = (cpuSeconds(pid) - cpu0) / elapsed;
   const threads = threadCpuPercent(threads0, threadCpuSeconds(pid), elapsed);
   const gen = process.cpuUsage(gen0);
+  const dataPlane = counterRates(counters0, await workerCounters(debugPort), elapsed);
   stop = true;
   stats.stop = true;
   for (const c of [...conns, ...watchers]) c.close();
@@ -450,6 +474,8 @@ async function runWorkload(port, pid) {
     threads,
     loadGeneratorCpuPercent: Math.round(((gen.user + gen.system) / 1e6 / elapsed) * 100),
     // The load generator's CPU per answered request (this process, all its threads).
+    // Per second, each worker thread's data plane (batches and entries each way, wake-ups sent and received).
+    dataPlane,
     loadGeneratorCpuUsPerRequest: answered > 0 ? +((gen.user + gen.system) / answered).toFixed(1) : 0,
     errors,
   };
@@ -472,11 +498,12 @@ export async function main() {
     for (const p of chosen) {
       const node = await startNode(p.placement, p.checkout);
       try {
-        const r = await runWorkload(node.port, node.child.pid);
+        const r = await runWorkload(node.port, node.child.pid, node.debugPort);
         const warnings = node.stderr().split('\n').filter((l) => l.trim() && !l.startsWith('doozerd: node '));
         if (warnings.length > 0) console.log(`  (node's warnings: ${warnings.slice(0, 5).join(' | ')})`);
         runs[p.name].push(r);
         console.log(`  round ${round} ${p.name.padEnd(BASELINE ? 24 : 13)} ${String(r.requestsPerSec).padStart(7)} req/s  cpu ${r.nodeCpuPercent}%  ${r.nodeCpuUsPerRequest} us CPU/request  [${r.threads.map((t) => `${t.thread} ${t.cpuPercent}%`).join(', ')}; load generator ${r.loadGeneratorCpuPercent}%, ${r.loadGeneratorCpuUsPerRequest} us/request]  (load average ${os.loadavg()[0].toFixed(1)})${r.errors ? `  ${r.errors} WRONG ANSWERS` : ''}`);
+        for (const [w, c] of Object.entries(r.dataPlane)) console.log(`      ${w}: per second ${c.batchesOut} batches out (${c.entriesOut} entries), ${c.batchesIn} in (${c.entriesIn}), wake-ups ${c.wakesOut} out ${c.wakesIn} in`);
       } finally {
         node.child.kill(PROFILE ? 'SIGTERM' : 'SIGKILL');
         await new Promise((r) => (node.child.exitCode !== null ? r() : node.child.once('exit', r)));
