@@ -336,6 +336,23 @@ export class Encoder {
     this.v8(v);
   }
 
+  /**
+   * One data-plane entry (an array: a kind letter, actor names, a message,
+   * numbers): written as an array whose short strings go as atoms, so an
+   * actor name crosses as a number after its first time and decodes to the
+   * same string every time. Decodes with `value()`, like any array.
+   */
+  entry(e: readonly unknown[]): void {
+    const n = e.length;
+    this.u8(T_ARRAY);
+    this.u32(n);
+    for (let i = 0; i < n; i++) {
+      const x = e[i];
+      if (typeof x === 'string' && x.length <= MAX_ATOM_LENGTH) this.atom(x);
+      else this.value(x, 1);
+    }
+  }
+
   private v8(v: unknown): void {
     const b = serialize(v);
     this.ensure(5 + b.length);
