@@ -16,7 +16,7 @@
 // same machine: on a 2-core box it competes with the node, as a real
 // client on the same host would.
 //
-// Usage: node bench/placement.mjs [--seconds N] [--conns N] [--watchers N] [--depth N] [--rounds N] [--only name,name] [--profile DIR] [--baseline DIR] [--node-options "--flag ..."]
+// Usage: node bench/placement.mjs [--seconds N] [--conns N] [--watchers N] [--depth N] [--rounds N] [--only name,name] [--profile DIR] [--baseline DIR] [--node-args "--flag ..."]
 //   --baseline DIR: also run every placement on another built checkout
 //   (DIR/bin/doozerd), interleaved round by round with this one, so both see
 //   the same machine load; its rows are marked "(baseline)".
@@ -40,8 +40,8 @@ const ROUNDS = Number(arg('rounds', 2));
 const ONLY = arg('only', '');
 /** --profile DIR: run each node with --cpu-prof (every thread) into DIR, stopped by SIGTERM so the profiles get written. */
 const PROFILE = arg('profile', '');
-/** --node-options "...": NODE_OPTIONS for the nodes (not this process), e.g. V8 flags to try. */
-const NODE_OPTIONS = arg('node-options', '');
+/** --node-args "...": extra node/V8 command-line flags for the nodes (not this process), space-separated, e.g. V8 flags to try. */
+const NODE_ARGS = arg('node-args', '').split(' ').filter(Boolean);
 /** --baseline DIR: another built checkout measured in the same rounds. */
 const BASELINE = arg('baseline', '');
 
@@ -345,9 +345,9 @@ async function startNode(placement, checkout = root) {
   const port = await freePort();
   const debugPort = await freePort();
   const prof = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [];
-  const child = spawn(process.execPath, [...prof, join(checkout, 'bin/doozerd'), '-l', `127.0.0.1:${port}`, '-w', 'false', '-debug', `127.0.0.1:${debugPort}`, '-placement', file], {
+  const child = spawn(process.execPath, [...NODE_ARGS, ...prof, join(checkout, 'bin/doozerd'), '-l', `127.0.0.1:${port}`, '-w', 'false', '-debug', `127.0.0.1:${debugPort}`, '-placement', file], {
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, DOOZERD_LOG: 'warn', ...(NODE_OPTIONS ? { NODE_OPTIONS } : {}) },
+    env: { ...process.env, DOOZERD_LOG: 'warn' },
   });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
