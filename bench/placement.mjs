@@ -20,6 +20,8 @@
 //   --baseline DIR: also run every placement on another built checkout
 //   (DIR/bin/doozerd), interleaved round by round with this one, so both see
 //   the same machine load; its rows are marked "(baseline)".
+//   --node-args "...": node/V8 flags for the nodes only (with BENCH_NODE_STDOUT=1
+//   in the environment the nodes' stdout comes through, e.g. for --trace-gc).
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -346,7 +348,7 @@ async function startNode(placement, checkout = root) {
   const debugPort = await freePort();
   const prof = PROFILE ? ['--cpu-prof', '--cpu-prof-dir', PROFILE] : [];
   const child = spawn(process.execPath, [...NODE_ARGS, ...prof, join(checkout, 'bin/doozerd'), '-l', `127.0.0.1:${port}`, '-w', 'false', '-debug', `127.0.0.1:${debugPort}`, '-placement', file], {
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', process.env.BENCH_NODE_STDOUT ? 'inherit' : 'ignore', 'pipe'],
     env: { ...process.env, DOOZERD_LOG: 'warn' },
   });
   let stderr = '';
