@@ -1,10 +1,12 @@
 // Every actor kind by name, so a host on any thread can start one from a spec.
 // Worker threads load this module by its URL (kindsModuleUrl, given to the
 // runtime as a kind module); importing it also registers the durable classes
-// of the node's actors (durables.ts), on every thread.
+// of the node's actors (durables.ts) and the data-plane encodings of their
+// hottest messages (store/codecs.ts), on every thread.
 import type { ActorFactory } from '../runtime/actor.js';
 import { distModuleUrl } from '../runtime/dist-url.js';
 import './durables.js';
+import './store/codecs.js';
 import { createClientSession } from './client-session.js';
 import { createAcceptor } from './acceptor.js';
 import { createLearner } from './learner.js';

@@ -83,7 +83,8 @@ export class DataPlane<Out extends readonly unknown[], In extends readonly unkno
     for (const e of batch) {
       const at = enc.mark();
       try {
-        enc.value(e);
+        if (Array.isArray(e)) enc.entry(e);
+        else enc.value(e);
         n++;
       } catch (err) {
         enc.rollback(at);

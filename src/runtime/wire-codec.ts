@@ -15,6 +15,8 @@
 //                 typed arrays, bigints, anything else structured clone takes)
 //  13 custom     (the message type as an atom, then what the type's
 //                 registered MessageCodec wrote)
+//  14 same       (u32: where in this batch an object written as 11 starts):
+//                 that object again, decoded once and shared
 //
 // Atoms are strings sent once per stream and then by number: object keys,
 // message types and whatever the caller marks (actor names). A stream is
@@ -24,9 +26,13 @@
 //
 // What decodes is a copy, like a structured clone: plain objects (own
 // enumerable properties, in order), arrays, strings, numbers, byte arrays.
-// Unlike structured clone, a shared sub-object arrives as two copies (no
-// message depends on identity), and nesting deeper than MAX_DEPTH goes
-// through v8 (which also handles cycles). A value v8 cannot serialize either
+// A plain object written again in the same batch while it is among the last
+// SAME_WINDOW objects written (a store event the store sends to three
+// subscribers on the other thread) goes as tag 14 and arrives as one object
+// shared by the messages that held it, as on one thread (and as a
+// structured clone of the whole batch would give); otherwise a shared
+// sub-object arrives as copies (no message depends on identity). Nesting
+// deeper than MAX_DEPTH goes through v8 (which also handles cycles). A value v8 cannot serialize either
 // (a function, a symbol) makes `encode` throw.
 import { deserialize, serialize } from 'node:v8';
 import type { Message } from './message.js';
@@ -45,6 +51,10 @@ const T_ARRAY = 10;
 const T_OBJECT = 11;
 const T_V8 = 12;
 const T_CUSTOM = 13;
+const T_SAME = 14;
+
+/** How many of the last plain objects written in a batch an encoder remembers, to send one again as a reference (a power of 2). */
+export const SAME_WINDOW = 8;
 
 /** Atoms kept per stream before the table starts over. */
 export const MAX_ATOMS = 8192;
@@ -100,6 +110,10 @@ export class Encoder {
   private atomList: string[] = [];
   /** Set when the table started over: the next batch tells the decoder. */
   private resetPending = false;
+  /** The last SAME_WINDOW plain objects written in this batch (slot = count % SAME_WINDOW), and where each starts. */
+  private readonly sameObj: (object | undefined)[] = new Array<object | undefined>(SAME_WINDOW).fill(undefined);
+  private readonly sameAt = new Int32Array(SAME_WINDOW);
+  private sameN = 0;
 
   constructor(private readonly initial = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initial);
@@ -117,16 +131,24 @@ export class Encoder {
     }
     this.u8(this.resetPending ? 1 : 0);
     this.resetPending = false;
+    this.sameObj.fill(undefined);
+    this.sameN = 0;
   }
 
   /** Where the stream is now: rollback(mark()) forgets what was written since (bytes and new atoms). */
-  mark(): { pos: number; atoms: number } {
-    return { pos: this.pos, atoms: this.atomList.length };
+  mark(): { pos: number; atoms: number; same: number } {
+    return { pos: this.pos, atoms: this.atomList.length, same: this.sameN };
   }
 
-  rollback(m: { pos: number; atoms: number }): void {
+  rollback(m: { pos: number; atoms: number; same: number }): void {
     this.pos = m.pos;
     while (this.atomList.length > m.atoms) this.atoms.delete(this.atomList.pop()!);
+    // Objects written since the mark never reach the decoder: forget them,
+    // and count on from the mark as the decoder will (what they pushed out
+    // of the window stays out: the encoder then knows less than the decoder,
+    // never more).
+    for (let i = 0; i < SAME_WINDOW; i++) if (this.sameAt[i]! >= m.pos) this.sameObj[i] = undefined;
+    this.sameN = m.same;
   }
 
   /** The bytes written since begin(): a view, valid until the next begin(). */
@@ -282,6 +304,17 @@ export class Encoder {
               return;
             }
           }
+          const same = this.sameObj;
+          for (let i = 0; i < SAME_WINDOW; i++) {
+            if (same[i] === o) {
+              this.ensure(5);
+              this.buf[this.pos++] = T_SAME;
+              put32(this.buf, this.pos, this.sameAt[i]!);
+              this.pos += 4;
+              return;
+            }
+          }
+          const start = this.pos;
           this.u8(T_OBJECT);
           const at = this.pos;
           this.u32(0);
@@ -292,12 +325,32 @@ export class Encoder {
             n++;
           }
           put32(this.buf, at, n);
+          const slot = this.sameN++ & (SAME_WINDOW - 1);
+          same[slot] = o;
+          this.sameAt[slot] = start;
         }
         return;
       default:
         break;
     }
     this.v8(v);
+  }
+
+  /**
+   * One data-plane entry (an array: a kind letter, actor names, a message,
+   * numbers): written as an array whose short strings go as atoms, so an
+   * actor name crosses as a number after its first time and decodes to the
+   * same string every time. Decodes with `value()`, like any array.
+   */
+  entry(e: readonly unknown[]): void {
+    const n = e.length;
+    this.u8(T_ARRAY);
+    this.u32(n);
+    for (let i = 0; i < n; i++) {
+      const x = e[i];
+      if (typeof x === 'string' && x.length <= MAX_ATOM_LENGTH) this.atom(x);
+      else this.value(x, 1);
+    }
   }
 
   private v8(v: unknown): void {
@@ -317,12 +370,18 @@ export class Decoder {
   pos = 0;
   end = 0;
   private atoms: string[] = [];
+  /** The last SAME_WINDOW plain objects decoded in this batch and where each started (as the encoder keeps them). */
+  private readonly sameObj: (object | undefined)[] = new Array<object | undefined>(SAME_WINDOW).fill(undefined);
+  private readonly sameAt = new Int32Array(SAME_WINDOW);
+  private sameN = 0;
 
   /** Start reading a batch (bytes [0, end) of `buf`, which stays the caller's). */
   begin(buf: Buffer, end: number): void {
     this.buf = buf;
     this.pos = 0;
     this.end = end;
+    this.sameObj.fill(undefined);
+    this.sameN = 0;
     if (this.u8() === 1) this.atoms = [];
   }
 
@@ -436,6 +495,7 @@ export class Decoder {
         return out;
       }
       case T_OBJECT: {
+        const start = this.pos - 1;
         const n = this.u32();
         const out: Record<string, unknown> = {};
         for (let i = 0; i < n; i++) {
@@ -443,7 +503,18 @@ export class Decoder {
           if (k === '__proto__') Object.defineProperty(out, k, { value: this.value(), enumerable: true, writable: true, configurable: true });
           else out[k] = this.value();
         }
+        const slot = this.sameN++ & (SAME_WINDOW - 1);
+        this.sameObj[slot] = out;
+        this.sameAt[slot] = start;
         return out;
+      }
+      case T_SAME: {
+        const at = this.u32();
+        for (let i = 0; i < SAME_WINDOW; i++) {
+          const o = this.sameObj[i];
+          if (o !== undefined && this.sameAt[i] === at) return o;
+        }
+        throw new Error(`data plane: a reference to an object at ${at} that this batch does not hold`);
       }
       case T_V8: {
         const n = this.u32();

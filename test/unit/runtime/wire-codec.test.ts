@@ -1,7 +1,8 @@
 // The data plane's value codec (src/runtime/wire-codec.ts): what decodes is
 // what a structured clone would give, atoms stay in step across batches.
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Decoder, Encoder, KEEP_BYTES, MAX_ATOMS, registerMessageCodec } from '../../../src/runtime/wire-codec.js';
+import { Decoder, Encoder, KEEP_BYTES, MAX_ATOMS, SAME_WINDOW, registerMessageCodec } from '../../../src/runtime/wire-codec.js';
 
 /** Encode `values` as one batch and decode them again with `dec`. */
 function roundTrip(enc: Encoder, dec: Decoder, values: unknown[]): unknown[] {
@@ -130,5 +131,100 @@ describe('wire codec', () => {
     expect(() => dec.value()).toThrow(/cut short/);
     dec.begin(Buffer.from([0, 99]), 2);
     expect(() => dec.value()).toThrow(/unknown tag 99/);
+  });
+
+  it('sends an object written again in one batch once, and decodes it once, shared', () => {
+    const enc = new Encoder();
+    const dec = new Decoder();
+    const event = { seqn: 7, path: '/a', body: new Uint8Array([1, 2]), flags: 4, mutation: new Uint8Array(90).fill(3) };
+    const batch = ['sub-1', 'sub-2', 'sub-3'].map((to) => [to, { type: 'store-event', event }]);
+    const sizeOf = (entries: unknown[]): number => {
+      const e = new Encoder();
+      e.begin();
+      for (const x of entries) e.value(x);
+      return e.pos;
+    };
+    const out = roundTrip(enc, dec, batch) as [string, { event: object }][];
+    expect(out).toEqual(batch);
+    expect(out[1]![1].event).toBe(out[0]![1].event);
+    expect(out[2]![1].event).toBe(out[0]![1].event);
+    // Copies, not the same object: each is written in full.
+    const copies = ['sub-1', 'sub-2', 'sub-3'].map((to) => [to, { type: 'store-event', event: { ...event } }]);
+    expect(sizeOf(copies)).toBeGreaterThan(sizeOf(batch) + 2 * 90);
+    // The next batch starts afresh: the object goes in full again, and still decodes equal.
+    expect(roundTrip(enc, dec, [batch[0]])).toEqual([batch[0]]);
+  });
+
+  it('forgets objects of a rolled-back value, so a reference never points at what the decoder did not get', () => {
+    const enc = new Encoder();
+    const dec = new Decoder();
+    const inner = { x: 1 };
+    enc.begin();
+    const m = enc.mark();
+    expect(() => enc.value({ type: 'bad', inner, f: () => 0 })).toThrow();
+    enc.rollback(m);
+    enc.value({ type: 'ok', inner });
+    enc.value({ type: 'ok2', inner });
+    const bytes = Buffer.from(enc.bytes());
+    dec.begin(bytes, bytes.length);
+    const a = dec.value() as { inner: object };
+    const b = dec.value() as { inner: object };
+    expect(a).toEqual({ type: 'ok', inner });
+    expect(b.inner).toBe(a.inner);
+  });
+
+  it('property: any batch of messages with repeated objects (some rolled back, some pushed out of the window) decodes equal to what was sent', () => {
+    const leaf = fc.oneof(fc.integer(), fc.string({ maxLength: 8 }), fc.uint8Array({ maxLength: 80 }), fc.constant(undefined), fc.boolean());
+    const objects = fc.array(fc.dictionary(fc.constantFrom('a', 'b', 'tag', 'path', 'body'), leaf, { maxKeys: 4 }), { minLength: 1, maxLength: 6 });
+    // Each entry: a message holding one of the pool's objects (by index), maybe a second, and maybe an entry that fails and is rolled back.
+    const entry = fc.record({ one: fc.nat(), two: fc.option(fc.nat()), fail: fc.boolean(), filler: fc.nat({ max: SAME_WINDOW + 2 }) });
+    fc.assert(
+      fc.property(objects, fc.array(entry, { maxLength: 40 }), fc.integer({ min: 1, max: 3 }), (pool, entries, batches) => {
+        const enc = new Encoder(32);
+        const dec = new Decoder();
+        for (let b = 0; b < batches; b++) {
+          const sent: unknown[] = [];
+          enc.begin();
+          for (const e of entries) {
+            const msg: Record<string, unknown> = { type: 'm', one: pool[e.one % pool.length] };
+            if (e.two !== null) msg.two = pool[e.two % pool.length];
+            // Fillers push older objects out of the window.
+            msg.fill = Array.from({ length: e.filler }, (_, i) => ({ i }));
+            if (e.fail) {
+              const m = enc.mark();
+              expect(() => enc.value({ ...msg, bad: () => 0 })).toThrow();
+              enc.rollback(m);
+            }
+            enc.value(msg);
+            sent.push(msg);
+          }
+          const bytes = Buffer.from(enc.bytes());
+          dec.begin(bytes, bytes.length);
+          const got: unknown[] = [];
+          while (!dec.done) got.push(dec.value());
+          expect(got).toEqual(sent);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('writes a data-plane entry with its names as atoms: equal when decoded, the same string every time, smaller from the second batch on', () => {
+    const enc = new Encoder();
+    const dec = new Decoder();
+    const name = 'client-session:12@127.0.0.1:5555';
+    const entry = ['m', name, { type: 'x', n: 1 }, 'store', 7, 'é'.repeat(200)];
+    const sizes: number[] = [];
+    for (let b = 0; b < 2; b++) {
+      enc.begin();
+      enc.entry(entry);
+      enc.entry([name, { type: 'y' }, -1.5]);
+      sizes.push(enc.pos);
+      const bytes = Buffer.from(enc.bytes());
+      dec.begin(bytes, bytes.length);
+      expect(dec.value()).toEqual(entry);
+      expect(dec.value()).toEqual([name, { type: 'y' }, -1.5]);
+    }
+    expect(sizes[1]).toBeLessThan(sizes[0]! - name.length);
   });
 });
