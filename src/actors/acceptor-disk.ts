@@ -18,6 +18,13 @@
 //   fdatasync of the WAL runs on libuv's thread pool. The event loop goes on
 //   meanwhile: it receives, votes into the next batch, sends what depends on
 //   nothing unstored.
+// - A lazy drain (AcceptorCore drain().lazy: only votes for no-ops above
+//   every instance in use, an idle leader's fill of its next rotation) adds
+//   to the next batch without starting it: its states ride the next sync
+//   that something urgent starts (the next write's vote, which needs those
+//   instances decided anyway), or start one of their own after HOLD_MS. So
+//   a lone writer costs each node one sync per write, not one per instance
+//   (three nodes syncing on one disk wait for each other's flushes).
 // - When the sync reports (message `disk-synced`, handled in a turn like any
 //   other), the batch's messages leave, and the next batch (everything that
 //   arrived during the sync) starts right after them.
@@ -30,6 +37,8 @@ import type { AcceptorState, PaxosMsg, Send } from './paxos/index.js';
 import type { AcceptorRecords } from '../storage/acceptor-records.js';
 
 const RETRY_MS = 1000;
+/** Longest a lazy batch (drain().lazy) waits for a sync started by something urgent (ms). */
+export const HOLD_MS = 10;
 
 /** What waits for the disk: messages to peers and to this node's own roles. */
 export interface Held {
@@ -46,6 +55,8 @@ interface Batch {
   id: number;
   states: Map<number, AcceptorState>;
   held: Held;
+  /** Something in it is not lazy: it starts as soon as it may. */
+  urgent: boolean;
   /** Its sync reported success. */
   synced?: boolean;
 }
@@ -54,12 +65,13 @@ interface Batch {
 export const MAX_IN_FLIGHT = 2;
 
 let batchIds = 0;
-const emptyBatch = (): Batch => ({ id: ++batchIds, states: new Map(), held: { sends: [], local: [] } });
+const emptyBatch = (): Batch => ({ id: ++batchIds, states: new Map(), held: { sends: [], local: [] }, urgent: false });
 
 /** The acceptor's messages to itself that drive the group commit (acceptor.ts hands them to GroupCommit). */
 export type DiskMessage =
   | { type: 'disk-start' }
   | { type: 'disk-commit' }
+  | { type: 'disk-hold' }
   | { type: 'disk-synced'; batch: number; error?: string };
 const isEmpty = (b: Batch): boolean => b.states.size === 0 && b.held.sends.length === 0 && b.held.local.length === 0;
 
@@ -70,6 +82,8 @@ export class GroupCommit {
   private flights: Batch[] = [];
   /** A start is scheduled (a deferred `disk-start`). */
   private scheduled = false;
+  /** A lazy batch waits (the `disk-hold` timer runs). */
+  private holding = false;
   /** The disk refused: the retry timer starts the next batch. */
   private retrying = false;
   private stopped = false;
@@ -86,8 +100,12 @@ export class GroupCommit {
     private readonly maxInFlight = MAX_IN_FLIGHT,
   ) {}
 
-  /** Take one drain of the core: let it out now if it depends on nothing unstored, else keep it for the next batch. */
-  add(accepted: readonly AcceptorState[], out: Held): void {
+  /**
+   * Take one drain of the core: let it out now if it depends on nothing
+   * unstored, else keep it for the next batch. `lazy` (drain().lazy): it
+   * does not start that batch itself; something urgent, or HOLD_MS, does.
+   */
+  add(accepted: readonly AcceptorState[], out: Held, lazy = false): void {
     if (accepted.length === 0 && this.flights.length === 0 && isEmpty(this.next)) {
       this.release(out);
       return;
@@ -96,6 +114,14 @@ export class GroupCommit {
     for (const a of accepted) b.states.set(a.seqn, a);
     for (const s of out.sends) b.held.sends.push(s);
     for (const m of out.local) b.held.local.push(m);
+    if (lazy && !b.urgent) {
+      if (!this.holding) {
+        this.holding = true;
+        this.ctx.setTimer('disk-hold', HOLD_MS, { type: 'disk-hold' } satisfies DiskMessage);
+      }
+      return;
+    }
+    b.urgent = true;
     this.schedule();
   }
 
@@ -110,6 +136,13 @@ export class GroupCommit {
         this.retrying = false;
         this.start();
         return;
+      case 'disk-hold':
+        this.holding = false;
+        if (!this.next.urgent && !isEmpty(this.next)) {
+          this.next.urgent = true;
+          this.schedule();
+        }
+        return;
       case 'disk-synced': {
         const b = this.flights.find((f) => f.id === m.batch);
         if (b) this.synced(b, m.error === undefined ? null : new Error(m.error));
@@ -122,6 +155,7 @@ export class GroupCommit {
   stop(): void {
     this.stopped = true;
     this.ctx.clearTimer('disk-retry');
+    this.ctx.clearTimer('disk-hold');
   }
 
   private schedule(): void {
@@ -143,6 +177,10 @@ export class GroupCommit {
     }
     if (this.flights.length >= this.maxInFlight) return;
     this.next = emptyBatch();
+    if (this.holding) {
+      this.holding = false;
+      this.ctx.clearTimer('disk-hold');
+    }
     try {
       this.records.save([...b.states.values()]);
     } catch (e) {
@@ -179,8 +217,8 @@ export class GroupCommit {
     }
     // In order: a batch's messages never pass an older batch's.
     while (this.flights.length > 0 && this.flights[0]!.synced) this.release(this.flights.shift()!.held);
-    // After the transport's flush of these messages.
-    this.schedule();
+    // After the transport's flush of these messages (a lazy next batch waits on).
+    if (this.next.urgent) this.schedule();
   }
 
   /** The disk refused batch `b`: put it back in front of the next one, and retry in a while. */

@@ -101,7 +101,8 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
   let subscribed = false;
 
   function release(h: Held): void {
-    if (h.sends.length) ctx.send(UDP_OUT, { type: 'peer-out', sends: h.sends } satisfies PeerOutMessage);
+    // Out at once: the rest of this drain (our learner and store deciding on these votes) must not delay them.
+    if (h.sends.length) ctx.send(UDP_OUT, { type: 'peer-out', sends: h.sends, now: disk !== undefined } satisfies PeerOutMessage);
     if (h.local.length) {
       routeByRole(h.local, (role, msgs) => ctx.send(role, { type: 'peer-in', from: LOCAL_SOURCE, msgs } satisfies PeerInMessage));
     }
@@ -110,9 +111,11 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
   function flush(): void {
     const r = core.drain();
     // Hints for the proposer are no promise of ours to anyone: they need not wait for the disk.
-    if (r.used > 0 || r.promised.length > 0) ctx.send(PROPOSER, { type: 'seen', used: r.used, promised: r.promised } satisfies SeenMessage);
+    if (r.used > 0 || r.wrote > 0 || r.promised.length > 0) {
+      ctx.send(PROPOSER, { type: 'seen', used: r.used, promised: r.promised, ...(r.wrote > 0 ? { wrote: r.wrote } : {}) } satisfies SeenMessage);
+    }
     if (r.sends.length === 0 && r.local.length === 0 && r.accepted.length === 0) return;
-    if (disk) disk.add(r.accepted, r);
+    if (disk) disk.add(r.accepted, r, r.lazy);
     else release(r);
   }
 
@@ -153,6 +156,7 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
         }
         case 'disk-start':
         case 'disk-commit':
+        case 'disk-hold':
         case 'disk-synced':
           disk?.receive(msg as DiskMessage);
           return;
