@@ -36,6 +36,9 @@ const catchUpValue = (mutation: Uint8Array): Uint8Array | undefined =>
 
 export { ACCEPTOR } from './paxos-messages.js';
 
+/** Messages to peers a sync releases that still go out at once, before the rest of the drain (release). */
+const URGENT_SENDS = 8;
+
 export interface AcceptorArgs {
   self: Cal;
   alpha: number;
@@ -101,8 +104,10 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
   let subscribed = false;
 
   function release(h: Held): void {
-    // Out at once: the rest of this drain (our learner and store deciding on these votes) must not delay them.
-    if (h.sends.length) ctx.send(UDP_OUT, { type: 'peer-out', sends: h.sends, now: disk !== undefined } satisfies PeerOutMessage);
+    // A few votes a sync released (a lone write's) go out at once: the rest of
+    // this drain (our learner and store deciding on them) must not delay
+    // them. Many (load) share the drain's datagrams with what follows.
+    if (h.sends.length) ctx.send(UDP_OUT, { type: 'peer-out', sends: h.sends, now: disk !== undefined && h.sends.length <= URGENT_SENDS } satisfies PeerOutMessage);
     if (h.local.length) {
       routeByRole(h.local, (role, msgs) => ctx.send(role, { type: 'peer-in', from: LOCAL_SOURCE, msgs } satisfies PeerInMessage));
     }
