@@ -46,8 +46,11 @@ export interface Held {
   local: PaxosMsg[];
 }
 
-/** Lets messages out (to the transport and this node's roles). */
-export type Release = (h: Held) => void;
+/**
+ * Lets messages out (to the transport and this node's roles). `quiet`: no
+ * other sync is in flight and nothing urgent waits (a lone write's votes).
+ */
+export type Release = (h: Held, quiet: boolean) => void;
 
 /** States to store and the messages that wait for them. */
 interface Batch {
@@ -107,7 +110,7 @@ export class GroupCommit {
    */
   add(accepted: readonly AcceptorState[], out: Held, lazy = false): void {
     if (accepted.length === 0 && this.flights.length === 0 && isEmpty(this.next)) {
-      this.release(out);
+      this.release(out, false);
       return;
     }
     const b = this.next;
@@ -161,7 +164,10 @@ export class GroupCommit {
   private schedule(): void {
     if (this.scheduled || this.retrying) return;
     this.scheduled = true;
-    this.ctx.defer({ type: 'disk-start' } satisfies DiskMessage);
+    // Disk idle: at once, after this drain (a lone write's vote). A sync in
+    // flight: after the loop reads what is pending, so the batch gathers
+    // more votes (fewer, larger syncs under load).
+    this.ctx.defer({ type: 'disk-start' } satisfies DiskMessage, this.flights.length > 0);
   }
 
   /** Write the next batch and start its sync (unless too many are in flight: the oldest's end starts it). */
@@ -172,7 +178,7 @@ export class GroupCommit {
       // Messages that only wait behind older batches, to keep the order.
       if (this.flights.length > 0) return; // released with the last of them (settle)
       this.next = emptyBatch();
-      this.release(b.held);
+      this.release(b.held, false);
       return;
     }
     if (this.flights.length >= this.maxInFlight) return;
@@ -216,7 +222,10 @@ export class GroupCommit {
       this.onFailure?.(undefined);
     }
     // In order: a batch's messages never pass an older batch's.
-    while (this.flights.length > 0 && this.flights[0]!.synced) this.release(this.flights.shift()!.held);
+    while (this.flights.length > 0 && this.flights[0]!.synced) {
+      const h = this.flights.shift()!.held;
+      this.release(h, this.flights.length === 0 && !this.next.urgent);
+    }
     // After the transport's flush of these messages (a lazy next batch waits on).
     if (this.next.urgent) this.schedule();
   }

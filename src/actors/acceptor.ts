@@ -103,11 +103,12 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
   // our window (a fresh core can open no instance below its first one).
   let subscribed = false;
 
-  function release(h: Held): void {
-    // A few votes a sync released (a lone write's) go out at once: the rest of
-    // this drain (our learner and store deciding on them) must not delay
-    // them. Many (load) share the drain's datagrams with what follows.
-    if (h.sends.length) ctx.send(UDP_OUT, { type: 'peer-out', sends: h.sends, now: disk !== undefined && h.sends.length <= URGENT_SENDS } satisfies PeerOutMessage);
+  function release(h: Held, quiet = false): void {
+    // A few votes a sync released while the disk is otherwise quiet (a lone
+    // write's) go out at once: the rest of this drain (our learner and store
+    // deciding on them) must not delay them. Under load they share the
+    // drain's datagrams with what follows.
+    if (h.sends.length) ctx.send(UDP_OUT, { type: 'peer-out', sends: h.sends, now: quiet && h.sends.length <= URGENT_SENDS } satisfies PeerOutMessage);
     if (h.local.length) {
       routeByRole(h.local, (role, msgs) => ctx.send(role, { type: 'peer-in', from: LOCAL_SOURCE, msgs } satisfies PeerInMessage));
     }

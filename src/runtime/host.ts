@@ -318,7 +318,15 @@ export class ActorHost {
         }, Math.max(0, delayMs));
         cell.timers.set(key, t);
       },
-      defer: (msg) => {
+      defer: (msg, afterIo) => {
+        if (afterIo) {
+          this.clock.defer(() => {
+            if (cell.stopped) return;
+            cell.mailbox.push(msg) || this.forcePush(cell, msg);
+            this.schedule(cell);
+          });
+          return;
+        }
         this.deferred.push([cell, msg]);
         // Inside a drain: delivered when it ends (drain). Outside (an I/O callback): right after it.
         if (this.current === undefined) this.scheduleDeferred();
