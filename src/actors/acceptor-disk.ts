@@ -8,7 +8,9 @@
 //
 // A pipeline of one sync at a time, off the event loop:
 // - Every drain of the core adds its changed states and its messages to the
-//   next batch. The first one schedules the batch's start (ctx.defer, message
+//   next batch. A vote or promise for a peer's message, with no sync in
+//   flight, starts it at once, in the same turn: a follower's vote is what
+//   the leader waits for. Otherwise the first one schedules the batch's start (ctx.defer, message
 //   `disk-start`): after the current actor drain and the transport's flush, so the
 //   proposer's INVITE and NOMINATE (which carry no acceptor state) and the
 //   VOTEs of earlier batches leave first, and everything of one event-loop
@@ -107,8 +109,12 @@ export class GroupCommit {
    * Take one drain of the core: let it out now if it depends on nothing
    * unstored, else keep it for the next batch. `lazy` (drain().lazy): it
    * does not start that batch itself; something urgent, or HOLD_MS, does.
+   * `now` (votes for a peer's nomination): with no sync in flight the batch
+   * is written and its sync started in this turn, before the rest of the
+   * drain (this node's proposer and its fills, which carry no vote of ours
+   * that the peer waits for).
    */
-  add(accepted: readonly AcceptorState[], out: Held, lazy = false): void {
+  add(accepted: readonly AcceptorState[], out: Held, lazy = false, now = false): void {
     if (accepted.length === 0 && this.flights.length === 0 && isEmpty(this.next)) {
       this.release(out, false);
       return;
@@ -125,7 +131,8 @@ export class GroupCommit {
       return;
     }
     b.urgent = true;
-    this.schedule();
+    if (now && this.flights.length === 0) this.start();
+    else this.schedule();
   }
 
   /** One of the messages above arrived: a scheduled start, the retry timer, or a sync's report. */

@@ -114,14 +114,15 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
     }
   }
 
-  function flush(): void {
+  /** `fromPeer`: the drain answers a peer's message (its sync starts in this turn when the disk is idle). */
+  function flush(fromPeer = false): void {
     const r = core.drain();
     // Hints for the proposer are no promise of ours to anyone: they need not wait for the disk.
     if (r.used > 0 || r.wrote > 0 || r.promised.length > 0) {
       ctx.send(PROPOSER, { type: 'seen', used: r.used, promised: r.promised, ...(r.wrote > 0 ? { wrote: r.wrote } : {}) } satisfies SeenMessage);
     }
     if (r.sends.length === 0 && r.local.length === 0 && r.accepted.length === 0) return;
-    if (disk) disk.add(r.accepted, r, r.lazy);
+    if (disk) disk.add(r.accepted, r, r.lazy, fromPeer);
     else release(r);
   }
 
@@ -158,7 +159,8 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
         case 'peer-in': {
           const p = msg as PeerInMessage;
           for (const m of p.msgs) core.receive(p.from, m);
-          break;
+          flush(p.from !== LOCAL_SOURCE);
+          return;
         }
         case 'disk-start':
         case 'disk-commit':

@@ -94,6 +94,20 @@ describe('acceptor group commit', () => {
     expect(tags(out)).toEqual([1, 2, 3]);
   });
 
+  it("a vote for a peer's nomination starts its batch in the same turn when no sync is in flight; otherwise it waits for the deferred start", async () => {
+    const { gc, records, out, turn, sync } = setup();
+    gc.add([state(1)], held(1), false, true);
+    expect(records.saved.map((r) => r.map((s) => s.seqn))).toEqual([[1]]);
+    expect(records.syncs).toHaveLength(1);
+    gc.add([state(2)], held(2), false, true); // a sync in flight: gathered, started by the deferred start
+    expect(records.syncs).toHaveLength(1);
+    turn();
+    expect(records.syncs).toHaveLength(2);
+    sync(0);
+    sync(1);
+    expect(tags(out)).toEqual([1, 2]);
+  });
+
   it('lazy votes (no-op fills of the next rotation) start no sync: they ride the next urgent batch, or start one after HOLD_MS', async () => {
     const { gc, records, out, timers, turn, sync } = setup();
     gc.add([state(4)], held(4), true);
