@@ -9,7 +9,7 @@
 // A pipeline of one sync at a time, off the event loop:
 // - Every drain of the core adds its changed states and its messages to the
 //   next batch. A vote or promise for a peer's message, with no sync in
-//   flight, starts it at once, in the same turn: a follower's vote is what
+//   flight and nothing gathered, starts it at once, in the same turn: a follower's vote is what
 //   the leader waits for. Otherwise the first one schedules the batch's start (ctx.defer, message
 //   `disk-start`): after the current actor drain and the transport's flush, so the
 //   proposer's INVITE and NOMINATE (which carry no acceptor state) and the
@@ -109,8 +109,9 @@ export class GroupCommit {
    * Take one drain of the core: let it out now if it depends on nothing
    * unstored, else keep it for the next batch. `lazy` (drain().lazy): it
    * does not start that batch itself; something urgent, or HOLD_MS, does.
-   * `now` (votes for a peer's nomination): with no sync in flight the batch
-   * is written and its sync started in this turn, before the rest of the
+   * `now` (votes for a peer's nomination): with no sync in flight and
+   * nothing gathered yet (a lone vote; under load votes gather while syncs
+   * run, and wait for the deferred start to gather more) the batch is written and its sync started in this turn, before the rest of the
    * drain (this node's proposer and its fills, which carry no vote of ours
    * that the peer waits for).
    */
@@ -120,6 +121,8 @@ export class GroupCommit {
       return;
     }
     const b = this.next;
+    // The disk is idle and nothing gathers: a lone vote (under load votes gather while syncs run).
+    const idle = this.flights.length === 0 && isEmpty(b);
     for (const a of accepted) b.states.set(a.seqn, a);
     for (const s of out.sends) b.held.sends.push(s);
     for (const m of out.local) b.held.local.push(m);
@@ -131,7 +134,7 @@ export class GroupCommit {
       return;
     }
     b.urgent = true;
-    if (now && this.flights.length === 0) this.start();
+    if (now && idle) this.start();
     else this.schedule();
   }
 
