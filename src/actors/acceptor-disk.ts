@@ -121,8 +121,10 @@ export class GroupCommit {
       return;
     }
     const b = this.next;
-    // The disk is idle and nothing gathers: a lone vote (under load votes gather while syncs run).
-    const idle = this.flights.length === 0 && isEmpty(b);
+    // The disk is idle and nothing urgent gathers (lazy fills may: a lone
+    // writer's next write finds them here): a lone vote. Under load votes
+    // gather while syncs run.
+    const idle = this.flights.length === 0 && !b.urgent;
     for (const a of accepted) b.states.set(a.seqn, a);
     for (const s of out.sends) b.held.sends.push(s);
     for (const m of out.local) b.held.local.push(m);

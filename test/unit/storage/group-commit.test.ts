@@ -106,6 +106,11 @@ describe('acceptor group commit', () => {
     sync(0);
     sync(1);
     expect(tags(out)).toEqual([1, 2]);
+    // Lazy fills gathered meanwhile do not stop it (a lone writer's next write finds them): one batch, at once.
+    gc.add([state(3)], held(3), true);
+    gc.add([state(4)], held(4), false, true);
+    expect(records.saved.map((r) => r.map((s) => s.seqn)).at(-1)).toEqual([3, 4]);
+    expect(records.syncs).toHaveLength(3);
   });
 
   it('lazy votes (no-op fills of the next rotation) start no sync: they ride the next urgent batch, or start one after HOLD_MS', async () => {
