@@ -9,9 +9,11 @@
 // A pipeline of one sync at a time, off the event loop:
 // - Every drain of the core adds its changed states and its messages to the
 //   next batch. A vote or promise for a peer's message, with no sync in
-//   flight and nothing gathered, starts it at once, in the same turn: a follower's vote is what
-//   the leader waits for. Otherwise the first one schedules the batch's start (ctx.defer, message
-//   `disk-start`): after the current actor drain and the transport's flush, so the
+//   flight and nothing urgent gathered, starts it at once, in the same
+//   turn: a follower's vote is what the leader waits for. Otherwise the
+//   first one schedules the batch's start (ctx.defer, message `disk-start`;
+//   a loop turn later when a sync is in flight, so the batch gathers more):
+//   after the current actor drain and the transport's flush, so the
 //   proposer's INVITE and NOMINATE (which carry no acceptor state) and the
 //   VOTEs of earlier batches leave first, and everything of one event-loop
 //   turn shares the batch.
@@ -27,8 +29,8 @@
 //   instances decided anyway), or start one of their own after HOLD_MS. So
 //   a lone writer costs each node one sync per write, not one per instance
 //   (three nodes syncing on one disk wait for each other's flushes).
-// - When the sync reports (message `disk-synced`, handled in a turn like any
-//   other), the batch's messages leave, and the next batch (everything that
+// - When the sync reports (message `disk-synced`, deferred: handled right
+//   after the sync's callback), the batch's messages leave, and the next batch (everything that
 //   arrived during the sync) starts right after them.
 // When the disk refuses (a full disk, an I/O error, in the write or in the
 // sync) the states are kept and written and synced again every second: the
@@ -110,10 +112,11 @@ export class GroupCommit {
    * unstored, else keep it for the next batch. `lazy` (drain().lazy): it
    * does not start that batch itself; something urgent, or HOLD_MS, does.
    * `now` (votes for a peer's nomination): with no sync in flight and
-   * nothing gathered yet (a lone vote; under load votes gather while syncs
-   * run, and wait for the deferred start to gather more) the batch is written and its sync started in this turn, before the rest of the
-   * drain (this node's proposer and its fills, which carry no vote of ours
-   * that the peer waits for).
+   * nothing urgent gathered yet (a lone vote; under load votes gather while
+   * syncs run, and wait for the deferred start to gather more) the batch is
+   * written and its sync started in this turn, before the rest of the drain
+   * (this node's proposer and its fills, which carry no vote of ours that
+   * the peer waits for).
    */
   add(accepted: readonly AcceptorState[], out: Held, lazy = false, now = false): void {
     if (accepted.length === 0 && this.flights.length === 0 && isEmpty(this.next)) {
