@@ -8,8 +8,12 @@
 //
 // A pipeline of one sync at a time, off the event loop:
 // - Every drain of the core adds its changed states and its messages to the
-//   next batch. The first one schedules the batch's start (ctx.defer, message
-//   `disk-start`): after the current actor drain and the transport's flush, so the
+//   next batch. A vote or promise for a peer's message, with no sync in
+//   flight and nothing urgent gathered, starts it at once, in the same
+//   turn: a follower's vote is what the leader waits for. Otherwise the
+//   first one schedules the batch's start (ctx.defer, message `disk-start`;
+//   a loop turn later when a sync is in flight, so the batch gathers more):
+//   after the current actor drain and the transport's flush, so the
 //   proposer's INVITE and NOMINATE (which carry no acceptor state) and the
 //   VOTEs of earlier batches leave first, and everything of one event-loop
 //   turn shares the batch.
@@ -18,8 +22,15 @@
 //   fdatasync of the WAL runs on libuv's thread pool. The event loop goes on
 //   meanwhile: it receives, votes into the next batch, sends what depends on
 //   nothing unstored.
-// - When the sync reports (message `disk-synced`, handled in a turn like any
-//   other), the batch's messages leave, and the next batch (everything that
+// - A lazy drain (AcceptorCore drain().lazy: only votes for no-ops above
+//   every instance in use, an idle leader's fill of its next rotation) adds
+//   to the next batch without starting it: its states ride the next sync
+//   that something urgent starts (the next write's vote, which needs those
+//   instances decided anyway), or start one of their own after HOLD_MS. So
+//   a lone writer costs each node one sync per write, not one per instance
+//   (three nodes syncing on one disk wait for each other's flushes).
+// - When the sync reports (message `disk-synced`, deferred: handled right
+//   after the sync's callback), the batch's messages leave, and the next batch (everything that
 //   arrived during the sync) starts right after them.
 // When the disk refuses (a full disk, an I/O error, in the write or in the
 // sync) the states are kept and written and synced again every second: the
@@ -30,6 +41,8 @@ import type { AcceptorState, PaxosMsg, Send } from './paxos/index.js';
 import type { AcceptorRecords } from '../storage/acceptor-records.js';
 
 const RETRY_MS = 1000;
+/** Longest a lazy batch (drain().lazy) waits for a sync started by something urgent (ms). */
+export const HOLD_MS = 10;
 
 /** What waits for the disk: messages to peers and to this node's own roles. */
 export interface Held {
@@ -37,8 +50,11 @@ export interface Held {
   local: PaxosMsg[];
 }
 
-/** Lets messages out (to the transport and this node's roles). */
-export type Release = (h: Held) => void;
+/**
+ * Lets messages out (to the transport and this node's roles). `quiet`: no
+ * other sync is in flight and nothing urgent waits (a lone write's votes).
+ */
+export type Release = (h: Held, quiet: boolean) => void;
 
 /** States to store and the messages that wait for them. */
 interface Batch {
@@ -46,6 +62,8 @@ interface Batch {
   id: number;
   states: Map<number, AcceptorState>;
   held: Held;
+  /** Something in it is not lazy: it starts as soon as it may. */
+  urgent: boolean;
   /** Its sync reported success. */
   synced?: boolean;
 }
@@ -54,12 +72,13 @@ interface Batch {
 export const MAX_IN_FLIGHT = 2;
 
 let batchIds = 0;
-const emptyBatch = (): Batch => ({ id: ++batchIds, states: new Map(), held: { sends: [], local: [] } });
+const emptyBatch = (): Batch => ({ id: ++batchIds, states: new Map(), held: { sends: [], local: [] }, urgent: false });
 
 /** The acceptor's messages to itself that drive the group commit (acceptor.ts hands them to GroupCommit). */
 export type DiskMessage =
   | { type: 'disk-start' }
   | { type: 'disk-commit' }
+  | { type: 'disk-hold' }
   | { type: 'disk-synced'; batch: number; error?: string };
 const isEmpty = (b: Batch): boolean => b.states.size === 0 && b.held.sends.length === 0 && b.held.local.length === 0;
 
@@ -70,6 +89,8 @@ export class GroupCommit {
   private flights: Batch[] = [];
   /** A start is scheduled (a deferred `disk-start`). */
   private scheduled = false;
+  /** A lazy batch waits (the `disk-hold` timer runs). */
+  private holding = false;
   /** The disk refused: the retry timer starts the next batch. */
   private retrying = false;
   private stopped = false;
@@ -86,17 +107,40 @@ export class GroupCommit {
     private readonly maxInFlight = MAX_IN_FLIGHT,
   ) {}
 
-  /** Take one drain of the core: let it out now if it depends on nothing unstored, else keep it for the next batch. */
-  add(accepted: readonly AcceptorState[], out: Held): void {
+  /**
+   * Take one drain of the core: let it out now if it depends on nothing
+   * unstored, else keep it for the next batch. `lazy` (drain().lazy): it
+   * does not start that batch itself; something urgent, or HOLD_MS, does.
+   * `now` (votes for a peer's nomination): with no sync in flight and
+   * nothing urgent gathered yet (a lone vote; under load votes gather while
+   * syncs run, and wait for the deferred start to gather more) the batch is
+   * written and its sync started in this turn, before the rest of the drain
+   * (this node's proposer and its fills, which carry no vote of ours that
+   * the peer waits for).
+   */
+  add(accepted: readonly AcceptorState[], out: Held, lazy = false, now = false): void {
     if (accepted.length === 0 && this.flights.length === 0 && isEmpty(this.next)) {
-      this.release(out);
+      this.release(out, false);
       return;
     }
     const b = this.next;
+    // The disk is idle and nothing urgent gathers (lazy fills may: a lone
+    // writer's next write finds them here): a lone vote. Under load votes
+    // gather while syncs run.
+    const idle = this.flights.length === 0 && !b.urgent;
     for (const a of accepted) b.states.set(a.seqn, a);
     for (const s of out.sends) b.held.sends.push(s);
     for (const m of out.local) b.held.local.push(m);
-    this.schedule();
+    if (lazy && !b.urgent) {
+      if (!this.holding) {
+        this.holding = true;
+        this.ctx.setTimer('disk-hold', HOLD_MS, { type: 'disk-hold' } satisfies DiskMessage);
+      }
+      return;
+    }
+    b.urgent = true;
+    if (now && idle) this.start();
+    else this.schedule();
   }
 
   /** One of the messages above arrived: a scheduled start, the retry timer, or a sync's report. */
@@ -110,6 +154,13 @@ export class GroupCommit {
         this.retrying = false;
         this.start();
         return;
+      case 'disk-hold':
+        this.holding = false;
+        if (!this.next.urgent && !isEmpty(this.next)) {
+          this.next.urgent = true;
+          this.schedule();
+        }
+        return;
       case 'disk-synced': {
         const b = this.flights.find((f) => f.id === m.batch);
         if (b) this.synced(b, m.error === undefined ? null : new Error(m.error));
@@ -122,12 +173,16 @@ export class GroupCommit {
   stop(): void {
     this.stopped = true;
     this.ctx.clearTimer('disk-retry');
+    this.ctx.clearTimer('disk-hold');
   }
 
   private schedule(): void {
     if (this.scheduled || this.retrying) return;
     this.scheduled = true;
-    this.ctx.defer({ type: 'disk-start' } satisfies DiskMessage);
+    // Disk idle: at once, after this drain (a lone write's vote). A sync in
+    // flight: after the loop reads what is pending, so the batch gathers
+    // more votes (fewer, larger syncs under load).
+    this.ctx.defer({ type: 'disk-start' } satisfies DiskMessage, this.flights.length > 0);
   }
 
   /** Write the next batch and start its sync (unless too many are in flight: the oldest's end starts it). */
@@ -138,11 +193,15 @@ export class GroupCommit {
       // Messages that only wait behind older batches, to keep the order.
       if (this.flights.length > 0) return; // released with the last of them (settle)
       this.next = emptyBatch();
-      this.release(b.held);
+      this.release(b.held, false);
       return;
     }
     if (this.flights.length >= this.maxInFlight) return;
     this.next = emptyBatch();
+    if (this.holding) {
+      this.holding = false;
+      this.ctx.clearTimer('disk-hold');
+    }
     try {
       this.records.save([...b.states.values()]);
     } catch (e) {
@@ -178,9 +237,12 @@ export class GroupCommit {
       this.onFailure?.(undefined);
     }
     // In order: a batch's messages never pass an older batch's.
-    while (this.flights.length > 0 && this.flights[0]!.synced) this.release(this.flights.shift()!.held);
-    // After the transport's flush of these messages.
-    this.schedule();
+    while (this.flights.length > 0 && this.flights[0]!.synced) {
+      const h = this.flights.shift()!.held;
+      this.release(h, this.flights.length === 0 && !this.next.urgent);
+    }
+    // After the transport's flush of these messages (a lazy next batch waits on).
+    if (this.next.urgent) this.schedule();
   }
 
   /** The disk refused batch `b`: put it back in front of the next one, and retry in a while. */

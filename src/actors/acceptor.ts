@@ -36,6 +36,9 @@ const catchUpValue = (mutation: Uint8Array): Uint8Array | undefined =>
 
 export { ACCEPTOR } from './paxos-messages.js';
 
+/** Messages to peers a sync releases that still go out at once, before the rest of the drain (release). */
+const URGENT_SENDS = 8;
+
 export interface AcceptorArgs {
   self: Cal;
   alpha: number;
@@ -100,19 +103,26 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
   // our window (a fresh core can open no instance below its first one).
   let subscribed = false;
 
-  function release(h: Held): void {
-    if (h.sends.length) ctx.send(UDP_OUT, { type: 'peer-out', sends: h.sends } satisfies PeerOutMessage);
+  function release(h: Held, quiet = false): void {
+    // A few votes a sync released while the disk is otherwise quiet (a lone
+    // write's) go out at once: the rest of this drain (our learner and store
+    // deciding on them) must not delay them. Under load they share the
+    // drain's datagrams with what follows.
+    if (h.sends.length) ctx.send(UDP_OUT, { type: 'peer-out', sends: h.sends, now: quiet && h.sends.length <= URGENT_SENDS } satisfies PeerOutMessage);
     if (h.local.length) {
       routeByRole(h.local, (role, msgs) => ctx.send(role, { type: 'peer-in', from: LOCAL_SOURCE, msgs } satisfies PeerInMessage));
     }
   }
 
-  function flush(): void {
+  /** `fromPeer`: the drain answers a peer's message (its sync starts in this turn when the disk is idle). */
+  function flush(fromPeer = false): void {
     const r = core.drain();
     // Hints for the proposer are no promise of ours to anyone: they need not wait for the disk.
-    if (r.used > 0 || r.promised.length > 0) ctx.send(PROPOSER, { type: 'seen', used: r.used, promised: r.promised } satisfies SeenMessage);
+    if (r.used > 0 || r.wrote > 0 || r.promised.length > 0) {
+      ctx.send(PROPOSER, { type: 'seen', used: r.used, promised: r.promised, ...(r.wrote > 0 ? { wrote: r.wrote } : {}) } satisfies SeenMessage);
+    }
     if (r.sends.length === 0 && r.local.length === 0 && r.accepted.length === 0) return;
-    if (disk) disk.add(r.accepted, r);
+    if (disk) disk.add(r.accepted, r, r.lazy, fromPeer);
     else release(r);
   }
 
@@ -143,10 +153,12 @@ export function createAcceptor(ctx: ActorContext, args: AcceptorArgs): Actor {
         case 'peer-in': {
           const p = msg as PeerInMessage;
           for (const m of p.msgs) core.receive(p.from, m);
-          break;
+          flush(p.from !== LOCAL_SOURCE);
+          return;
         }
         case 'disk-start':
         case 'disk-commit':
+        case 'disk-hold':
         case 'disk-synced':
           disk?.receive(msg as DiskMessage);
           return;

@@ -25,7 +25,12 @@ export interface PeerInMessage {
 
 /** Role → transport. */
 export type PeerOutMessage =
-  | { type: 'peer-out'; sends: Send[] }
+  /**
+   * `now`: flush at once, with what is queued, rather than at the end of the
+   * drain (votes released by a disk sync: the rest of the drain, the learner
+   * and the store applying what they decide, must not delay them).
+   */
+  | { type: 'peer-out'; sends: Send[]; now?: boolean }
   /** Addresses of peers known to run this implementation (batching allowed). */
   | { type: 'peer-ours'; addrs: string[] };
 
@@ -81,6 +86,8 @@ export interface SeenMessage {
   type: 'seen';
   /** Highest seqn a CAL was seen using (0: none new). */
   used: number;
+  /** Highest seqn seen nominated with a client write (not a no-op), when it rose: the next-rotation fill (ProposerCore.seen). */
+  wrote?: number;
   /** Promises of this node's acceptor above round 1: [seqn, rnd]. */
   promised: [seqn: number, rnd: number][];
 }

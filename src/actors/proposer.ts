@@ -272,7 +272,7 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
         }
         case 'seen': {
           const m = msg as SeenMessage;
-          core.seen(m.used, m.promised, ctx.now());
+          core.seen(m.used, m.promised, ctx.now(), m.wrote);
           break;
         }
         case 'fast-lease': {

@@ -117,7 +117,8 @@ export async function startPeerTransport(opts: PeerTransportOptions): Promise<Pe
         q.push(bytes);
       }
     }
-    if (!flushScheduled) {
+    if (m.now) flush();
+    else if (!flushScheduled) {
       // Right after the current actor drain, not a loop turn later: every
       // message of this drain goes out in the same datagrams, with no wait
       // behind the next batch of socket I/O.

@@ -12,12 +12,17 @@ export interface ActorContext {
   setTimer(key: string, delayMs: number, msg: Message): void;
   clearTimer(key: string): void;
   /**
-   * Deliver `msg` to this actor soon: after the current turn, once what it
-   * sent has left and pending I/O has run (the host's next drain). For work
-   * that must not delay this turn's outputs (a disk write after the votes
-   * went out). Like a timer message it bypasses the mailbox's capacity.
+   * Deliver `msg` to this actor soon: after the current drain of the host,
+   * once what it sent has left (the transport's flush), before the event
+   * loop reads more I/O; called outside a drain (an I/O callback), right
+   * after that callback. For work that must not delay this turn's outputs
+   * but must not wait for an event-loop turn either (a disk write after the
+   * nomination went out). `afterIo`: later, in the host's next drain, once
+   * the event loop has read pending I/O (work that gains from gathering
+   * more: a disk batch while the disk is busy anyway). Like a timer message
+   * it bypasses the mailbox's capacity.
    */
-  defer<M extends Message>(msg: M): void;
+  defer<M extends Message>(msg: M, afterIo?: boolean): void;
   /** Monotonic milliseconds (from the runtime: a simulation runs actors on a virtual clock). */
   now(): number;
   /** A random number in [0, 1) (from the runtime: a simulation seeds it). */

@@ -17,6 +17,12 @@ export interface RuntimeClock {
   clearTimeout(h: TimerHandle): void;
   /** Run `fn` soon, after pending I/O (the host's next drain of mailboxes). */
   defer(fn: () => void): void;
+  /**
+   * Run `fn` as soon as the current callback and the work it queued are
+   * done, before any I/O (a microtask; ActorContext.defer). Optional: a
+   * clock without it (the simulation's) uses defer.
+   */
+  soon?(fn: () => void): void;
   /** A random number in [0, 1). */
   random(): number;
   /** Whether background chores (rate sampling) should run: false in a simulation, where they would only add events. */
@@ -30,6 +36,7 @@ export const realClock: RuntimeClock = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
   defer: (fn) => setImmediate(fn),
+  soon: (fn) => queueMicrotask(fn),
   random: Math.random,
   background: true,
 };

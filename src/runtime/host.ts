@@ -100,6 +100,9 @@ export class ActorHost {
   private readonly endpoints = new Map<string, (msg: Message) => void>();
   private readonly runQueue: Cell[] = [];
   private drainScheduled = false;
+  /** Messages actors deferred to themselves (ctx.defer), delivered once the current drain and its outputs are done. */
+  private deferred: [Cell, Message][] = [];
+  private deferredScheduled = false;
   /** The actor whose handler (or factory) is running: the sender of what it sends. */
   private current: Cell | undefined;
   private sampler: NodeJS.Timeout | undefined;
@@ -315,12 +318,18 @@ export class ActorHost {
         }, Math.max(0, delayMs));
         cell.timers.set(key, t);
       },
-      defer: (msg) => {
-        this.clock.defer(() => {
-          if (cell.stopped) return;
-          cell.mailbox.push(msg) || this.forcePush(cell, msg);
-          this.schedule(cell);
-        });
+      defer: (msg, afterIo) => {
+        if (afterIo) {
+          this.clock.defer(() => {
+            if (cell.stopped) return;
+            cell.mailbox.push(msg) || this.forcePush(cell, msg);
+            this.schedule(cell);
+          });
+          return;
+        }
+        this.deferred.push([cell, msg]);
+        // Inside a drain: delivered when it ends (drain). Outside (an I/O callback): right after it.
+        if (this.current === undefined) this.scheduleDeferred();
       },
       clearTimer: (key) => {
         const t = cell.timers.get(key);
@@ -382,6 +391,36 @@ export class ActorHost {
       this.drainScheduled = true;
       this.clock.defer(this.drain);
     }
+    if (this.deferred.length > 0) this.scheduleDeferred();
+  };
+
+  private scheduleDeferred(): void {
+    if (this.deferredScheduled) return;
+    this.deferredScheduled = true;
+    if (this.clock.soon) this.clock.soon(this.deliverDeferred);
+    else this.clock.defer(this.deliverDeferred);
+  }
+
+  /**
+   * Deliver what actors deferred to themselves (ctx.defer), after the
+   * drain that deferred it and what that drain sent (the transport's and
+   * the connections' flushes are microtasks queued before this one), and
+   * handle it at once, in a drain of its own: a disk write starts in the
+   * turn its votes were cast, not one or two event-loop turns later. When
+   * the last drain stopped at its time budget, it waits for the next one
+   * (the host yields to I/O as it would).
+   */
+  private readonly deliverDeferred = (): void => {
+    this.deferredScheduled = false;
+    const busy = this.runQueue.length > 0;
+    const list = this.deferred;
+    this.deferred = [];
+    for (const [cell, msg] of list) {
+      if (cell.stopped) continue;
+      cell.mailbox.push(msg) || this.forcePush(cell, msg);
+      this.schedule(cell);
+    }
+    if (!busy && this.current === undefined && this.runQueue.length > 0) this.drain();
   };
 
   private crash(cell: Cell, e: unknown, msg?: Message): void {

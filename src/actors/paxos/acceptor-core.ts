@@ -16,10 +16,16 @@
 //   sends      RSVP replies, VOTE broadcasts, LEARN catch-up answers, to other nodes
 //   local      messages for this node's own roles (RSVP to its proposer, VOTE to its learner)
 //   used       highest seqn a CAL was seen using, when it rose (0: unchanged)
+//   wrote      highest seqn seen nominated with a client value (not a no-op), when it rose (0: unchanged)
+//   lazy       every promise and vote since the last drain is a vote for a
+//              no-op above every instance seen in use otherwise: nothing
+//              waits for it yet (an idle leader's fill of its next rotation),
+//              so with -data it may wait for the next sync rather than cost
+//              one of its own
 //   promised   promises above round 1 ([seqn, rnd]): the floor of this node's coordinators
 import { Acceptor } from './acceptor.js';
 import type { CalConfig } from './cals.js';
-import { Cmd, LOCAL_SOURCE, msg, type Cal, type PaxosMsg, type Send } from './types.js';
+import { bytesEqual, Cmd, LOCAL_SOURCE, msg, NOP_VALUE, type Cal, type PaxosMsg, type Send } from './types.js';
 import { InstanceWindow } from './window.js';
 
 /** One instance's acceptor state (what -data keeps). */
@@ -46,6 +52,8 @@ export interface AcceptorReady {
   sends: Send[];
   local: PaxosMsg[];
   used: number;
+  wrote: number;
+  lazy: boolean;
   promised: [seqn: number, rnd: number][];
 }
 
@@ -78,6 +86,12 @@ export class AcceptorCore {
   private fastGrantedTo = 0;
   private highestUsed = 0;
   private usedOut = 0;
+  /** Highest seqn seen in use by anything but a no-op's nomination (a write, an INVITE, a restored state). */
+  private urgentTo = 0;
+  private highestWrote = 0;
+  private wroteOut = 0;
+  /** Something handled since the last drain was not a lazy vote (see drain().lazy). */
+  private urgent = false;
 
   private sends: Send[] = [];
   private local: PaxosMsg[] = [];
@@ -114,7 +128,10 @@ export class AcceptorCore {
     if (s <= this.highestDecided) {
       // Over here: a lagging coordinator gets the decision (catch-up).
       const v = m.cmd === Cmd.INVITE ? this.decidedValues.get(s) : undefined;
-      if (v !== undefined) this.reply(from, msg(Cmd.LEARN, s, 0, 0, v));
+      if (v !== undefined) {
+        this.urgent = true;
+        this.reply(from, msg(Cmd.LEARN, s, 0, 0, v));
+      }
       return;
     }
     const e = this.window.get(s);
@@ -154,6 +171,7 @@ export class AcceptorCore {
       // -data became writable).
       this.notePromise(r.seqn, r.rnd);
       this.noteUse(r.seqn);
+      if (r.seqn > this.urgentTo) this.urgentTo = r.seqn;
     }
   }
 
@@ -210,11 +228,15 @@ export class AcceptorCore {
       }
       this.changed.clear();
     }
-    const r: AcceptorReady = { accepted, sends: this.sends, local: this.local, used: this.usedOut, promised: this.promised };
+    const r: AcceptorReady = {
+      accepted, sends: this.sends, local: this.local, used: this.usedOut, wrote: this.wroteOut, lazy: !this.urgent, promised: this.promised,
+    };
     if (this.sends.length > 0) this.sends = [];
     if (this.local.length > 0) this.local = [];
     this.promised = NO_PROMISES;
     this.usedOut = 0;
+    this.wroteOut = 0;
+    this.urgent = false;
     return r;
   }
 
@@ -232,11 +254,18 @@ export class AcceptorCore {
     if (m.cmd === Cmd.INVITE) {
       if (!a.invite(m.crnd)) return;
       this.changed.add(e);
+      this.urgent = true;
+      if (e.seqn > this.urgentTo) this.urgentTo = e.seqn;
       if (m.crnd > 1) this.notePromise(e.seqn, m.crnd);
       this.reply(from, msg(Cmd.RSVP, e.seqn, m.crnd, a.vrnd, a.vval));
     } else {
       if (!a.nominate(m.crnd, m.value)) return;
       this.changed.add(e);
+      if (!bytesEqual(m.value, NOP_VALUE)) {
+        if (e.seqn > this.urgentTo) this.urgentTo = e.seqn;
+        if (e.seqn > this.highestWrote) this.highestWrote = this.wroteOut = e.seqn;
+        this.urgent = true;
+      } else if (e.seqn <= this.urgentTo) this.urgent = true;
       if (m.crnd > 1) this.notePromise(e.seqn, m.crnd);
       // VOTE(vrnd, v); crnd carries the same round for peers that read it.
       const vote = msg(Cmd.VOTE, e.seqn, m.crnd, m.crnd, m.value);

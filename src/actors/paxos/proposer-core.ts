@@ -9,8 +9,9 @@
 //   receive(from, m, now)      an RSVP from `from` (LOCAL_SOURCE: this node's own acceptor)
 //   decided(seqn, value, now)  instance `seqn` is decided (the learner learned it, or the store applied it)
 //   applied(seqn)              the store applied `seqn`: instances up to it are dropped
-//   seen(used, promised, now)  what this node's acceptor and learner saw: the highest
-//                              seqn a CAL used, and promises above round 1 (coordinator floors)
+//   seen(used, promised, now, wrote)  what this node's acceptor and learner saw: the highest
+//                              seqn a CAL used, promises above round 1 (coordinator floors),
+//                              and the highest seqn nominated with a client write
 //   propose(value, now)        a client write; returns its id
 //   cancel(id)                 forget a queued write
 //   tick(now)                  time has passed (call at or after drain().wakeAt)
@@ -33,7 +34,14 @@
 //   `nop:` without that delay (the idle-leader rule, which keeps an idle CAL
 //   from costing a fill delay per write), but only once they come near the
 //   lowest undecided instance (`fillAhead`; at the latest `idleFillMaxMs`):
-//   until then a write may still take them. An instance at or below
+//   until then a write may still take them. The next-rotation rule: when
+//   this node has no write of its own in flight and sees another CAL
+//   nominate a client write at w, it fills its led instances up to w + k - 1
+//   that way at once, without waiting for that CAL's next write to use the
+//   instance after them. A lone writer's next write then finds them filled:
+//   their votes ride the syncs of the write's own votes (they are lazy votes,
+//   AcceptorCore drain().lazy) rather than costing a hop and a sync of their
+//   own on its path. An instance at or below
 //   (highest in use - alpha) is known decided (whoever uses that instance
 //   applied it), so it is filled at once: that is the catch-up path of a
 //   node that fell behind, answered by LEARN.
@@ -219,6 +227,12 @@ export class ProposerCore {
   private readonly floors = new Map<number, number>();
   /** Highest seqn seen in use (any CAL's message, or a proposal of ours). */
   private highestUsed = 0;
+  /**
+   * Our led instances up to here may be filled although no later one is in
+   * use yet (the next-rotation rule): the last client write another CAL
+   * nominated, plus k - 1.
+   */
+  private nextRotationTo = 0;
   private highestApplied = 0;
   /** Lowest seqn that may be a free instance this node leads. */
   private ledCursor = 0;
@@ -291,9 +305,17 @@ export class ProposerCore {
     this.settle();
   }
 
-  /** What this node's acceptor or learner saw: `used` the highest seqn in use (0: none new), `promised` floors. */
-  seen(used: number, promised: readonly (readonly [number, number])[], now: number): void {
+  /**
+   * What this node's acceptor or learner saw: `used` the highest seqn in use
+   * (0: none new), `promised` floors, `wrote` the highest seqn nominated with
+   * a client write (0: none new; the next-rotation rule).
+   */
+  seen(used: number, promised: readonly (readonly [number, number])[], now: number, wrote = 0): void {
     this.now = now;
+    if (wrote > 0 && this.idleLeaderFill) {
+      const w = this.window.get(wrote);
+      if (w !== undefined && w.isCal && !w.leads) this.nextRotationTo = Math.max(this.nextRotationTo, wrote + w.cfg.k - 1);
+    }
     for (const [seqn, rnd] of promised) {
       const e = this.window.get(seqn);
       if (e !== undefined) {
@@ -602,7 +624,8 @@ export class ProposerCore {
     if (!this.idleLeaderFill || this.queue.length > 0) return;
     for (;;) {
       const e = this.freeLed();
-      if (e === null || e.seqn > this.highestUsed) break;
+      // Not above what is in use, unless the next-rotation rule allows it (and we have no write in flight).
+      if (e === null || (e.seqn > this.highestUsed && (e.seqn > this.nextRotationTo || this.writes.size > 0))) break;
       const knownDecided = e.seqn <= this.highestUsed - this.alpha;
       // Far above the lowest undecided instance a no-op holds up nobody
       // yet, but it takes a slot of the window (alpha instances, shared

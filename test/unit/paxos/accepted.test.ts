@@ -56,3 +56,35 @@ describe('accepted states in drain()', () => {
     expect(Buffer.from(nom!.msg.value).toString()).toBe('old');
   });
 });
+
+describe('lazy votes and seen writes in drain()', () => {
+  const nop = 'nop:';
+  const open = (): AcceptorCore => {
+    const a = new AcceptorCore({ self: cals[0]!, alpha: 50, keep: 200 });
+    for (let n = 1; n <= 50; n++) a.open(n, cals);
+    a.drain();
+    return a;
+  };
+
+  it('a vote for a no-op above every instance in use otherwise is lazy; a write, an INVITE or a no-op below a write is not', () => {
+    const a = open();
+    a.receive('b:1', msg(Cmd.NOMINATE, 5, 1, 'w'));
+    let r = a.drain();
+    expect([r.lazy, r.wrote]).toEqual([false, 5]);
+    // The idle CALs' fills of the next rotation: nothing above them is in use.
+    a.receive('c:1', msg(Cmd.NOMINATE, 6, 1, nop));
+    a.receive('a:1', msg(Cmd.NOMINATE, 7, 1, nop));
+    r = a.drain();
+    expect([r.lazy, r.wrote, r.accepted.length]).toEqual([true, 0, 2]);
+    // A fill below a write: that write waits for it.
+    a.receive('c:1', msg(Cmd.NOMINATE, 4, 1, nop));
+    expect(a.drain().lazy).toBe(false);
+    a.receive('c:1', msg(Cmd.INVITE, 20, 5));
+    expect(a.drain().lazy).toBe(false);
+    // The next write makes a later lazy drain urgent again, and shares its own.
+    a.receive('c:1', msg(Cmd.NOMINATE, 21, 1, nop));
+    a.receive('b:1', msg(Cmd.NOMINATE, 22, 1, 'w2'));
+    r = a.drain();
+    expect([r.lazy, r.wrote]).toEqual([false, 22]);
+  });
+});

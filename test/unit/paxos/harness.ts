@@ -31,7 +31,7 @@ export type NodeOptions = Partial<Omit<ProposerCoreOptions, 'self'>> & { keep?: 
 /** Work between the roles of one node: what the actors send each other. */
 type Work =
   | { to: string; from: string; m: PaxosMsg }
-  | { seen: true; used: number; promised: [number, number][] }
+  | { seen: true; used: number; promised: [number, number][]; wrote?: number }
   | { decided: Learned[] };
 
 /** One node: its three role cores and what flows between them. */
@@ -129,7 +129,7 @@ export class TestNet {
       const a = n.acceptor.drain();
       this.accepted.get(addr)!.push(...a.accepted);
       // The acceptor actor sends its hints at once, its messages after the disk (none here).
-      if (a.used > 0 || a.promised.length > 0) n.work.push({ seen: true, used: a.used, promised: a.promised });
+      if (a.used > 0 || a.wrote > 0 || a.promised.length > 0) n.work.push({ seen: true, used: a.used, promised: a.promised, wrote: a.wrote });
       this.sendAll(addr, a.sends);
       for (const m of a.local) n.work.push({ to: roleOf(m.cmd)!, from: LOCAL_SOURCE, m });
 
@@ -157,7 +157,7 @@ export class TestNet {
 
       const w = n.work.shift();
       if (w === undefined) return;
-      if ('seen' in w) n.proposer.seen(w.used, w.promised, this.now);
+      if ('seen' in w) n.proposer.seen(w.used, w.promised, this.now, w.wrote);
       else if ('decided' in w) for (const d of w.decided) n.proposer.decided(d.seqn, d.value, this.now);
       else n.deliver(w.from, w.m, this.now);
     }

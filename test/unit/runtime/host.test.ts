@@ -123,3 +123,53 @@ describe('ActorHost', () => {
     h.stopAll();
   });
 });
+
+describe('ctx.defer', () => {
+  it('delivers after the drain that deferred and what it queued (microtasks), before the next event-loop turn', async () => {
+    const log: string[] = [];
+    const host = new ActorHost({
+      thread: 'main',
+      onCrash: () => {},
+      kinds: {
+        deferrer: (ctx) => ({
+          receive(m: Message) {
+            log.push(m.type);
+            if (m.type === 'go') {
+              // As the UDP transport's flush: a microtask queued in the drain goes first.
+              queueMicrotask(() => log.push('flush'));
+              setImmediate(() => log.push('next turn'));
+              ctx.defer({ type: 'deferred' });
+            }
+          },
+        }),
+      },
+    });
+    host.spawn({ name: 'd', kind: 'deferrer' });
+    host.send('d', { type: 'go' });
+    host.send('d', { type: 'same drain' });
+    await until('the next turn ran', () => log.includes('next turn'));
+    expect(log).toEqual(['go', 'same drain', 'flush', 'deferred', 'next turn']);
+  });
+
+  it('called outside a drain (an I/O callback), delivers right after it', async () => {
+    const log: string[] = [];
+    let ctxOf: ActorContext | undefined;
+    const host = new ActorHost({
+      thread: 'main',
+      onCrash: () => {},
+      kinds: {
+        deferrer: (ctx) => {
+          ctxOf = ctx;
+          return { receive: (m: Message) => void log.push(m.type) };
+        },
+      },
+    });
+    host.spawn({ name: 'd', kind: 'deferrer' });
+    setImmediate(() => {
+      ctxOf!.defer({ type: 'synced' });
+      setImmediate(() => log.push('next turn'));
+    });
+    await until('the next turn ran', () => log.includes('next turn'));
+    expect(log).toEqual(['synced', 'next turn']);
+  });
+});

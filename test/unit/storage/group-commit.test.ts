@@ -94,6 +94,66 @@ describe('acceptor group commit', () => {
     expect(tags(out)).toEqual([1, 2, 3]);
   });
 
+  it("a vote for a peer's nomination starts its batch in the same turn when no sync is in flight; otherwise it waits for the deferred start", async () => {
+    const { gc, records, out, turn, sync } = setup();
+    gc.add([state(1)], held(1), false, true);
+    expect(records.saved.map((r) => r.map((s) => s.seqn))).toEqual([[1]]);
+    expect(records.syncs).toHaveLength(1);
+    gc.add([state(2)], held(2), false, true); // a sync in flight: gathered, started by the deferred start
+    expect(records.syncs).toHaveLength(1);
+    turn();
+    expect(records.syncs).toHaveLength(2);
+    sync(0);
+    sync(1);
+    expect(tags(out)).toEqual([1, 2]);
+    // Lazy fills gathered meanwhile do not stop it (a lone writer's next write finds them): one batch, at once.
+    gc.add([state(3)], held(3), true);
+    gc.add([state(4)], held(4), false, true);
+    expect(records.saved.map((r) => r.map((s) => s.seqn)).at(-1)).toEqual([3, 4]);
+    expect(records.syncs).toHaveLength(3);
+  });
+
+  it('lazy votes (no-op fills of the next rotation) start no sync: they ride the next urgent batch, or start one after HOLD_MS', async () => {
+    const { gc, records, out, timers, turn, sync } = setup();
+    gc.add([state(4)], held(4), true);
+    gc.add([state(5)], held(5), true);
+    turn();
+    expect(records.saved).toEqual([]);
+    expect(timers.get('disk-hold')).toEqual({ type: 'disk-hold' });
+    // The next write's vote: one batch, one sync, for it and the fills it needs.
+    gc.add([state(6)], held(6));
+    turn();
+    expect(records.saved.map((r) => r.map((s) => s.seqn))).toEqual([[4, 5, 6]]);
+    expect(records.syncs).toHaveLength(1);
+    expect(timers.has('disk-hold')).toBe(false);
+    sync(0);
+    expect(tags(out)).toEqual([4, 5, 6]);
+    // No write comes: the hold ends and the fills are stored on their own.
+    gc.add([state(7)], held(7), true);
+    turn();
+    expect(records.syncs).toHaveLength(1);
+    gc.receive(timers.get('disk-hold') as DiskMessage);
+    turn();
+    expect(records.saved.map((r) => r.map((s) => s.seqn))).toEqual([[4, 5, 6], [7]]);
+    sync(1);
+    expect(tags(out)).toEqual([4, 5, 6, 7]);
+  });
+
+  it('a lazy batch waiting behind a sync is not started by that sync\'s end; something urgent after it is', async () => {
+    const { gc, records, out, turn, sync } = setup();
+    gc.add([state(1)], held(1));
+    turn();
+    gc.add([state(2)], held(2), true);
+    sync(0);
+    expect(tags(out)).toEqual([1]);
+    expect(records.syncs).toHaveLength(1);
+    gc.add([], held(3)); // a message that waits behind the lazy vote, to keep the order: it starts the batch
+    turn();
+    expect(records.syncs).toHaveLength(2);
+    sync(1);
+    expect(tags(out)).toEqual([1, 2, 3]);
+  });
+
   it('a refused write keeps everything, says so, and writes it again on retry', async () => {
     const { gc, records, out, timers, turn, sync } = setup();
     const failures: (string | undefined)[] = [];
