@@ -303,6 +303,7 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
             s.storeRev = c.rev;
             s.view.start(c.rev, c.cals);
           }
+          core.setNextRotation(!c.foreignNodes);
           core.applied(c.rev);
           const t = ctx.now();
           for (let n = c.rev + 1; n <= c.rev + args.alpha; n++) core.open(n, s.view.instanceCals(), t);
@@ -313,6 +314,7 @@ export function createProposer(ctx: ActorContext, args: ProposerArgs): Actor {
           const e = msg as StoreEventMessage;
           if (!subscribed || e.event.seqn <= s.storeRev) return;
           const prev = s.storeRev;
+          if (e.foreignNodes !== undefined) core.setNextRotation(!e.foreignNodes);
           if (e.cals) {
             const change = s.view.update(e.event.seqn, e.cals);
             if (change === 'removed') stopWriting();

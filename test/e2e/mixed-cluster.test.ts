@@ -114,6 +114,26 @@ describe.skipIf(SKIP)('mixed clusters with the original doozerd', () => {
     await verifyAcked(acked, [seed, ours1, origSlave]);
   }, TEST_TIMEOUT.mixedCluster);
 
+  // An original node attaching reads REV right after its last registration
+  // write and hangs for good when no-ops were decided in between; our CALs
+  // fill ahead at once after every write unless an original is around
+  // (ProposerCore.setNextRotation). Three attaches, each behind the write of
+  // the one before, through a cluster of three CALs of ours.
+  it('original nodes attach to a cluster of our CALs and serve (no hang on no-ops decided right after their registration)', async () => {
+    const seed = await start('ours');
+    const cal1 = await start('ours', seed.proc);
+    await promote(seed, cal1, 1);
+    const cal2 = await start('ours', seed.proc);
+    await promote(seed, cal2, 2);
+    for (let i = 0; i < 3; i++) {
+      const original = await start('original', seed.proc); // answers SELF within DEADLINE.converge, or fails naming it
+      const path = `/mixed/attach/${i}`;
+      const rev = await withClient(cal1.proc, (c) => c.set(path, 0, `attach ${i}`));
+      const got = await until(`original slave ${original.proc.addr} reads ${path} at rev ${rev}`, () => withClient(original.proc, (c) => c.get(path, rev)));
+      expect(got.value.toString()).toBe(`attach ${i}`);
+    }
+  }, TEST_TIMEOUT.mixedCluster);
+
   it('our seed + original nodes: originals attach, win slots, agree; a dead original CAL is replaced by our slave', async () => {
     const seed = await start('ours');
     const orig1 = await start('original', seed.proc);

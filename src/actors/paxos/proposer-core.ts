@@ -41,7 +41,8 @@
 //   instance after them. A lone writer's next write then finds them filled:
 //   their votes ride the syncs of the write's own votes (they are lazy votes,
 //   AcceptorCore drain().lazy) rather than costing a hop and a sync of their
-//   own on its path. An instance at or below
+//   own on its path. The rule is off while the cluster has an original
+//   node (setNextRotation). An instance at or below
 //   (highest in use - alpha) is known decided (whoever uses that instance
 //   applied it), so it is filled at once: that is the catch-up path of a
 //   node that fell behind, answered by LEARN.
@@ -233,6 +234,8 @@ export class ProposerCore {
    * nominated, plus k - 1.
    */
   private nextRotationTo = 0;
+  /** The next-rotation rule is on (off while the cluster has an original node: setNextRotation). */
+  private nextRotation = true;
   private highestApplied = 0;
   /** Lowest seqn that may be a free instance this node leads. */
   private ledCursor = 0;
@@ -306,13 +309,27 @@ export class ProposerCore {
   }
 
   /**
+   * Turns the next-rotation rule on or off. Off while any node of the cluster
+   * is an original doozerd: an original node attaching reads REV right after
+   * its last registration write and copies the store as of that rev, and it
+   * hangs for good when no-ops were decided in between (its copy then waits
+   * for revs its follower has already passed). Filling at once after every
+   * write makes that likely; without the rule no-ops come only when a later
+   * write needs them, as in a cluster of originals.
+   */
+  setNextRotation(on: boolean): void {
+    this.nextRotation = on;
+    if (!on) this.nextRotationTo = 0;
+  }
+
+  /**
    * What this node's acceptor or learner saw: `used` the highest seqn in use
    * (0: none new), `promised` floors, `wrote` the highest seqn nominated with
    * a client write (0: none new; the next-rotation rule).
    */
   seen(used: number, promised: readonly (readonly [number, number])[], now: number, wrote = 0): void {
     this.now = now;
-    if (wrote > 0 && this.idleLeaderFill) {
+    if (wrote > 0 && this.idleLeaderFill && this.nextRotation) {
       const w = this.window.get(wrote);
       if (w !== undefined && w.isCal && !w.leads) this.nextRotationTo = Math.max(this.nextRotationTo, wrote + w.cfg.k - 1);
     }

@@ -62,6 +62,41 @@ export function calSlots(store: Store, rev?: number): CtlCal[] {
   return out;
 }
 
+/**
+ * Whether some node registered under /ctl/node at `rev` (default current)
+ * does not run this implementation: its version file is missing or lacks
+ * our prefix (the original doozerd writes `0.9.0-alpha`). A node of ours
+ * counts too for the moment between its addr and version writes; garbage a
+ * client wrote under /ctl/node counts as well. Only tuning depends on it
+ * (ProposerCore.setNextRotation), so erring towards true is safe.
+ */
+export function hasForeignNode(store: Store, rev?: number): boolean {
+  if (store.stat('/ctl/node', rev).rev !== REV_DIR) return false;
+  for (let i = 0; ; i++) {
+    let id: string;
+    try {
+      id = store.getdir('/ctl/node', i, rev);
+    } catch {
+      return false;
+    }
+    if (store.stat(`/ctl/node/${id}`, rev).rev !== REV_DIR) return true;
+    const version = fileAt(store, `/ctl/node/${id}/version`, rev);
+    if (!version || !text(version.body).startsWith(VERSION_PREFIX)) return true;
+  }
+}
+
+/** What `withCals` subscribers of the store are told (store-cals, store-event): the slots, and whether an original node is around. */
+export interface CtlView {
+  cals: CtlCal[];
+  /** hasForeignNode. */
+  foreignNodes: boolean;
+}
+
+/** The CtlView of `store` at `rev` (default current). */
+export function ctlView(store: Store, rev?: number): CtlView {
+  return { cals: calSlots(store, rev), foreignNodes: hasForeignNode(store, rev) };
+}
+
 /** A peer's consensus address split for a socket; see peerEndpoint. */
 export interface PeerEndpoint {
   host: string;

@@ -51,8 +51,10 @@ export interface ReplyMessage {
 export interface StoreEventMessage {
   type: 'store-event';
   event: StoreEvent;
-  /** For `withCals` subscribers: every /ctl/cal/* slot as of this event's version, when they changed. */
+  /** For `withCals` subscribers: every /ctl/cal/* slot as of this event's version, when they or foreignNodes changed. */
   cals?: CtlCal[];
+  /** Sent with `cals`: a node of the cluster runs the original doozerd (ctl.ts hasForeignNode). */
+  foreignNodes?: boolean;
   /** The store was replaced by a snapshot at event.seqn (a follower fell out of history): the revs since the previous event were skipped, and `event` is no real change. */
   snapshot?: true;
 }
@@ -62,6 +64,8 @@ export interface StoreCalsMessage {
   type: 'store-cals';
   rev: number;
   cals: CtlCal[];
+  /** A node of the cluster runs the original doozerd (ctl.ts hasForeignNode). */
+  foreignNodes: boolean;
   /** Answer to a `cals` request: its tag. */
   tag?: number;
 }

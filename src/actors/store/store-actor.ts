@@ -7,7 +7,7 @@ import { ErrCode, FLAG_SET, type Response } from '../../wire/client-codec.js';
 import { compileGlob } from './glob.js';
 import { addWait, countWaits, dropWaits, takeAnswered, takeUpTo, type WaitIndex } from './wait-index.js';
 import { Store, type StoreEvent } from './store.js';
-import { affectsCals, calSlots, type CtlCal } from './ctl.js';
+import { affectsCals, ctlView, type CtlView } from './ctl.js';
 import { ChosenLog } from '../../storage/chosen-log.js';
 import { sharedDb } from '../../storage/database.js';
 import { StoreDisk } from './store-disk.js';
@@ -186,17 +186,17 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
       futureReads.delete(ev.seqn);
       for (const r of readers) read(r);
     }
-    let cals: CtlCal[] | undefined;
+    let view: CtlView | undefined;
     if (st.calWatchers.size && affectsCals(ev.path)) {
-      const now = calSlots(s);
+      const now = ctlView(s);
       const key = JSON.stringify(now);
       if (key !== st.lastCals) {
         st.lastCals = key;
-        cals = now;
+        view = now;
       }
     }
     for (const sub of subscribers) {
-      const msg: StoreEventMessage = cals && st.calWatchers.has(sub) ? { type: 'store-event', event: ev, cals } : { type: 'store-event', event: ev };
+      const msg: StoreEventMessage = view && st.calWatchers.has(sub) ? { type: 'store-event', event: ev, ...view } : { type: 'store-event', event: ev };
       ctx.send(sub, msg);
     }
   }
@@ -220,10 +220,10 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
       for (const r of readers) read(r);
     }
     const ev: StoreEvent = { seqn: s.rev, path: '/', body: new Uint8Array(0), flags: 0, mutation: new Uint8Array(0) };
-    const cals = calSlots(s);
-    st.lastCals = JSON.stringify(cals);
+    const view = ctlView(s);
+    st.lastCals = JSON.stringify(view);
     for (const sub of subscribers) {
-      ctx.send(sub, { type: 'store-event', event: ev, snapshot: true, ...(st.calWatchers.has(sub) ? { cals } : {}) } satisfies StoreEventMessage);
+      ctx.send(sub, { type: 'store-event', event: ev, snapshot: true, ...(st.calWatchers.has(sub) ? view : {}) } satisfies StoreEventMessage);
     }
   }
 
@@ -263,7 +263,7 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
       }
       case 'cals':
         // Large values: the blob service asks who the CALs are (with their features).
-        ctx.send(m.replyTo, { type: 'store-cals', rev: s.rev, cals: calSlots(s), tag: m.tag } satisfies StoreCalsMessage);
+        ctx.send(m.replyTo, { type: 'store-cals', rev: s.rev, ...ctlView(s), tag: m.tag } satisfies StoreCalsMessage);
         return;
       case 'rev':
         if (holdReadsTo > s.rev) heldRevs.push({ replyTo: m.replyTo, tag: m.tag });
@@ -308,18 +308,18 @@ export function createStoreActor(ctx: ActorContext, args: StoreActorArgs): Actor
         }
         let key = '';
         if (m.withCals) {
-          const cals = calSlots(s, fromRev);
-          ctx.send(m.subscriber, { type: 'store-cals', rev: fromRev, cals } satisfies StoreCalsMessage);
-          key = JSON.stringify(cals);
+          const view = ctlView(s, fromRev);
+          ctx.send(m.subscriber, { type: 'store-cals', rev: fromRev, ...view } satisfies StoreCalsMessage);
+          key = JSON.stringify(view);
         }
         for (; from <= s.rev; from++) {
           const ev = s.event(from);
           if (!ev) continue; // a copied snapshot has no events up to its rev
           const msg: StoreEventMessage = { type: 'store-event', event: ev };
           if (m.withCals && affectsCals(ev.path)) {
-            const cals = calSlots(s, from);
-            const k = JSON.stringify(cals);
-            if (k !== key) msg.cals = cals;
+            const view = ctlView(s, from);
+            const k = JSON.stringify(view);
+            if (k !== key) Object.assign(msg, view);
             key = k;
           }
           ctx.send(m.subscriber, msg);

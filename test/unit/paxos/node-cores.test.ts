@@ -414,6 +414,15 @@ describe('node cores: fill', () => {
     expect(net.queue.some((p) => p.msg.cmd === Cmd.NOMINATE && p.msg.seqn === 6)).toBe(false);
   });
 
+  it('does not fill its next rotation while the cluster has an original node (whose attach hangs on no-ops right after a write)', () => {
+    const net = cluster3();
+    net.node(H0).proposer.setNextRotation(false);
+    net.receive(H0, H2, m(Cmd.NOMINATE, 5, 1, 0, enc('w')));
+    const nominated = net.queue.filter((p) => p.msg.cmd === Cmd.NOMINATE).map((p) => p.msg.seqn);
+    expect(nominated).toContain(3); // below the write: the idle-leader rule still fills it
+    expect(nominated).not.toContain(6); // filled with the rule on: 'fills earlier instances ...' above
+  });
+
   it('without the idle-leader rule, its own instances wait for the fill delay too', () => {
     const net = cluster3({ idleLeaderFill: false });
     net.receive(H0, H2, m(Cmd.NOMINATE, 5, 1, 0, enc('w')));

@@ -3,7 +3,8 @@
 // store actor runs it on every slot change.
 import { describe, expect, it } from 'vitest';
 import { Store } from '../../../src/actors/store/store.js';
-import { calListOf, calSlots } from '../../../src/actors/store/ctl.js';
+import { calListOf, calSlots, hasForeignNode } from '../../../src/actors/store/ctl.js';
+import { VERSION_PREFIX } from '../../../src/wire/version.js';
 
 const enc = (t: string): Uint8Array => new TextEncoder().encode(t);
 
@@ -27,5 +28,25 @@ describe('calSlots on garbage /ctl', () => {
     const slots = calSlots(s);
     expect(slots.map((c) => c.slot)).toEqual(['0', '6', '7', '8']);
     expect(calListOf(slots).map((c) => c.id)).toEqual(['A']);
+  });
+});
+
+describe('hasForeignNode: an original doozerd among the nodes (our CALs then stop filling ahead)', () => {
+  const ours = (id: string): string[] => [`-1:/ctl/node/${id}/addr=127.0.0.1:1`, `-1:/ctl/node/${id}/version=${VERSION_PREFIX}0.1.0`];
+
+  it('nodes of ours only: false; no /ctl/node at all: false', () => {
+    expect(hasForeignNode(storeOf([...ours('A'), ...ours('B')]))).toBe(false);
+    expect(hasForeignNode(storeOf(['-1:/a=1']))).toBe(false);
+  });
+
+  it('an original (version 0.9.0-alpha), or a node registered before its version file: true', () => {
+    expect(hasForeignNode(storeOf([...ours('A'), '-1:/ctl/node/O/addr=127.0.0.1:2', '-1:/ctl/node/O/version=0.9.0-alpha']))).toBe(true);
+    expect(hasForeignNode(storeOf([...ours('A'), '-1:/ctl/node/O/addr=127.0.0.1:2']))).toBe(true);
+  });
+
+  it('at a past rev, and garbage under /ctl/node (a file where a node directory belongs) without a throw', () => {
+    const s = storeOf([...ours('A'), '-1:/ctl/node/O/addr=127.0.0.1:2', '-1:/ctl/node/O/version=0.9.0-alpha']);
+    expect(hasForeignNode(s, 2)).toBe(false);
+    expect(hasForeignNode(storeOf([...ours('A'), '-1:/ctl/node/junk=1']))).toBe(true);
   });
 });
