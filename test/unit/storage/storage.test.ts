@@ -78,7 +78,7 @@ describe('data directory', () => {
   it('stale-lock rules: gone, zombie, reused pid, another program; a live doozerd holds it', () => {
     const stat = (state: string, start = '4242'): string =>
       `77 (node (x) y) ${state} 1 77 77 0 -1 4194560 100 0 0 0 5 1 0 0 20 0 11 0 ${start} 1000 50 18446744073709551615`;
-    const doozerd = 'node\0--max-semi-space-size=4\0/srv/doozerd/bin/doozerd\0-l\0127.0.0.1:8046\0';
+    const doozerd = 'node\0--max-semi-space-size=4\0/srv/doozerd/bin/doozerd\0-l\x00127.0.0.1:8046\0';
     expect(parseProcStat(stat('S'))).toEqual({ state: 'S', start: '4242' });
     expect(staleLockReason(77, '4242', true, { stat: stat('S'), cmdline: doozerd }, 1)).toBeUndefined();
     expect(staleLockReason(77, undefined, true, { stat: stat('R'), cmdline: doozerd }, 1)).toBeUndefined();
