@@ -22,7 +22,7 @@ import { openDataDir, type DataDir } from '../storage/data-dir.js';
 import { DataDirError, writeMeta } from '../storage/database.js';
 import { ChosenLog } from '../storage/chosen-log.js';
 import { AcceptorRecords } from '../storage/acceptor-records.js';
-import { forceNewClusterStart, hasState, restartStart, restoreStart, type StoreStart } from './durable-boot.js';
+import { checkAddress, forceNewClusterStart, hasState, readDump, restartStart, restoreStart, storedAddr, type StoreStart } from './durable-boot.js';
 
 const log = logger('node');
 
@@ -53,19 +53,27 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
   // --- -data, -restore, -force-new-cluster (docs/durability.md) ---
   let data: DataDir | undefined;
   let start: StoreStart | undefined;
+  // -restore: the whole dump is read and checked before -data is touched.
+  const dump = opts.restore ? readDump(opts.restore) : undefined;
+  /** A failed start: a directory this -restore made is removed again, so no half-made -data is left. */
+  const releaseData = (): void => (dump && data?.isNew ? data.discard() : data?.close());
   if (opts.data) {
     data = openDataDir(opts.data);
     try {
       const known = data.identity;
+      const stored = new ChosenLog(data.db).load();
       if (known) {
         if (opts.clusterSet && known.cluster !== opts.cluster) {
           throw new DataDirError(`-data ${opts.data} belongs to node ${known.nodeId} of cluster "${known.cluster}", not "${opts.cluster}"; drop -c or give another -data`);
         }
         id = known.nodeId;
         opts = { ...opts, cluster: known.cluster };
+        // -force-new-cluster rewrites the node's address; anything else must come back where the cluster knows it.
+        if (!opts.forceNewCluster) checkAddress(data.dir, id, storedAddr(stored, id) ?? known.addr, addr);
       }
-      const stored = new ChosenLog(data.db).load();
-      if (opts.restore && hasState(stored)) throw new DataDirError(`-restore needs a new -data directory, and ${opts.data} already holds a node's state`);
+      if (opts.restore && hasState(stored)) {
+        throw new DataDirError(`-restore needs a new -data directory, and ${opts.data} already holds a node's state: give -data a new, empty directory, or move ${opts.data} away first`);
+      }
       if (opts.forceNewCluster) {
         if (!hasState(stored)) throw new DataDirError(`-force-new-cluster: ${opts.data} holds no state to start from`);
         start = forceNewClusterStart(stored, id, addr, opts.cluster);
@@ -77,19 +85,15 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
         const votedTo = new AcceptorRecords(data.db).load().reduce((m, a) => (a.vrnd > 0 && a.seqn > m ? a.seqn : m), 0);
         if (votedTo > 0) start = { ...start, recoverTo: votedTo };
       }
-      writeMeta(data.db, { node_id: id, cluster: opts.cluster });
+      // -restore writes the identity with the restored store, in one transaction.
+      if (dump) start = restoreStart(dump, opts.restore!, id, addr, opts.cluster, data.db);
+      else writeMeta(data.db, { node_id: id, cluster: opts.cluster, addr });
     } catch (e) {
-      data.close();
+      releaseData();
       throw e;
     }
-  }
-  if (opts.restore) {
-    try {
-      start = restoreStart(opts.restore, id, addr, opts.cluster);
-    } catch (e) {
-      data?.close();
-      throw e;
-    }
+  } else if (dump) {
+    start = restoreStart(dump, opts.restore!, id, addr, opts.cluster);
   }
   // --- end -data ---
   // --- actor runtime: threads and placement (src/runtime, docs/runtime.md) ---
@@ -104,7 +108,7 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
     root: NODE_ROOT,
     debugHooks,
   }).catch((e: unknown) => {
-    data?.close();
+    releaseData();
     throw e;
   });
   log.info(`placement: ${describePlacement(placement)}`);
@@ -131,7 +135,7 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
     });
   } catch (e) {
     await host.stopAll();
-    data?.close();
+    releaseData();
     throw e;
   }
 

@@ -2,8 +2,8 @@
 // (DIR/doozerd.lock holds the owner's PID and start time), and its data file opened and
 // checked (database.ts). A directory that holds other files but no data file
 // is refused, so a typo cannot scatter our files into someone else's data.
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmdirSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { closeSharedDb, DataDirError, DB_FILE, openDb, readMeta, type Db } from './database.js';
 
 export const LOCK_FILE = 'doozerd.lock';
@@ -12,6 +12,8 @@ export const LOCK_FILE = 'doozerd.lock';
 export interface NodeIdentity {
   nodeId: string;
   cluster: string;
+  /** The address (-l) it last started at; undefined in data from before it was kept. */
+  addr?: string;
 }
 
 export interface DataDir {
@@ -20,8 +22,16 @@ export interface DataDir {
   db: Db;
   /** Identity stored by an earlier run, or undefined for a new directory. */
   identity: NodeIdentity | undefined;
+  /** The directory held no data file before this open (it was made now). */
+  isNew: boolean;
   /** Close the connection and remove the lock. */
   close(): void;
+  /**
+   * Close, and remove what this open made: the data file (with its WAL and
+   * index), the lock and the directories created. Only for a new directory
+   * (isNew) whose start failed, so no half-made data dir is left behind.
+   */
+  discard(): void;
 }
 
 function alive(pid: number): boolean {
@@ -138,8 +148,9 @@ function lock(dir: string): () => void {
  * live process, corrupt, foreign or of another format version.
  */
 export function openDataDir(dir: string): DataDir {
+  let madeFrom: string | undefined;
   try {
-    mkdirSync(dir, { recursive: true });
+    madeFrom = mkdirSync(dir, { recursive: true });
   } catch (e) {
     throw new DataDirError(`-data ${dir}: cannot create the directory: ${(e as Error).message}`);
   }
@@ -161,14 +172,33 @@ export function openDataDir(dir: string): DataDir {
   const meta = readMeta(db);
   const nodeId = meta.get('node_id');
   const cluster = meta.get('cluster');
+  const addr = meta.get('addr');
+  const close = (): void => {
+    closeSharedDb(dir);
+    if (db.open) db.close();
+    unlock();
+  };
   return {
     dir,
     db,
-    identity: nodeId !== undefined && cluster !== undefined ? { nodeId, cluster } : undefined,
-    close() {
-      closeSharedDb(dir);
-      if (db.open) db.close();
-      unlock();
+    identity: nodeId !== undefined && cluster !== undefined ? { nodeId, cluster, ...(addr !== undefined ? { addr } : {}) } : undefined,
+    isNew,
+    close,
+    discard() {
+      close();
+      if (!isNew) return;
+      for (const f of [DB_FILE, `${DB_FILE}-wal`, `${DB_FILE}-shm`, `${DB_FILE}-journal`]) rmSync(join(dir, f), { force: true });
+      if (madeFrom === undefined) return;
+      // The directories mkdir made, deepest first, while empty.
+      const top = resolve(madeFrom);
+      for (let d = resolve(dir); ; d = dirname(d)) {
+        try {
+          rmdirSync(d);
+        } catch {
+          return;
+        }
+        if (d === top || dirname(d) === d) return;
+      }
     },
   };
 }
