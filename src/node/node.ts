@@ -75,7 +75,7 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
         throw new DataDirError(`-restore needs a new -data directory, and ${opts.data} already holds a node's state: give -data a new, empty directory, or move ${opts.data} away first`);
       }
       if (opts.forceNewCluster) {
-        if (!hasState(stored)) throw new DataDirError(`-force-new-cluster: ${opts.data} holds no state to start from`);
+        if (!hasState(stored)) throw new DataDirError(`-force-new-cluster: ${opts.data} holds no state to start from: give -data the directory of a node that ran in the lost cluster`);
         start = forceNewClusterStart(stored, id, addr, opts.cluster);
         data.db.prepare('DELETE FROM acceptor').run(); // promises made to the old cluster's instances
       } else if (hasState(stored)) {
