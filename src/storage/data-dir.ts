@@ -80,8 +80,9 @@ export function looksLikeDoozerd(cmdline: string): boolean {
  * records it) is stale, or undefined when a live doozerd holds it
  * (docs/durability.md "The directory"). Stale: the pid is ours or no
  * process; a zombie (state Z: killed, not yet reaped); a process started at
- * another time than recorded (the pid was reused); or a process that is not
- * a doozerd (its cmdline). Without /proc, only "no process" counts.
+ * another time than recorded (the pid was reused); or, when the lock records
+ * no start time (an older lock), a process that is not a doozerd (its
+ * cmdline). Without /proc, only "no process" counts.
  */
 export function staleLockReason(pid: number, recordedStart: string | undefined, isAlive: boolean, proc: ProcInfo, self = process.pid): string | undefined {
   if (!Number.isInteger(pid) || pid <= 0) return 'no valid pid in it';
@@ -89,7 +90,10 @@ export function staleLockReason(pid: number, recordedStart: string | undefined, 
   if (!isAlive) return `process ${pid} is gone`;
   const st = proc.stat === undefined ? undefined : parseProcStat(proc.stat);
   if (st?.state === 'Z') return `process ${pid} is dead (a zombie not yet reaped)`;
-  if (st && recordedStart !== undefined && st.start !== recordedStart) return `pid ${pid} now belongs to a process started later`;
+  if (st && recordedStart !== undefined) {
+    // The start time is exact: the same pid and start time is the process that wrote the lock (even a program embedding a node).
+    return st.start !== recordedStart ? `pid ${pid} now belongs to a process started later` : undefined;
+  }
   if (proc.cmdline !== undefined && proc.cmdline !== '' && !looksLikeDoozerd(proc.cmdline)) return `pid ${pid} now belongs to another program (${proc.cmdline.split('\0')[0]})`;
   return undefined;
 }

@@ -87,6 +87,9 @@ describe('data directory', () => {
     expect(staleLockReason(77, '4242', true, { stat: stat('Z'), cmdline: '' }, 1)).toMatch(/zombie/);
     expect(staleLockReason(77, '4242', true, { stat: stat('S', '9999'), cmdline: doozerd }, 1)).toMatch(/started later/);
     expect(staleLockReason(77, undefined, true, { stat: stat('S'), cmdline: 'sleep\x0060\0' }, 1)).toMatch(/another program \(sleep\)/);
+    // Recorded start time matches: that is the lock's writer, whatever its cmdline (a program embedding a node).
+    expect(staleLockReason(77, '4242', true, { stat: stat('S'), cmdline: 'node\0myapp.js\0' }, 1)).toBeUndefined();
+    expect(staleLockReason(77, '4242', true, { stat: stat('S', '1'), cmdline: 'sleep\x0060\0' }, 1)).toMatch(/started later/);
     expect(staleLockReason(1, undefined, true, { stat: stat('S'), cmdline: doozerd }, 1)).toMatch(/this process/);
     expect(staleLockReason(0, undefined, true, { stat: undefined, cmdline: undefined }, 1)).toMatch(/no valid pid/);
     expect(looksLikeDoozerd('/usr/bin/node\0/app/node_modules/doozerd-ts/bin/doozerd\0')).toBe(true);
