@@ -12,7 +12,9 @@ export async function main(argv: string[]): Promise<void> {
     opts = parseFlags(argv);
   } catch (e) {
     if (e instanceof FlagError) {
-      process.stderr.write(`doozerd: ${e.message}\n${usage}`);
+      // A malformed command line gets the whole usage; a bad value of a
+      // known flag gets its message and a pointer (the usage would bury it).
+      process.stderr.write(`doozerd: ${e.message}\n${e.usage ? usage : 'run doozerd -h for the flags\n'}`);
       process.exit(2);
     }
     throw e;

@@ -12,11 +12,29 @@ function run(args: string[]) {
 describe('bin/doozerd flags', () => {
   afterAll(() => stopAll());
 
-  it.each([[['-nosuchflag']], [['-timeout', 'x']], [['-l']], [['extra']]])('%j: usage on stderr, exit 2', (args) => {
+  it.each([[['-nosuchflag']], [['-l']], [['extra']]])('%j: usage on stderr, exit 2', (args) => {
     const r = run(args);
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/^doozerd: /);
     expect(r.stderr).toMatch(/Usage: doozerd/);
+  });
+
+  // A bad VALUE: its message and one pointer line, not the usage that buries it.
+  it.each([
+    [['-timeout', 'x'], /invalid value "x" for flag -timeout/],
+    [['-pulse', '0'], /invalid value "0" for flag -pulse: want a number of seconds more than 0/],
+    [['-fill', '-1'], /for flag -fill/],
+    [['-hist', '0'], /for flag -hist: want an integer from 1/],
+    [['-c', ''], /invalid cluster name "" for flag -c/],
+    [['-c', 'x y', '-b', 'doozer:?ca=127.0.0.1:1'], /invalid cluster name "x y" for flag -c/],
+    [['-c', 'a/b', '-b', 'doozer:?ca=127.0.0.1:1'], /invalid cluster name "a\/b" for flag -c/],
+    [['-placement', '/nonexistent/place.json'], /placement/],
+  ])('%j: the error and a pointer to -h, exit 2', (args, msg) => {
+    const r = run([...args, '-l', '127.0.0.1:1', '-w', 'false']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(msg);
+    expect(r.stderr).not.toMatch(/Usage: doozerd/);
+    expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^doozerd: /), 'run doozerd -h for the flags']);
   });
 
   it('-v prints the version and exits 0', () => {
