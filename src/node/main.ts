@@ -2,6 +2,7 @@
 import { logger, logLevelProblem } from '../runtime/log.js';
 import { FlagError, parseFlags, usage } from './flags.js';
 import { startNode } from './node.js';
+import { ListenError } from './listen-check.js';
 import { VERSION } from '../wire/version.js';
 
 const log = logger('doozerd');
@@ -51,7 +52,9 @@ export async function main(argv: string[]): Promise<void> {
     process.on('SIGINT', () => shutdown('SIGINT'));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') {
+    if (e instanceof ListenError) {
+      log.error(err.message);
+    } else if (err.code === 'EADDRINUSE') {
       log.error(`cannot listen on ${opts.listen.host}:${opts.listen.port}: address in use; is another doozerd running? pick another with -l`);
     } else {
       log.error(`cannot start: ${err.message}`);

@@ -22,6 +22,7 @@ import { openDataDir, type DataDir } from '../storage/data-dir.js';
 import { DataDirError, writeMeta } from '../storage/database.js';
 import { ChosenLog } from '../storage/chosen-log.js';
 import { AcceptorRecords } from '../storage/acceptor-records.js';
+import { checkListenAddresses } from './listen-check.js';
 import { forceNewClusterStart, hasState, restartStart, restoreStart, type StoreStart } from './durable-boot.js';
 
 const log = logger('node');
@@ -50,6 +51,8 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
   // (docs/protocol.md "Secrets"), over TLS when the node serves TLS.
   const internalSecret = env.rwSecret || env.roSecret;
   const peerTls = peerTlsFor(opts.tlsCert, opts.tlsCa);
+  // Every listen address is checked before -data is written or a cluster attached.
+  await checkListenAddresses(opts, Boolean(env.rwSecret || env.roSecret));
   // --- -data, -restore, -force-new-cluster (docs/durability.md) ---
   let data: DataDir | undefined;
   let start: StoreStart | undefined;

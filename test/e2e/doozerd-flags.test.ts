@@ -1,7 +1,12 @@
 // bin/doozerd as a user runs it: bad flags, -v, a taken port.
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { DOOZERD_BIN, ensureBuilt, startDoozerd, stopAll } from '../helpers/doozerd-process.js';
+import * as dgram from 'node:dgram';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DOOZERD_BIN, ensureBuilt, runDoozer, startDoozerd, stopAll } from '../helpers/doozerd-process.js';
+import { freePort } from '../helpers/ports.js';
 import { DEADLINE } from '../helpers/deadlines.js';
 
 function run(args: string[]) {
@@ -55,5 +60,36 @@ describe('bin/doozerd flags', () => {
     const r = run(['-a', '127.0.0.1:1', '-l', '127.0.0.1:0', '-w', 'false']);
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/no CAL of cluster "local" answered at 127.0.0.1:1/);
+  });
+
+  // Every listener is checked before attaching or writing -data: a taken
+  // web port used to fail only after the node had registered in /ctl/node
+  // and written its -data ("restarted (disk at rev 64)" next time).
+  it('a taken web port: exit 1 naming the address and -w, before attaching or writing -data', async () => {
+    const webPort = await freePort();
+    const first = await startDoozerd({ web: `127.0.0.1:${webPort}` });
+    const data = join(mkdtempSync(join(tmpdir(), 'flagfix-')), 'd');
+    const r = run(['-l', `127.0.0.1:${await freePort()}`, '-a', first.addr, '-w', `127.0.0.1:${webPort}`, '-data', data]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${webPort} \\(web view, -w`));
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(existsSync(data)).toBe(false);
+    const nodes = await runDoozer(['-a', first.uri, 'find', '/ctl/node']);
+    expect(nodes.code).toBe(0);
+    const ids = new Set(nodes.stdout.split('\n').map((l) => l.split('/')[3]).filter(Boolean));
+    expect(ids.size).toBe(1);
+  });
+
+  it('a taken consensus UDP port: exit 1 naming the address and -l', async () => {
+    const port = await freePort();
+    const sock = dgram.createSocket('udp4');
+    await new Promise<void>((resolve) => sock.bind(port, '127.0.0.1', resolve));
+    try {
+      const r = run(['-l', `127.0.0.1:${port}`, '-w', 'false']);
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} \\(consensus UDP, -l\\): EADDRINUSE`));
+    } finally {
+      sock.close();
+    }
   });
 });
