@@ -30,6 +30,7 @@ import { readBody } from './stdin.js';
 import { touch } from './touch.js';
 import { wait } from './wait.js';
 import { watch } from './watch.js';
+import { shortText } from '../client/short-text.js';
 
 export const DEFAULT_URI = 'doozer:?ca=127.0.0.1:8046';
 /** How long a request (and connecting) may take without -t. */
@@ -306,7 +307,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   } catch (e) {
     if (e instanceof StdoutClosed || stdoutClosed) return EXIT_OK; // Reader went away (| head).
     if (e instanceof UsageError) return usageError(`${cmd.name}: ${e.message}`, cmdHelp);
-    if (e instanceof ArgError) return argError(`${cmd.name} ${args[0] ?? ''}: ${e.message}`, cmdHelp);
+    if (e instanceof ArgError) return argError(`${cmd.name} ${shortText(args[0] ?? '')}: ${e.message}`, cmdHelp);
     const client = connected?.client;
     if (client && !client.connection.closed) {
       // Learn what makes the message useful, quickly and best-effort.

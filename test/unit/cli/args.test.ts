@@ -153,7 +153,7 @@ describe('explain names the protocol code of every server error', () => {
     const w = explain(new RequestTimeoutError('h:1', 'SET /x', 1000), { command: 'set', args: ['/x', '0'], writes: true, timeoutText: '1s' });
     expect(w.message).toMatch(/waiting for a quorum of CALs; the write may still happen later \(check: doozer stat \/x\)/);
     const closed = new ConnectionError('connection to h:1 closed by the server', 'h:1', undefined, { neverAnswered: true });
-    expect(explain(closed, { command: 'rev', args: [] }).message).toMatch(/probably uses TLS .*-tls/);
+    expect(explain(closed, { command: 'rev', args: [] }).message).toMatch(/refused the request, or stopped, or it uses TLS .*-tls/);
     const cert = new ConnectionError('cannot connect to h:1: self-signed certificate', 'h:1', 'DEPTH_ZERO_SELF_SIGNED_CERT', { tls: true });
     expect(explain(cert, { command: 'rev', args: [] }).message).toMatch(/not trusted; give its CA with -tlsca/);
     const reset = new ConnectionError('cannot connect to h:1: socket disconnected', 'h:1', 'ECONNRESET', { tls: true });
