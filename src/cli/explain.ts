@@ -38,7 +38,7 @@ export interface ExplainInfo {
   currentRev?: number;
 }
 
-const URI_HINT = 'set DOOZER_URI or use -a, e.g. -a doozer:?ca=127.0.0.1:8046';
+const URI_HINT = "set DOOZER_URI or use -a, e.g. -a 'doozer:?ca=127.0.0.1:8046'";
 const TLS_HINT = 'connect with TLS: add -tls (and -tlsca CA.pem to trust its certificate), or tls=1&tlsca=CA.pem in the URI';
 const CERT_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
