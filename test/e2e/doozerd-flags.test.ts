@@ -92,4 +92,17 @@ describe('bin/doozerd flags', () => {
       sock.close();
     }
   });
+
+  // A cluster name clashing with another cluster's entries in the name
+  // service (an original node takes -c a/b and writes /ctl/boot/a/b): an
+  // operator's message, not the client library's getdirAll(...) hint.
+  it('-c NAME whose /ctl/boot/NAME is a directory in the name service: exit 1 saying to pick another -c', async () => {
+    const ns = await startDoozerd();
+    const w = await runDoozer(['-a', ns.uri, 'set', '/ctl/boot/clash/x', '0'], { input: 'id' });
+    expect(w.code, w.stderr).toBe(0);
+    const r = run(['-l', `127.0.0.1:${await freePort()}`, '-w', 'false', '-c', 'clash', '-b', ns.uri]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/cannot read the boot file: \/ctl\/boot\/clash is a directory there \(ISDIR\): the cluster name "clash" clashes .*pick another name with -c/);
+    expect(r.stderr).not.toMatch(/getdirAll/);
+  });
 });
