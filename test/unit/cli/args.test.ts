@@ -122,6 +122,15 @@ describe('doozer exit codes and usage lines', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^doozer: rev: no answer from 127\.0\.0\.1:\d+ to REV within 200ms \(-t\): the node may be stopped/);
   });
+  it('-t longer than a Node timer can run (1000h) means no limit, not a timeout at once', async () => {
+    const srv = await startFakeServer(() => undefined); // never answers
+    const r = run(['-a', srv.uri, '-t', '1000h', 'rev']);
+    // Before the fix the 3.6e9 ms timer fired after 1 ms; give it ample time to.
+    const early = await Promise.race([r.then(() => 'ended'), new Promise((res) => setTimeout(() => res('still waiting'), 500))]);
+    expect(early).toBe('still waiting');
+    await srv.close(); // ends the request: the connection is lost
+    expect((await r).stderr).not.toMatch(/no answer .* within/);
+  });
   it('URIs that are not doozer URIs are invalid (exit 2), with the form; bare addresses too, as the original', async () => {
     for (const uri of ['garbage', '?ca=127.0.0.1:8046', '127.0.0.1:8046', 'doozer:?', 'doozer:?ca=a%20b']) {
       const r = await run(['-a', uri, 'rev']);
