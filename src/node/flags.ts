@@ -51,6 +51,8 @@ export class FlagError extends Error {
 
 /** Largest -timeout/-pulse/-fill in seconds: a Node timer longer than 2^31-1 ms fires at once. */
 export const MAX_DURATION_SEC = Math.floor(0x7fffffff / 1000);
+/** Smallest -pulse: one /ctl/node/<id>/applied write per 10 ms at most. */
+export const MIN_PULSE_SEC = 0.01;
 /** Largest -hist/-snapshot. */
 export const MAX_COUNT = 0x7fffffff;
 
@@ -72,7 +74,8 @@ export const usage = `Usage: doozerd [flags]
   -c name        cluster name (default local)
   -w addr        web view address, or false to disable (default host of -l, port 8000)
   -timeout n     seconds of silence before a CAL is removed (default 60)
-  -pulse n       seconds between /ctl/node/<id>/applied updates (default 1)
+  -pulse n       seconds between /ctl/node/<id>/applied updates (default 1,
+                 at least 0.01)
   -fill n        seconds before filling an idle instance with a no-op (default 0.1)
   -hist n        revisions of history kept (default ${DEFAULT_HIST})
   -tlscert file  TLS certificate for client connections (with -tlskey)
@@ -138,13 +141,14 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
   // Every number flag has a range: 0, negative, NaN, Infinity and values
   // past what a timer or counter can hold are refused here (exit 2), never
   // turned into a busy loop or a timer that fires at once.
-  const num = (n: string, dflt: number, int: boolean): number => {
+  // `min`: a duration's floor (inclusive); 0 means "more than 0".
+  const num = (n: string, dflt: number, int: boolean, min = 0): number => {
     const v = last(n);
     if (v === undefined) return dflt;
     const x = Number(v);
     const max = int ? MAX_COUNT : MAX_DURATION_SEC;
-    const want = int ? `an integer from 1 to ${max}` : `a number of seconds more than 0 and at most ${max}`;
-    if (v.trim() === '' || !Number.isFinite(x) || (int && !Number.isInteger(x)) || x <= 0 || x > max) {
+    const want = int ? `an integer from 1 to ${max}` : `a number of seconds ${min > 0 ? `from ${min}` : 'more than 0'} and at most ${max}`;
+    if (v.trim() === '' || !Number.isFinite(x) || (int && !Number.isInteger(x)) || x <= 0 || x < min || x > max) {
       throw new FlagError(`invalid value ${shown(v)} for flag -${n}: want ${want}`);
     }
     return x;
@@ -207,7 +211,8 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     cluster,
     web,
     timeoutSec: num('timeout', 60, false),
-    pulseSec: num('pulse', 1, false),
+    // A pulse is a write: below MIN_PULSE_SEC it would flood the cluster.
+    pulseSec: num('pulse', 1, false, MIN_PULSE_SEC),
     fillSec: num('fill', 0.1, false),
     hist,
     tlsCert,

@@ -27,7 +27,7 @@ describe('bin/doozerd flags', () => {
   // A bad VALUE: its message and one pointer line, not the usage that buries it.
   it.each([
     [['-timeout', 'x'], /invalid value "x" for flag -timeout/],
-    [['-pulse', '0'], /invalid value "0" for flag -pulse: want a number of seconds more than 0/],
+    [['-pulse', '0'], /invalid value "0" for flag -pulse: want a number of seconds from 0.01/],
     [['-fill', '-1'], /for flag -fill/],
     [['-hist', '0'], /for flag -hist: want an integer from 1/],
     [['-c', ''], /invalid cluster name "" for flag -c/],

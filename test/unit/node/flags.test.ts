@@ -62,10 +62,13 @@ describe('doozerd flags', () => {
   });
 
   // Every number flag: 0, negative, NaN, Infinity, past a timer's range.
-  const durations = ['timeout', 'pulse', 'fill'];
+  const durations = ['timeout', 'fill'];
   const counts = ['hist', 'snapshot'];
   it.each(durations.flatMap((f) => ['0', '-1', 'NaN', 'Infinity', '', '1e300', '2147484'].map((v) => [f, v])))('refuses -%s %j', (flag, v) => {
     expect(() => parseFlags([`-${flag}`, v!], {})).toThrow(new RegExp(`for flag -${flag}: want a number of seconds more than 0 and at most 2147483`));
+  });
+  it.each([['0'], ['0.001'], ['0.0099'], ['-1'], ['NaN'], [''], ['1e300'], ['2147484']])('refuses -pulse %j (below 0.01 a write every tick would flood the cluster)', (v) => {
+    expect(() => parseFlags(['-pulse', v], {})).toThrow(/for flag -pulse: want a number of seconds from 0.01 and at most 2147483/);
   });
   it.each(counts.flatMap((f) => ['0', '-1', 'NaN', '1.5', '1e300', '2147483648'].map((v) => [f, v])))('refuses -%s %j', (flag, v) => {
     expect(() => parseFlags([`-${flag}`, v!], {})).toThrow(new RegExp(`for flag -${flag}: want an integer from 1 to 2147483647`));
