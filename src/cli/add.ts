@@ -1,7 +1,7 @@
 import { DoozerError } from '../wire/errors.js';
 import { CliError } from './context.js';
 import type { Command } from './context.js';
-import { shortText } from '../client/short-text.js';
+import { shortText } from '../wire/short-text.js';
 
 /** add <path>: set <path> 0 (create only); prints the new rev. */
 export const add: Command = {

@@ -5,7 +5,7 @@ import { AbortedError, ConnectionError, RequestTimeoutError } from '../client/co
 import { UriError } from '../client/uri.js';
 import { DoozerError } from '../wire/errors.js';
 import { CliError } from './context.js';
-import { shortText } from '../client/short-text.js';
+import { shortText } from '../wire/short-text.js';
 
 export const EXIT_OK = 0;
 export const EXIT_REV_MISMATCH = 1;

@@ -30,7 +30,7 @@ import { readBody } from './stdin.js';
 import { touch } from './touch.js';
 import { wait } from './wait.js';
 import { watch } from './watch.js';
-import { shortText } from '../client/short-text.js';
+import { shortText } from '../wire/short-text.js';
 
 /** The longest timer Node runs as asked (2^31-1 ms). */
 const MAX_TIMER_MS = 0x7fffffff;

@@ -1,7 +1,7 @@
 import { REV_DIR, REV_MISSING } from '../wire/client-codec.js';
 import { CliError } from './context.js';
 import type { Command } from './context.js';
-import { shortText } from '../client/short-text.js';
+import { shortText } from '../wire/short-text.js';
 
 /** stat <path>: `<rev> <len>`, or `d <entries>` for a directory; missing: exit 2. */
 export const stat: Command = {

@@ -7,7 +7,7 @@
 // The error keeps `.code` (the protocol's name) and `.detail` (the server's
 // err_detail) for programs; the message is for people.
 import type { ErrName } from '../wire/client-codec.js';
-import { shortText } from './short-text.js';
+import { shortText } from '../wire/short-text.js';
 
 /** What the client knows about the failed request. */
 export interface FailedRequest {

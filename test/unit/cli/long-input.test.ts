@@ -3,13 +3,14 @@
 // a path too long for any write gets the real limit on paths.
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { shortText } from '../../../src/client/short-text.js';
+import { shortText } from '../../../src/wire/short-text.js';
 import { explainError } from '../../../src/client/error-text.js';
 import { explain } from '../../../src/cli/explain.js';
 import { readBody } from '../../../src/cli/stdin.js';
 import type { CliIO } from '../../../src/cli/context.js';
 import { pathTooLong } from '../../../src/node/blob-channel.js';
 import { DoozerError } from '../../../src/wire/errors.js';
+import { invalidGlobError } from '../../../src/actors/store/glob.js';
 
 const huge = `/${'p'.repeat(100_000)}`;
 
@@ -30,6 +31,13 @@ describe('long user input in messages', () => {
     const e = explain(new DoozerError(code, 'detail'), { command: 'get', args: [huge] });
     expect(e.message.length).toBeLessThan(600);
     expect(e.message).toContain('... (100001 bytes)');
+  });
+});
+
+describe('the node quotes a huge glob cut', () => {
+  it('keeps the original\'s text for a short pattern', () => {
+    expect(invalidGlobError('/a b').detail).toBe('invalid glob pattern: /a b');
+    expect(invalidGlobError(`${huge} x`).detail).toBe(`invalid glob pattern: /${'p'.repeat(63)}... (100003 bytes)`);
   });
 });
 
