@@ -3,7 +3,9 @@
 // exits 1 naming the address and the flag, leaving no node registered in
 // /ctl/node and nothing written to -data.
 import * as dgram from 'node:dgram';
+import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
+import * as tls from 'node:tls';
 import type { NodeOptions } from './flags.js';
 
 /** An address the node cannot listen on; `message` names the address, the flag and what to do. */
@@ -53,4 +55,26 @@ export async function checkListenAddresses(opts: Pick<NodeOptions, 'listen' | 'w
   await probeUdp(opts.listen, 'consensus UDP', '-l');
   if (opts.web && !secretSet) await probeTcp(opts.web, 'web view', '-w, or -w false to turn it off');
   if (opts.debug) await probeTcp(opts.debug, 'debug server', '-debug');
+}
+
+/**
+ * Reads -tlscert and -tlskey and checks that they make a TLS context (PEM
+ * that parses, a key that matches the certificate). Throws Error naming the
+ * file or the flags; run before anything is written or attached.
+ */
+export function readTlsFiles(certFile: string, keyFile: string): { cert: Buffer; key: Buffer } {
+  const read = (f: string, flag: string): Buffer => {
+    try {
+      return readFileSync(f);
+    } catch (e) {
+      throw new Error(`cannot read ${flag} ${f}: ${(e as Error).message}`);
+    }
+  };
+  const files = { cert: read(certFile, '-tlscert'), key: read(keyFile, '-tlskey') };
+  try {
+    tls.createSecureContext(files);
+  } catch (e) {
+    throw new Error(`-tlscert ${certFile} and -tlskey ${keyFile} do not make a TLS certificate and its key: ${(e as Error).message}`);
+  }
+  return files;
 }

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as dgram from 'node:dgram';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DOOZERD_BIN, ensureBuilt, runDoozer, startDoozerd, stopAll } from '../helpers/doozerd-process.js';
@@ -104,5 +104,18 @@ describe('bin/doozerd flags', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/cannot read the boot file: \/ctl\/boot\/clash is a directory there \(ISDIR\): the cluster name "clash" clashes .*pick another name with -c/);
     expect(r.stderr).not.toMatch(/getdirAll/);
+  });
+
+  it('a -tlscert/-tlskey pair that is not a certificate and its key: exit 1 naming both, before writing -data', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flagfix-'));
+    const bad = join(dir, 'bad.pem');
+    writeFileSync(bad, 'not pem');
+    const data = join(dir, 'd');
+    const r = run(['-l', '127.0.0.1:0', '-w', 'false', '-tlscert', bad, '-tlskey', bad, '-data', data]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/-tlscert .*bad\.pem and -tlskey .*bad\.pem do not make a TLS certificate and its key/);
+    expect(existsSync(data)).toBe(false);
+    const missing = run(['-l', '127.0.0.1:0', '-w', 'false', '-tlscert', join(dir, 'none.pem'), '-tlskey', bad]);
+    expect(missing.stderr).toMatch(/cannot read -tlscert .*none\.pem: ENOENT/);
   });
 });
