@@ -1,7 +1,6 @@
 // One doozerd node: starts the actor runtime, the replica (store, consensus,
 // peer transport), the client listener, the web view and the debug server,
 // reports what it serves in one line, and stops them all on shutdown.
-import { readFileSync } from 'node:fs';
 import { logger } from '../runtime/log.js';
 import { startActorSystem } from '../runtime/threaded-system.js';
 import { DEFAULT_PLACEMENT, describePlacement } from '../runtime/placement.js';
@@ -23,6 +22,7 @@ import { DataDirError, writeMeta } from '../storage/database.js';
 import { ChosenLog } from '../storage/chosen-log.js';
 import { AcceptorRecords } from '../storage/acceptor-records.js';
 import { checkAddress, forceNewClusterStart, hasState, readDump, restartStart, restoreStart, storedAddr, type StoreStart } from './durable-boot.js';
+import { checkListenAddresses, readTlsFiles } from './listen-check.js';
 
 const log = logger('node');
 
@@ -49,7 +49,11 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
   // a restart) present the read-write secret, else the read-only one
   // (docs/protocol.md "Secrets"), over TLS when the node serves TLS.
   const internalSecret = env.rwSecret || env.roSecret;
+  const tlsFiles = opts.tlsCert && opts.tlsKey ? readTlsFiles(opts.tlsCert, opts.tlsKey) : undefined;
   const peerTls = peerTlsFor(opts.tlsCert, opts.tlsCa);
+  // The TLS files are read and checked, and every listen address is checked,
+  // before -data is written or a cluster attached: a start that fails leaves nothing behind.
+  await checkListenAddresses(opts, Boolean(env.rwSecret || env.roSecret));
   // --- -data, -restore, -force-new-cluster (docs/durability.md) ---
   let data: DataDir | undefined;
   let start: StoreStart | undefined;
@@ -139,7 +143,6 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
     throw e;
   }
 
-  const tlsFiles = opts.tlsCert && opts.tlsKey ? { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) } : undefined;
   let clients: ClientListener;
   try {
     clients = await listenForClients({
