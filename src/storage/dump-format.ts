@@ -6,7 +6,7 @@
 //   {"path":"/a/b","rev":R,"body":"<base64>"}           one line per file, path order
 //   {"end":true,"files":K}                              trailer (a cut file lacks it)
 
-import { isValidPath } from '../actors/store/path.js';
+import { isValidPath } from '../wire/path.js';
 import { MAX_BIG_VALUE_BYTES } from '../wire/limits.js';
 
 export const DUMP_FORMAT = 'doozer-dump';

@@ -23,7 +23,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { logger } from '../../runtime/log.js';
 import type { ActorSystem } from '../../runtime/system.js';
-import { isValidPath } from '../../actors/store/path.js';
+import { isValidPath } from '../../wire/path.js';
 import { APP_JS, STYLE_CSS } from './assets.js';
 import { LiveEvents } from './events.js';
 import { metrics, renderMetrics } from './metrics.js';
