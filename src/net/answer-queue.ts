@@ -11,17 +11,17 @@ import { encodeResponseFrame, type Response } from '../wire/client-codec.js';
 /**
  * Bytes of answers queued for one connection (encoded in the socket's write
  * buffer, plus held answers at their estimated size) above which the node
- * stops encoding more for it and stops reading its requests: 8 MiB, eight of
+ * stops encoding more for it and stops reading its requests: 4 MiB, four of
  * the largest answers (a 1 MiB value). Reading resumes below
  * ANSWER_LOW_WATER, once the client has taken most of it ('drain').
  */
-export const ANSWER_HIGH_WATER = 8 * 1024 * 1024;
+export const ANSWER_HIGH_WATER = 4 * 1024 * 1024;
 
 /** Queued answer bytes (see ANSWER_HIGH_WATER) at or below which a connection paused for them is read again: 1 MiB. */
 export const ANSWER_LOW_WATER = 1024 * 1024;
 
-/** What a held answer costs besides its frame's bytes (the Response object and its queue slot), counted in `backlog` so that many small held answers pause reading too. */
-const HELD_OBJECT_BYTES = 96;
+/** What a held answer costs besides its frame's bytes (the Response object, its value's Buffer object, its queue slot: about 250 bytes of heap), counted in `backlog` so that many small held answers pause reading too. */
+const HELD_OBJECT_BYTES = 256;
 
 /** Encoded frames written in one write() (one copy) up to this total; larger batches go out corked, frame by frame (no copy). */
 const CONCAT_MAX = 256 * 1024;
