@@ -154,4 +154,31 @@ describe('a client that does not read its answers', () => {
     expect(stalled.answered).toBe(n);
     stalled.socket.destroy();
   }, 180_000);
+
+  it('800 WAITs pending when a 1 MiB value is written: the events wait for the reader without a copy each (under 400 MB), then all arrive', async () => {
+    const node = await startDoozerd();
+    await setValue(node.port, '/other', Buffer.from('other'));
+    const big = Buffer.alloc(1024 * 1024, 'w');
+    const c = await RawClient.connect(node.port);
+    const rev = (await c.call({ tag: 1, verb: Verb.REV })).rev!;
+
+    const n = 800;
+    const stalled = await CheckingReader.connect(node.port, (_tag, value, errCode) =>
+      errCode !== undefined ? `error ${errCode}` : value && Buffer.compare(Buffer.from(value), big) === 0 ? undefined : `wrong value (${value?.length} bytes)`);
+    stalled.socket.pause();
+    stalled.pipeline(n, { verb: Verb.WAIT, path: '/w', rev: rev + 1 });
+    // A WAIT the node reads after the write answers from the history: the same event either way.
+    const w = await c.call({ tag: 3, verb: Verb.SET, path: '/w', rev: -1, value: big }, DEADLINE.converge);
+    expect(w.errCode).toBeUndefined();
+    c.close();
+
+    const seen = await watchWhileStalled(node, 400, 3000);
+    console.log(`WAIT events of 1 MiB, stalled: peak RSS ${seen.peakMb.toFixed(0)} MB, other client ${seen.rounds} rounds, slowest ${seen.slowestMs} ms`);
+
+    stalled.socket.resume();
+    await until(() => `all ${n} events (have ${stalled.answered})`, () => stalled.answered >= n, DEADLINE.converge * 2);
+    expect(stalled.bad.slice(0, 5)).toEqual([]);
+    expect(stalled.answered).toBe(n);
+    stalled.socket.destroy();
+  }, 180_000);
 });
