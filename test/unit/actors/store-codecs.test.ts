@@ -6,20 +6,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import '../../../src/actors/store/codecs.js';
-import { Decoder, Encoder } from '../../../src/runtime/wire-codec.js';
+import { roundTripBatch } from '../../helpers/wire-round-trip.js';
 
-/** Encode `values` as one batch (after `before`, so atoms are already known), decode them. */
-function roundTrip(values: unknown[]): { out: unknown[]; bytes: number } {
-  const enc = new Encoder(16);
-  const dec = new Decoder();
-  enc.begin();
-  for (const v of values) enc.value(v);
-  const bytes = Buffer.from(enc.bytes());
-  dec.begin(bytes, bytes.length);
-  const out: unknown[] = [];
-  while (!dec.done) out.push(dec.value());
-  return { out, bytes: bytes.length };
-}
+/** Encode `values` as one batch with a fresh encoder and decoder, decode them. */
+const roundTrip = (values: unknown[]): { out: unknown[]; bytes: number } => roundTripBatch(values);
 
 const int32 = fc.oneof(fc.integer({ min: -0x80000000, max: 0x7fffffff }), fc.integer({ min: -3, max: 300 }));
 const odd = fc.oneof(fc.double(), fc.constant(-0), fc.constant(2 ** 31), fc.string({ maxLength: 4 }), fc.constant(undefined), fc.constant(null), fc.constant([1]));

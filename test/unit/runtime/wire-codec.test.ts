@@ -2,18 +2,11 @@
 // what a structured clone would give, atoms stay in step across batches.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { roundTripBatch } from '../../helpers/wire-round-trip.js';
 import { Decoder, Encoder, KEEP_BYTES, MAX_ATOMS, SAME_WINDOW, registerMessageCodec } from '../../../src/runtime/wire-codec.js';
 
-/** Encode `values` as one batch and decode them again with `dec`. */
-function roundTrip(enc: Encoder, dec: Decoder, values: unknown[]): unknown[] {
-  enc.begin();
-  for (const v of values) enc.value(v);
-  const bytes = Buffer.from(enc.bytes());
-  dec.begin(bytes, bytes.length);
-  const out: unknown[] = [];
-  while (!dec.done) out.push(dec.value());
-  return out;
-}
+/** Encode `values` as one batch with `enc` and decode them again with `dec`. */
+const roundTrip = (enc: Encoder, dec: Decoder, values: unknown[]): unknown[] => roundTripBatch(values, enc, dec).out;
 
 describe('wire codec', () => {
   it('round-trips what messages hold, like a structured clone', () => {
