@@ -80,6 +80,10 @@ export class AnswerQueue {
       queueMicrotask(() => {
         this.flushQueued = false;
         this.flush();
+        // The connection may have paused on answers that were only held (not
+        // yet in the socket) when it last checked; if the socket took them at
+        // once, no 'drain' follows to say so.
+        this.onWritable();
       });
     }
   }
