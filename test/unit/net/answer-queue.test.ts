@@ -31,6 +31,19 @@ async function pair(): Promise<{ server: net.Socket; client: net.Socket }> {
 }
 
 describe('AnswerQueue', () => {
+  it('asks the connection to check again after every flush, not only on drain: a socket that takes everything at once emits no drain', async () => {
+    // Found by test/e2e/slow-reader.test.ts (1 run in 3): a connection paused
+    // while its answers were only held, and waited for a 'drain' that never came.
+    const { server } = await pair();
+    let writable = 0;
+    const q = new AnswerQueue(server, () => writable++);
+    q.push({ tag: 1, value: Buffer.from('small') });
+    expect(q.backlog).toBeGreaterThan(0); // held, not yet in the socket
+    await Promise.resolve(); // the flush microtask
+    expect(q.heldCount).toBe(0);
+    expect(writable).toBe(1);
+  });
+
   it('encodes at most ANSWER_HIGH_WATER bytes for a peer that does not read, holds the rest, and delivers all in order once it reads', async () => {
     const { server, client } = await pair();
     let writable = 0;
