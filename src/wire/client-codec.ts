@@ -2,7 +2,7 @@
 // Decoded messages are plain data: an absent optional field is an absent key,
 // because clients tell "rev absent" from "rev = 0".
 import { RequestType, ResponseType, int64ToNumber } from './proto-schema.js';
-import { asBuffer, decodeRequestFast, decodeResponseFast, requestFrame, responseFrame } from './pb-fast.js';
+import { decodeRequestFast, decodeResponseFast, requestFrame, responseFrame } from './pb-fast.js';
 import { frame } from './framing.js';
 
 export const Verb = {
@@ -104,7 +104,7 @@ export function decodeRequest(buf: Uint8Array): Request {
 
 /** decodeRequest through protobufjs (the reference; also what odd input falls back to). */
 export function decodeRequestPb(buf: Uint8Array): Request {
-  const m = RequestType.decode(asBuffer(buf)) as unknown as Record<string, unknown>;
+  const m = RequestType.decode(buf) as unknown as Record<string, unknown>;
   const r: Request = {};
   if (has(m, 'tag')) r.tag = m.tag as number;
   if (has(m, 'verb')) r.verb = m.verb as number;
@@ -146,7 +146,7 @@ export function decodeResponse(buf: Uint8Array): Response {
 
 /** decodeResponse through protobufjs (the reference; also what odd input falls back to). */
 export function decodeResponsePb(buf: Uint8Array): Response {
-  const m = ResponseType.decode(asBuffer(buf)) as unknown as Record<string, unknown>;
+  const m = ResponseType.decode(buf) as unknown as Record<string, unknown>;
   const r: Response = {};
   if (has(m, 'tag')) r.tag = m.tag as number;
   if (has(m, 'flags')) r.flags = m.flags as number;

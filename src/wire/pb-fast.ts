@@ -386,13 +386,8 @@ type WithUtf8Slice = Buffer & { utf8Slice?(start: number, end: number): string }
 const utf8 = (buf: WithUtf8Slice, start: number, end: number): string =>
   buf.utf8Slice ? buf.utf8Slice(start, end) : buf.toString('utf8', start, end);
 
-/**
- * The bytes as a Buffer (no copy). Strings in a Buffer decode with Node's
- * UTF-8 decoder (invalid bytes become U+FFFD); protobufjs reads a plain
- * Uint8Array with its own decoder, which treats them otherwise, so both
- * decoders are always given a Buffer.
- */
-export const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+/** The bytes as a Buffer (no copy): strings decode with Node's UTF-8 decoder, as protobufjs's BufferReader does. */
+const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 /** Decodes a Request, or undefined to leave it to protobufjs (odd or malformed input). */
 export function decodeRequestFast(bytes: Uint8Array): Request | undefined {
