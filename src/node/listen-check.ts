@@ -44,17 +44,14 @@ function probeUdp(a: HostPort, what: string, flag: string): Promise<void> {
 }
 
 /**
- * Binds and releases, one after another, the addresses of `opts`: consensus
- * UDP (-l), the web view (-w, unless off or hidden by a secret) and the
- * debug server (-debug). Throws ListenError for the first that fails.
+ * Binds and releases, one after another, every address of `opts`: client TCP
+ * and consensus UDP (-l), the web view (-w, unless off or hidden by a secret)
+ * and the debug server (-debug). Throws ListenError for the first that fails.
  * (A port taken in the moment between this check and the real listen still
  * fails the start, later and with the listener's own message.)
  */
 export async function checkListenAddresses(opts: Pick<NodeOptions, 'listen' | 'web' | 'debug'>, secretSet: boolean): Promise<void> {
-  // The client port (-l) is checked by its UDP half only: a listener on it,
-  // even for a moment, accepts the first clients of the node being started
-  // (they wait for that port to accept) and resets them when it closes. A
-  // TCP-only conflict there fails the start later, at the real listen.
+  await probeTcp(opts.listen, 'client TCP', '-l');
   await probeUdp(opts.listen, 'consensus UDP', '-l');
   if (opts.web && !secretSet) await probeTcp(opts.web, 'web view', '-w, or -w false to turn it off');
   if (opts.debug) await probeTcp(opts.debug, 'debug server', '-debug');
