@@ -11,7 +11,7 @@
 import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
 import { ErrCode, Verb, type ErrName, type Request, type Response } from '../wire/client-codec.js';
-import { isValidPath } from './store/path.js';
+import { isValidPath } from '../wire/path.js';
 import { invalidGlobError, isValidGlob } from './store/glob.js';
 import { encodeDel, encodeSet, NOP_MUTATION } from './store/mutation.js';
 import { STORE, type ReplyMessage, type StoreMessage } from './store/messages.js';

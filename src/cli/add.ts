@@ -1,6 +1,7 @@
 import { DoozerError } from '../wire/errors.js';
 import { CliError } from './context.js';
 import type { Command } from './context.js';
+import { shortText } from '../wire/short-text.js';
 
 /** add <path>: set <path> 0 (create only); prints the new rev. */
 export const add: Command = {
@@ -19,7 +20,8 @@ export const add: Command = {
       rev = await c.set(path, 0, body);
     } catch (e) {
       if (e instanceof DoozerError && e.code === 'REV_MISMATCH') {
-        throw new CliError(`add ${path}: REV_MISMATCH: ${path} already exists; use "doozer set ${path} <rev>" to overwrite it`, 1);
+        const shown = shortText(path);
+        throw new CliError(`add ${shown}: REV_MISMATCH: ${shown} already exists; use "doozer set ${shown} <rev>" to overwrite it`, 1);
       }
       throw e;
     }

@@ -5,6 +5,7 @@ import { AbortedError, ConnectionError, RequestTimeoutError } from '../client/co
 import { UriError } from '../client/uri.js';
 import { DoozerError } from '../wire/errors.js';
 import { CliError } from './context.js';
+import { shortText } from '../wire/short-text.js';
 
 export const EXIT_OK = 0;
 export const EXIT_REV_MISMATCH = 1;
@@ -37,7 +38,7 @@ export interface ExplainInfo {
   currentRev?: number;
 }
 
-const URI_HINT = 'set DOOZER_URI or use -a, e.g. -a doozer:?ca=127.0.0.1:8046';
+const URI_HINT = "set DOOZER_URI or use -a, e.g. -a 'doozer:?ca=127.0.0.1:8046'";
 const TLS_HINT = 'connect with TLS: add -tls (and -tlsca CA.pem to trust its certificate), or tls=1&tlsca=CA.pem in the URI';
 const CERT_CODES = new Set([
   'DEPTH_ZERO_SELF_SIGNED_CERT',
@@ -49,7 +50,7 @@ const CERT_CODES = new Set([
 ]);
 
 function explainServer(e: DoozerError, info: ExplainInfo): string {
-  const target = info.args[0] ?? '';
+  const target = shortText(info.args[0] ?? '');
   const rev = info.rev;
   const detail = e.detail ? ` (${e.detail})` : '';
   const hint = ((): string => {
@@ -107,7 +108,7 @@ function explainConnection(e: ConnectionError, info: ExplainInfo): string {
       return `rev ${info.rev} is ahead of this node's store (at rev ${info.currentRev}); waited ${t} for it to get there. Use a rev <= ${info.currentRev} (doozer rev prints it), or a longer -t`;
     }
     if (info.writes) {
-      const check = info.args[0] ? ` (check: doozer stat ${info.args[0]})` : '';
+      const check = info.args[0] ? ` (check: doozer stat ${shortText(info.args[0])})` : '';
       return `${e.message} (-t): the node may be stopped, overloaded, or waiting for a quorum of CALs; the write may still happen later${check}; try again, another node with -a, or a longer -t (-t 0: wait forever)`;
     }
     return `${e.message} (-t): the node may be stopped, overloaded or cut off from the cluster; try again, another node with -a, or a longer -t (-t 0: wait forever)`;
@@ -128,14 +129,17 @@ function explainConnection(e: ConnectionError, info: ExplainInfo): string {
     return `${e.message}: is doozerd running there? ${URI_HINT}`;
   }
   if (!tls && e.info.neverAnswered) {
-    return `${e.message} before answering anything: it probably uses TLS (doozerd -tlscert); ${TLS_HINT}. (Or the node stopped: try again, or another node with -a)`;
+    // Only what is known: the node closed the connection without a word. A
+    // TLS node does that to a plain client, but so does any node refusing a
+    // frame it cannot take, or one that stopped.
+    return `${e.message} before answering anything: the node refused the request, or stopped, or it uses TLS (doozerd -tlscert; then ${TLS_HINT}); try again, or another node with -a`;
   }
   return `${e.message}; the node may have stopped: try again, or another node with -a`;
 }
 
 /** The stderr line and exit status for a failure. */
 export function explain(err: unknown, info: ExplainInfo): Explained {
-  const prefix = info.command ? `doozer: ${[info.command, ...info.args.slice(0, 1)].join(' ')}: ` : 'doozer: ';
+  const prefix = info.command ? `doozer: ${[info.command, ...info.args.slice(0, 1).map(shortText)].join(' ')}: ` : 'doozer: ';
   if (err instanceof CliError) return { message: `doozer: ${err.message}`, exitCode: err.exitCode };
   if (err instanceof DoozerError) {
     return {

@@ -30,7 +30,10 @@ import { readBody } from './stdin.js';
 import { touch } from './touch.js';
 import { wait } from './wait.js';
 import { watch } from './watch.js';
+import { shortText } from '../wire/short-text.js';
 
+/** The longest timer Node runs as asked (2^31-1 ms). */
+const MAX_TIMER_MS = 0x7fffffff;
 export const DEFAULT_URI = 'doozer:?ca=127.0.0.1:8046';
 /** How long a request (and connecting) may take without -t. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
@@ -220,6 +223,9 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
     if (parsed.t !== undefined) {
       try {
         tMs = parseDuration(parsed.t);
+        // Longer than a Node timer can run (2^31-1 ms, about 24.8 days; a
+        // longer one fires at once): no limit, as -t 0.
+        if (tMs > MAX_TIMER_MS) tMs = 0;
       } catch (e) {
         throw new ArgError(`-t: ${(e as Error).message}`);
       }
@@ -306,7 +312,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   } catch (e) {
     if (e instanceof StdoutClosed || stdoutClosed) return EXIT_OK; // Reader went away (| head).
     if (e instanceof UsageError) return usageError(`${cmd.name}: ${e.message}`, cmdHelp);
-    if (e instanceof ArgError) return argError(`${cmd.name} ${args[0] ?? ''}: ${e.message}`, cmdHelp);
+    if (e instanceof ArgError) return argError(`${cmd.name} ${shortText(args[0] ?? '')}: ${e.message}`, cmdHelp);
     const client = connected?.client;
     if (client && !client.connection.closed) {
       // Learn what makes the message useful, quickly and best-effort.

@@ -1,6 +1,7 @@
 import { REV_DIR, REV_MISSING } from '../wire/client-codec.js';
 import { CliError } from './context.js';
 import type { Command } from './context.js';
+import { shortText } from '../wire/short-text.js';
 
 /** stat <path>: `<rev> <len>`, or `d <entries>` for a directory; missing: exit 2. */
 export const stat: Command = {
@@ -15,7 +16,7 @@ export const stat: Command = {
     const st = await c.stat(path, ctx.rev);
     if (st.rev === REV_MISSING) {
       const at = ctx.rev === undefined ? '' : ` at rev ${ctx.rev}`;
-      throw new CliError(`stat ${path}: NOENT: no such file or directory${at}`);
+      throw new CliError(`stat ${shortText(path)}: NOENT: no such file or directory${at}`);
     }
     await ctx.out(st.rev === REV_DIR ? `d ${st.len}\n` : `${st.rev} ${st.len}\n`);
   },

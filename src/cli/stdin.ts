@@ -3,6 +3,7 @@
 // to store an empty body).
 import { fstatSync, readFileSync, readlinkSync } from 'node:fs';
 import { CliError } from './context.js';
+import { MAX_BIG_VALUE_BYTES } from '../wire/limits.js';
 import type { CliIO } from './context.js';
 
 const O_ACCMODE = 3;
@@ -34,10 +35,16 @@ export function stdinProblem(fd: number): string | undefined {
   return undefined;
 }
 
+/** The refusal of a body over the largest value a node takes (MAX_BIG_VALUE_BYTES, 1 MiB). */
+export function valueTooLarge(bytes: number): string {
+  return `value too large: ${bytes} bytes, the limit is 1 MiB (${MAX_BIG_VALUE_BYTES} bytes); nothing was written`;
+}
+
 /**
  * Reads stdin to its end. Throws CliError (exit 2) naming the problem when
- * stdin is closed, a directory, or fails mid-read; `example` is the command
- * to show as the way to give a body.
+ * stdin is closed, a directory, or fails mid-read, or when the body is over
+ * MAX_BIG_VALUE_BYTES (refused here: the node would drop the connection);
+ * `example` is the command to show as the way to give a body.
  */
 export async function readBody(io: CliIO, example: string): Promise<Buffer> {
   const hint = `nothing was written. Give the body on stdin, e.g. printf 'hello' | ${example} (an empty body: printf '' | ${example})`;
@@ -46,13 +53,18 @@ export async function readBody(io: CliIO, example: string): Promise<Buffer> {
     if (problem) throw new CliError(`cannot read the body: ${problem}; ${hint}`);
   }
   const chunks: Buffer[] = [];
+  let total = 0;
   try {
     for await (const chunk of io.stdin) {
-      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array));
+      const b = typeof chunk === 'string' ? Buffer.from(chunk) : Buffer.from(chunk as Uint8Array);
+      total += b.length;
+      // Past the limit: count the rest (for the message) without keeping it.
+      if (total <= MAX_BIG_VALUE_BYTES) chunks.push(b);
     }
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     throw new CliError(`cannot read the body from stdin: ${err.code && !err.message.startsWith(err.code) ? `${err.code}: ` : ''}${err.message}; ${hint}`);
   }
+  if (total > MAX_BIG_VALUE_BYTES) throw new CliError(valueTooLarge(total));
   return Buffer.concat(chunks);
 }

@@ -23,8 +23,8 @@ export interface ConnectionErrorInfo {
   /** The connection was (or was being) made over TLS. */
   tls?: boolean;
   /** The server closed the connection without ever sending a byte, soon
-   * (within 2 s) after our first request: typical of a TLS server reached
-   * without TLS. */
+   * (within 2 s) after our first request: a TLS server reached without TLS
+   * does that, but so does a server refusing a frame, or one stopping. */
   neverAnswered?: boolean;
 }
 

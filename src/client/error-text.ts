@@ -7,6 +7,7 @@
 // The error keeps `.code` (the protocol's name) and `.detail` (the server's
 // err_detail) for programs; the message is for people.
 import type { ErrName } from '../wire/client-codec.js';
+import { shortText } from '../wire/short-text.js';
 
 /** What the client knows about the failed request. */
 export interface FailedRequest {
@@ -23,7 +24,7 @@ const PATH_RULE = "a path is / or /name/name..., names made of letters, digits, 
 
 /** One sentence for error `code` in answer to `req` (the message after "CODE: "). */
 export function explainError(code: ErrName, req: FailedRequest, detail: string | undefined): string {
-  const path = req.path ?? '';
+  const path = shortText(req.path ?? '');
   const p = JSON.stringify(path);
   const at = req.rev === undefined ? '' : ` at rev ${req.rev}`;
   const why = detail ? ` (${detail})` : '';

@@ -192,7 +192,7 @@ export class BlobService {
     const digest = blobDigest(split.body);
     const ref = encodeBlobRef(digest, split.body.length, split.header);
     if (ref.length > MAX_MUTATION_BYTES) {
-      return fail(`path too long for a large value: the write's rev and path take ${split.header.length} bytes; with a value over ${MAX_MUTATION_BYTES} bytes they must stay under ${MAX_MUTATION_BYTES - (ref.length - split.header.length)}`);
+      return fail(pathTooLong(split.header, split.body.length, ref.length - split.header.length));
     }
     if (!this.hold(digest, split.body, true)) return fail(`${OVERLOADED} (${this.cache.bytes} bytes of large values in flight, or the -data disk refuses them)`);
     this.stats.writes++;
@@ -352,4 +352,21 @@ export class BlobService {
       throw e;
     }
   }
+}
+
+/**
+ * The refusal of a SET whose path fits neither route: with a small value the
+ * whole `<rev>:<path>=<body>` must fit MAX_MUTATION_BYTES; with a value too
+ * large for that, the rev and path must fit beside the blob reference
+ * (`refExtra` bytes). Names the path's length and the real limit on it for
+ * this rev and value; quotes no path (it may be huge).
+ */
+export function pathTooLong(header: Uint8Array, bodyLen: number, refExtra: number): string {
+  const colon = header.indexOf(0x3a);
+  const pathBytes = header.length - colon - 2; // "<rev>:" before, "=" after
+  const revPart = header.length - pathBytes;
+  const withSmall = MAX_MUTATION_BYTES - revPart - bodyLen;
+  const withLarge = MAX_MUTATION_BYTES - refExtra - revPart;
+  const limit = Math.max(withSmall, withLarge);
+  return `path too long: the path is ${pathBytes} bytes; with this rev and a ${bodyLen}-byte value a path can be at most ${limit} bytes (a write's rev, path and value must fit ${MAX_MUTATION_BYTES} bytes; with a larger value the path can be at most ${withLarge} bytes)`;
 }

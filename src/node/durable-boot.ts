@@ -12,8 +12,9 @@ import { readFileSync } from 'node:fs';
 import { logger } from '../runtime/log.js';
 import { Store } from '../actors/store/store.js';
 import { encodeDel, encodeSet } from '../actors/store/mutation.js';
-import type { StoredState } from '../storage/chosen-log.js';
-import { parseDump } from '../storage/dump-format.js';
+import { ChosenLog, type StoredState } from '../storage/chosen-log.js';
+import { parseDump, type Dump } from '../storage/dump-format.js';
+import { DataDirError, writeMeta, type Db } from '../storage/database.js';
 import { copySnapshot, findCal, registerAndCopy, type Snapshot } from './attach.js';
 import { REV_MISSING } from '../wire/client-codec.js';
 import type { PeerDial } from './peer-dial.js';
@@ -134,22 +135,69 @@ export function forceNewClusterStart(stored: StoredState, nodeId: string, addr: 
   };
 }
 
-/** -restore FILE: the dump's files outside /ctl with their revs, then a new cluster's /ctl files. Throws naming the file. */
-export function restoreStart(file: string, nodeId: string, addr: string, cluster: string): StoreStart {
+/**
+ * Read and check a `doozer dump` for -restore, before anything is written to
+ * -data: everything the store would refuse is refused here
+ * (storage/dump-format.ts parseDump). Throws an Error `FILE: ...` or
+ * `FILE:LINE: ...`.
+ */
+export function readDump(file: string): Dump {
   let textOf: string;
   try {
     textOf = readFileSync(file, 'utf8');
   } catch (e) {
     throw new Error(`-restore ${file}: cannot read it: ${(e as Error).message}`);
   }
-  const dump = parseDump(textOf, file);
+  return parseDump(textOf, file);
+}
+
+/**
+ * -restore: the dump's files outside /ctl with their revs, then a new
+ * cluster's /ctl files. The store is built here first (any refusal throws
+ * naming the file, before -data is written). With `db` (the -data
+ * directory's connection), the node's identity, the snapshot at the dump's
+ * rev and the seed's values after it are written in ONE transaction, so the
+ * directory is either untouched or a complete restored node.
+ */
+export function restoreStart(dump: Dump, file: string, nodeId: string, addr: string, cluster: string, db?: Db): StoreStart {
   const files = dump.files.filter((f) => f.path !== '/ctl' && !f.path.startsWith('/ctl/'));
+  const seeds = seedMutations(cluster, nodeId, addr).map((mutation, i) => ({ seqn: dump.rev + 1 + i, mutation }));
+  try {
+    const store = Store.fromSnapshot(dump.rev, files, { hist: 1 });
+    for (const e of seeds) store.apply(e.seqn, e.mutation);
+  } catch (e) {
+    throw new Error(`-restore ${file}: the store refuses this dump (${(e as Error).message}); nothing was written`);
+  }
+  const role = `first CAL of a new cluster ${JSON.stringify(cluster)}, restored from ${file} at rev ${dump.rev}`;
   log.info(`-restore: ${files.length} files at rev ${dump.rev} from ${file}`);
-  return {
-    snapshot: { rev: dump.rev, files },
-    snapshotStored: false,
-    applies: seedMutations(cluster, nodeId, addr).map((mutation, i) => ({ seqn: dump.rev + 1 + i, mutation })),
-    seed: true,
-    role: `first CAL of a new cluster ${JSON.stringify(cluster)}, restored from ${file} at rev ${dump.rev}`,
-  };
+  if (!db) return { snapshot: { rev: dump.rev, files }, snapshotStored: false, applies: seeds, seed: true, role };
+  const chosen = new ChosenLog(db);
+  db.transaction(() => {
+    writeMeta(db, { node_id: nodeId, cluster, addr });
+    chosen.snapshot(dump.rev, files);
+    chosen.append(seeds);
+  })();
+  return { snapshot: { rev: dump.rev, files }, snapshotStored: true, log: seeds, seed: true, role };
+}
+
+/** The address node `nodeId` has in a stored store (/ctl/node/<id>/addr), if any. */
+export function storedAddr(stored: StoredState, nodeId: string): string | undefined {
+  if (!hasState(stored)) return undefined;
+  const f = rebuild(stored).files().find((x) => x.path === `/ctl/node/${nodeId}/addr`);
+  return f ? text(f.body) : undefined;
+}
+
+/**
+ * Refuse to start node `nodeId` from -data `dir` at `addr` (-l) when its
+ * data knows it at another address `known`: its peers and /ctl would go on
+ * using the old one (a CAL there would never answer: writes hang). Throws
+ * DataDirError saying what to do.
+ */
+export function checkAddress(dir: string, nodeId: string, known: string | undefined, addr: string): void {
+  if (known === undefined || known === addr) return;
+  throw new DataDirError(
+    `-data ${dir} belongs to node ${nodeId}, which its cluster knows at ${known} (/ctl/node/${nodeId}/addr), not ${addr}: ` +
+      `start it with -l ${known}; to move it, remove node ${nodeId} from the cluster (empty its /ctl/cal slot) and attach a fresh node at ${addr} with a new -data ` +
+      '(or, if it is the only node left, start it with -force-new-cluster)',
+  );
 }

@@ -37,7 +37,34 @@ export interface NodeOptions {
   showHelp: boolean;
 }
 
-export class FlagError extends Error {}
+/**
+ * A bad command line. `usage` is true when the command line itself is
+ * malformed (an unknown flag, a missing value, a stray argument): the caller
+ * prints the whole usage; false for a bad VALUE of a known flag (a bad
+ * number, a bad file), where the message says all and the usage would bury it.
+ */
+export class FlagError extends Error {
+  constructor(message: string, readonly usage = false) {
+    super(message);
+  }
+}
+
+/** Largest -timeout/-pulse/-fill in seconds: a Node timer longer than 2^31-1 ms fires at once. */
+export const MAX_DURATION_SEC = Math.floor(0x7fffffff / 1000);
+/** Smallest -pulse: one /ctl/node/<id>/applied write per 10 ms at most. */
+export const MIN_PULSE_SEC = 0.01;
+/** Largest -hist/-snapshot. */
+export const MAX_COUNT = 0x7fffffff;
+
+/** A cluster name: one path component (spec/store.md "Tree"), since it names /ctl/ns/<name>. */
+const CLUSTER_NAME_RE = /^[A-Za-z0-9.-]+$/;
+/** Longest cluster name we accept (it is part of every /ctl/ns path). */
+export const MAX_CLUSTER_NAME = 255;
+
+/** Quotes a user-supplied value for a message, cut to 64 characters. */
+function shown(v: string): string {
+  return v.length > 64 ? `${JSON.stringify(v.slice(0, 64))}... (${v.length} characters)` : JSON.stringify(v);
+}
 
 export const usage = `Usage: doozerd [flags]
 
@@ -47,7 +74,8 @@ export const usage = `Usage: doozerd [flags]
   -c name        cluster name (default local)
   -w addr        web view address, or false to disable (default host of -l, port 8000)
   -timeout n     seconds of silence before a CAL is removed (default 60)
-  -pulse n       seconds between /ctl/node/<id>/applied updates (default 1)
+  -pulse n       seconds between /ctl/node/<id>/applied updates (default 1,
+                 at least 0.01)
   -fill n        seconds before filling an idle instance with a no-op (default 0.1)
   -hist n        revisions of history kept (default ${DEFAULT_HIST})
   -tlscert file  TLS certificate for client connections (with -tlskey)
@@ -81,12 +109,12 @@ const spec: Record<string, Kind> = {
 
 export function parseHostPort(s: string, what: string, defaultHost = ''): { host: string; port: number } {
   const i = s.lastIndexOf(':');
-  if (i < 0) throw new FlagError(`${what}: "${s}" is not host:port`);
+  if (i < 0) throw new FlagError(`${what}: ${shown(s)} is not host:port`);
   let host = s.slice(0, i) || defaultHost;
   if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
   const portText = s.slice(i + 1);
   const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port > 65535) throw new FlagError(`${what}: bad port in "${s}"`);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new FlagError(`${what}: bad port in ${shown(s)}`);
   return { host, port };
 }
 
@@ -94,28 +122,34 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const values = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
-    if (!arg.startsWith('-') || arg === '-' || arg === '--') throw new FlagError(`unexpected argument "${arg}"`);
+    if (!arg.startsWith('-') || arg === '-' || arg === '--') throw new FlagError(`unexpected argument ${shown(arg)}`, true);
     const body = arg.replace(/^--?/, '');
     const eq = body.indexOf('=');
     const name = eq >= 0 ? body.slice(0, eq) : body;
     const kind = spec[name];
-    if (!kind) throw new FlagError(`flag provided but not defined: -${name}`);
+    if (!kind) throw new FlagError(`flag provided but not defined: -${name}`, true);
     let value: string;
     if (eq >= 0) value = body.slice(eq + 1);
     else if (kind === 'bool') value = 'true';
     else {
-      if (i + 1 >= argv.length) throw new FlagError(`flag needs an argument: -${name}`);
+      if (i + 1 >= argv.length) throw new FlagError(`flag needs an argument: -${name}`, true);
       value = argv[++i]!;
     }
     values.set(name, [...(values.get(name) ?? []), value]);
   }
   const last = (n: string): string | undefined => values.get(n)?.at(-1);
-  const num = (n: string, dflt: number, int = false): number => {
+  // Every number flag has a range: 0, negative, NaN, Infinity and values
+  // past what a timer or counter can hold are refused here (exit 2), never
+  // turned into a busy loop or a timer that fires at once.
+  // `min`: a duration's floor (inclusive); 0 means "more than 0".
+  const num = (n: string, dflt: number, int: boolean, min = 0): number => {
     const v = last(n);
     if (v === undefined) return dflt;
     const x = Number(v);
-    if (v.trim() === '' || !Number.isFinite(x) || x < 0 || (int && !Number.isInteger(x))) {
-      throw new FlagError(`invalid value "${v}" for flag -${n}: want a non-negative ${int ? 'integer' : 'number'}`);
+    const max = int ? MAX_COUNT : MAX_DURATION_SEC;
+    const want = int ? `an integer from 1 to ${max}` : `a number of seconds ${min > 0 ? `from ${min}` : 'more than 0'} and at most ${max}`;
+    if (v.trim() === '' || !Number.isFinite(x) || (int && !Number.isInteger(x)) || x <= 0 || x < min || x > max) {
+      throw new FlagError(`invalid value ${shown(v)} for flag -${n}: want ${want}`);
     }
     return x;
   };
@@ -129,7 +163,7 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
 
   const listen = parseHostPort(last('l') ?? '127.0.0.1:8046', '-l');
   if (listen.host === '' || listen.host === '0.0.0.0' || listen.host === '::') {
-    throw new FlagError(`-l ${last('l')}: the address is the node's identity, so it needs a specific host (like 127.0.0.1:8046), not every interface`);
+    throw new FlagError(`-l ${shown(last('l') ?? '')}: the address is the node's identity, so it needs a specific host (like 127.0.0.1:8046), not every interface`);
   }
   const w = last('w');
   let web: NodeOptions['web'];
@@ -139,7 +173,6 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
   const debug = last('debug');
 
   const hist = num('hist', DEFAULT_HIST, true);
-  if (hist < 1) throw new FlagError('-hist must be at least 1');
   const tlsCert = last('tlscert');
   const tlsKey = last('tlskey');
   if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new FlagError('-tlscert and -tlskey must be given together');
@@ -166,17 +199,21 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     throw new FlagError(`${restore !== undefined ? '-restore' : '-force-new-cluster'} starts a new cluster: it cannot be given with -a or -b`);
   }
   const snapshotEvery = num('snapshot', 10000, true);
-  if (snapshotEvery < 1) throw new FlagError('-snapshot must be at least 1');
+  const cluster = last('c') ?? 'local';
+  if (!CLUSTER_NAME_RE.test(cluster) || cluster.length > MAX_CLUSTER_NAME) {
+    throw new FlagError(`invalid cluster name ${shown(cluster)} for flag -c: want one name of 1 to ${MAX_CLUSTER_NAME} ASCII letters, digits, '.' and '-' (no '/', no spaces), like local`);
+  }
 
   return {
     listen,
     attach: values.get('a') ?? [],
     bootUri: last('b') ?? (env.DOOZER_BOOT_URI || undefined),
-    cluster: last('c') ?? 'local',
+    cluster,
     web,
-    timeoutSec: num('timeout', 60),
-    pulseSec: num('pulse', 1),
-    fillSec: num('fill', 0.1),
+    timeoutSec: num('timeout', 60, false),
+    // A pulse is a write: below MIN_PULSE_SEC it would flood the cluster.
+    pulseSec: num('pulse', 1, false, MIN_PULSE_SEC),
+    fillSec: num('fill', 0.1, false),
     hist,
     tlsCert,
     tlsKey,

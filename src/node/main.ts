@@ -2,6 +2,7 @@
 import { logger, logLevelProblem } from '../runtime/log.js';
 import { FlagError, parseFlags, usage } from './flags.js';
 import { startNode } from './node.js';
+import { ListenError } from './listen-check.js';
 import { VERSION } from '../wire/version.js';
 
 const log = logger('doozerd');
@@ -12,7 +13,9 @@ export async function main(argv: string[]): Promise<void> {
     opts = parseFlags(argv);
   } catch (e) {
     if (e instanceof FlagError) {
-      process.stderr.write(`doozerd: ${e.message}\n${usage}`);
+      // A malformed command line gets the whole usage; a bad value of a
+      // known flag gets its message and a pointer (the usage would bury it).
+      process.stderr.write(`doozerd: ${e.message}\n${e.usage ? usage : 'run doozerd -h for the flags\n'}`);
       process.exit(2);
     }
     throw e;
@@ -49,7 +52,9 @@ export async function main(argv: string[]): Promise<void> {
     process.on('SIGINT', () => shutdown('SIGINT'));
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    if (err.code === 'EADDRINUSE') {
+    if (e instanceof ListenError) {
+      log.error(err.message);
+    } else if (err.code === 'EADDRINUSE') {
       log.error(`cannot listen on ${opts.listen.host}:${opts.listen.port}: address in use; is another doozerd running? pick another with -l`);
     } else {
       log.error(`cannot start: ${err.message}`);

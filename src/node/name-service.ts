@@ -57,12 +57,27 @@ class NameService {
       } catch (e) {
         lastError = e;
         // A slave answers READONLY, a dead node fails to connect: try the next address.
-        if (e instanceof DoozerError && e.code !== 'READONLY') throw e;
+        if (e instanceof DoozerError && e.code === 'REV_MISMATCH') throw e; // the boot race: the caller's to judge
+        if (e instanceof DoozerError && e.code !== 'READONLY') throw new Error(this.refused(what, e));
         await this.client?.close();
         this.client = undefined;
       }
     }
     throw new Error(`name service ${this.o.uri}: cannot ${what}: ${(lastError as Error)?.message ?? lastError}`);
+  }
+
+  /**
+   * An operator's message for an error answer of the name service: the
+   * code and path, and what to change; not the client library's hint (it
+   * speaks of library calls).
+   */
+  private refused(what: string, e: DoozerError): string {
+    const at = `name service ${this.o.uri}: cannot ${what}`;
+    const path = e.path ?? '';
+    if ((e.code === 'ISDIR' || e.code === 'NOTDIR') && /^\/ctl\/(boot|ns)\//.test(path)) {
+      return `${at}: ${path} is ${e.code === 'ISDIR' ? 'a directory' : 'below a file'} there (${e.code}): the cluster name "${this.o.cluster}" clashes with entries of another cluster in the name service; pick another name with -c`;
+    }
+    return `${at}: ${e.code}${e.detail ? ` (${e.detail})` : ''}${path ? ` on ${path}` : ''}`;
   }
 
   close(): Promise<void> {

@@ -1,7 +1,6 @@
 // One doozerd node: starts the actor runtime, the replica (store, consensus,
 // peer transport), the client listener, the web view and the debug server,
 // reports what it serves in one line, and stops them all on shutdown.
-import { readFileSync } from 'node:fs';
 import { logger } from '../runtime/log.js';
 import { startActorSystem } from '../runtime/threaded-system.js';
 import { DEFAULT_PLACEMENT, describePlacement } from '../runtime/placement.js';
@@ -22,7 +21,8 @@ import { openDataDir, type DataDir } from '../storage/data-dir.js';
 import { DataDirError, writeMeta } from '../storage/database.js';
 import { ChosenLog } from '../storage/chosen-log.js';
 import { AcceptorRecords } from '../storage/acceptor-records.js';
-import { forceNewClusterStart, hasState, restartStart, restoreStart, type StoreStart } from './durable-boot.js';
+import { checkAddress, forceNewClusterStart, hasState, readDump, restartStart, restoreStart, storedAddr, type StoreStart } from './durable-boot.js';
+import { checkListenAddresses, readTlsFiles } from './listen-check.js';
 
 const log = logger('node');
 
@@ -49,25 +49,37 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
   // a restart) present the read-write secret, else the read-only one
   // (docs/protocol.md "Secrets"), over TLS when the node serves TLS.
   const internalSecret = env.rwSecret || env.roSecret;
+  const tlsFiles = opts.tlsCert && opts.tlsKey ? readTlsFiles(opts.tlsCert, opts.tlsKey) : undefined;
   const peerTls = peerTlsFor(opts.tlsCert, opts.tlsCa);
+  // The TLS files are read and checked, and every listen address is checked,
+  // before -data is written or a cluster attached: a start that fails leaves nothing behind.
+  await checkListenAddresses(opts, Boolean(env.rwSecret || env.roSecret));
   // --- -data, -restore, -force-new-cluster (docs/durability.md) ---
   let data: DataDir | undefined;
   let start: StoreStart | undefined;
+  // -restore: the whole dump is read and checked before -data is touched.
+  const dump = opts.restore ? readDump(opts.restore) : undefined;
+  /** A failed start: a directory this -restore made is removed again, so no half-made -data is left. */
+  const releaseData = (): void => (dump && data?.isNew ? data.discard() : data?.close());
   if (opts.data) {
     data = openDataDir(opts.data);
     try {
       const known = data.identity;
+      const stored = new ChosenLog(data.db).load();
       if (known) {
         if (opts.clusterSet && known.cluster !== opts.cluster) {
           throw new DataDirError(`-data ${opts.data} belongs to node ${known.nodeId} of cluster "${known.cluster}", not "${opts.cluster}"; drop -c or give another -data`);
         }
         id = known.nodeId;
         opts = { ...opts, cluster: known.cluster };
+        // -force-new-cluster rewrites the node's address; anything else must come back where the cluster knows it.
+        if (!opts.forceNewCluster) checkAddress(data.dir, id, storedAddr(stored, id) ?? known.addr, addr);
       }
-      const stored = new ChosenLog(data.db).load();
-      if (opts.restore && hasState(stored)) throw new DataDirError(`-restore needs a new -data directory, and ${opts.data} already holds a node's state`);
+      if (opts.restore && hasState(stored)) {
+        throw new DataDirError(`-restore needs a new -data directory, and ${opts.data} already holds a node's state: give -data a new, empty directory, or move ${opts.data} away first`);
+      }
       if (opts.forceNewCluster) {
-        if (!hasState(stored)) throw new DataDirError(`-force-new-cluster: ${opts.data} holds no state to start from`);
+        if (!hasState(stored)) throw new DataDirError(`-force-new-cluster: ${opts.data} holds no state to start from: give -data the directory of a node that ran in the lost cluster`);
         start = forceNewClusterStart(stored, id, addr, opts.cluster);
         data.db.prepare('DELETE FROM acceptor').run(); // promises made to the old cluster's instances
       } else if (hasState(stored)) {
@@ -77,19 +89,15 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
         const votedTo = new AcceptorRecords(data.db).load().reduce((m, a) => (a.vrnd > 0 && a.seqn > m ? a.seqn : m), 0);
         if (votedTo > 0) start = { ...start, recoverTo: votedTo };
       }
-      writeMeta(data.db, { node_id: id, cluster: opts.cluster });
+      // -restore writes the identity with the restored store, in one transaction.
+      if (dump) start = restoreStart(dump, opts.restore!, id, addr, opts.cluster, data.db);
+      else writeMeta(data.db, { node_id: id, cluster: opts.cluster, addr });
     } catch (e) {
-      data.close();
+      releaseData();
       throw e;
     }
-  }
-  if (opts.restore) {
-    try {
-      start = restoreStart(opts.restore, id, addr, opts.cluster);
-    } catch (e) {
-      data?.close();
-      throw e;
-    }
+  } else if (dump) {
+    start = restoreStart(dump, opts.restore!, id, addr, opts.cluster);
   }
   // --- end -data ---
   // --- actor runtime: threads and placement (src/runtime, docs/runtime.md) ---
@@ -104,7 +112,7 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
     root: NODE_ROOT,
     debugHooks,
   }).catch((e: unknown) => {
-    data?.close();
+    releaseData();
     throw e;
   });
   log.info(`placement: ${describePlacement(placement)}`);
@@ -131,11 +139,10 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
     });
   } catch (e) {
     await host.stopAll();
-    data?.close();
+    releaseData();
     throw e;
   }
 
-  const tlsFiles = opts.tlsCert && opts.tlsKey ? { cert: readFileSync(opts.tlsCert), key: readFileSync(opts.tlsKey) } : undefined;
   let clients: ClientListener;
   try {
     clients = await listenForClients({

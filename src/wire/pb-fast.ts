@@ -386,6 +386,7 @@ type WithUtf8Slice = Buffer & { utf8Slice?(start: number, end: number): string }
 const utf8 = (buf: WithUtf8Slice, start: number, end: number): string =>
   buf.utf8Slice ? buf.utf8Slice(start, end) : buf.toString('utf8', start, end);
 
+/** The bytes as a Buffer (no copy): strings decode with Node's UTF-8 decoder, as protobufjs's BufferReader does. */
 const asBuffer = (b: Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
 
 /** Decodes a Request, or undefined to leave it to protobufjs (odd or malformed input). */

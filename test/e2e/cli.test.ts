@@ -54,6 +54,29 @@ describe('doozer CLI against a real doozerd', () => {
     expect(cal0.stdout).toBe(s.stdout);
   });
 
+  // A body over 1 MiB is refused by the CLI before it sends anything (the
+  // node used to drop the connection: "ECONNRESET ... it probably uses TLS").
+  it.each([['set', '/big3', '0'], ['add', '/big3']])('%s: a value over 1 MiB is refused locally, exit 2', async (...args) => {
+    const r = await doozer(args, { input: Buffer.alloc(3_000_000) });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('doozer: value too large: 3000000 bytes, the limit is 1 MiB (1048576 bytes); nothing was written\n');
+    expect((await doozer(['stat', '/big3'])).stderr).toMatch(/NOENT/);
+  });
+
+  it('a path too long for any write: the real limit on paths, the path cut in the message', async () => {
+    const long = `/${'a'.repeat(3000)}`;
+    const r = await doozer(['set', long, '0'], { input: 'x' });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^doozer: set \/a{63}\.\.\. \(3001 bytes\): OTHER: path too long: the path is 3001 bytes; with this rev and a 1-byte value a path can be at most 2956 bytes/);
+    expect(r.stderr).not.toMatch(/large value/);
+    const huge = `/${'b'.repeat(100_000)}`;
+    for (const args of [['set', huge, '0'], ['stat', huge], ['del', huge, '-1']]) {
+      const h = await doozer(args, { input: 'x' });
+      expect(h.code, args[0]).not.toBe(0);
+      expect(h.stderr.length, `${args[0]}: ${h.stderr.slice(0, 300)}`).toBeLessThan(600);
+    }
+  });
+
   it('echo hello | doozer add /message; doozer get /message prints hello', async () => {
     const add = await sh(`echo hello | "${process.execPath}" "${DOOZER_BIN}" add /message`, { DOOZER_URI: node.uri });
     expect(add.code, add.stderr).toBe(0);

@@ -152,6 +152,9 @@ describe('placement file', { timeout: TEST_TIMEOUT.node }, () => {
     expect((await r.exited).code).toBe(2);
     expect(r.stderr()).toContain('"place": unknown actor kind "sotre"; allowed: ');
     expect(r.stderr()).toMatch(/allowed: .*"store"/);
+    // The message is not buried under the flag usage.
+    expect(r.stderr()).not.toContain('Usage: doozerd');
+    expect(r.stderr()).toContain('run doozerd -h for the flags');
   });
 
   it('an edited placement shows after a restart, on the web port and the -debug server', async () => {

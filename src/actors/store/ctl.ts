@@ -2,7 +2,7 @@
 import { VERSION_PREFIX } from '../../wire/version.js';
 import { REV_DIR } from '../../wire/client-codec.js';
 import type { Store } from './store.js';
-import { isValidPath } from './path.js';
+import { isValidPath } from '../../wire/path.js';
 
 export interface CtlCal {
   /** Slot name: the file /ctl/cal/<slot>. */

@@ -8,6 +8,7 @@
 // trailing `/`. The original answers `a`, ``, `/a/`, `//` and `/a b` alike:
 // `OTHER` with `invalid glob pattern: <pattern>`.
 import { DoozerError } from '../../wire/errors.js';
+import { shortText } from '../../wire/short-text.js';
 
 export interface Glob {
   readonly pattern: string;
@@ -30,7 +31,7 @@ export function isValidGlob(pattern: string): boolean {
 
 /** The error a WALK or WAIT with an invalid pattern answers (spec/protocol.md "Globs"). */
 export function invalidGlobError(pattern: string): DoozerError {
-  return new DoozerError('OTHER', `invalid glob pattern: ${pattern}`);
+  return new DoozerError('OTHER', `invalid glob pattern: ${shortText(pattern)}`);
 }
 
 function componentSource(part: string): string {

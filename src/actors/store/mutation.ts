@@ -4,7 +4,7 @@
 //   delete: <rev>:<path>
 //   no-op:  nop:
 // Split at the first `:`, then at the first `=`; the body is any bytes.
-import { isValidPathBytes } from './path.js';
+import { isValidPathBytes } from '../../wire/path.js';
 import { FLAG_DEL, FLAG_SET, REV_CLOBBER } from '../../wire/client-codec.js';
 
 const COLON = 0x3a;

@@ -5,7 +5,7 @@ import { FLAG_DEL, FLAG_SET, REV_CLOBBER as CLOBBER, REV_DIR as DIR_REV, type Er
 import { compileGlob, type Glob } from './glob.js';
 import { History } from './history.js';
 import { decodeMutation } from './mutation.js';
-import { isValidPath, splitPath } from './path.js';
+import { isValidPath, splitPath } from '../../wire/path.js';
 import {
   DirNode,
   EMPTY_DIR,

@@ -23,7 +23,7 @@ import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { logger } from '../../runtime/log.js';
 import type { ActorSystem } from '../../runtime/system.js';
-import { isValidPath } from '../../actors/store/path.js';
+import { isValidPath } from '../../wire/path.js';
 import { APP_JS, STYLE_CSS } from './assets.js';
 import { LiveEvents } from './events.js';
 import { metrics, renderMetrics } from './metrics.js';
@@ -32,6 +32,7 @@ import { StoreMirror } from './mirror.js';
 import { renderTreePage } from './page.js';
 import { sendBody } from './send.js';
 import { filesUnder, treeRows, under } from './view-model.js';
+import { shortText } from '../../wire/short-text.js';
 
 const log = logger('web');
 
@@ -147,11 +148,11 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
     }
     if (path.startsWith('/$')) {
       count(res, 'other');
-      return text(res, 404, `no such page: ${path}`);
+      return text(res, 404, `no such page: ${shortText(path)}`);
     }
     if (path.endsWith('/')) {
       count(res, 'tree');
-      if (!isDirPrefix(path)) return text(res, 400, `bad path: ${path}`);
+      if (!isDirPrefix(path)) return text(res, 400, `bad path: ${shortText(path)}`);
       const html = renderTreePage({
         prefix: path,
         rev: mirror.ready ? mirror.rev : undefined,
@@ -161,7 +162,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
       return send(res, 200, 'text/html; charset=utf-8', html, { 'Content-Security-Policy': PAGE_CSP, 'Referrer-Policy': 'no-referrer' });
     }
     count(res, 'file');
-    if (!isValidPath(path)) return text(res, 400, `bad path: ${path}`);
+    if (!isValidPath(path)) return text(res, 400, `bad path: ${shortText(path)}`);
     const f = mirror.files.get(path);
     if (f) {
       const body = Buffer.from(f.body.buffer, f.body.byteOffset, f.body.byteLength);
@@ -178,7 +179,7 @@ export async function startWebServer(opts: WebServerOptions): Promise<WebServer>
         return;
       }
     }
-    return text(res, 404, `no such file: ${path}`);
+    return text(res, 404, `no such file: ${shortText(path)}`);
   }
 
   const server = http.createServer((req, res) => {

@@ -122,6 +122,15 @@ describe('doozer exit codes and usage lines', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/^doozer: rev: no answer from 127\.0\.0\.1:\d+ to REV within 200ms \(-t\): the node may be stopped/);
   });
+  it('-t longer than a Node timer can run (1000h) means no limit, not a timeout at once', async () => {
+    const srv = await startFakeServer(() => undefined); // never answers
+    const r = run(['-a', srv.uri, '-t', '1000h', 'rev']);
+    // Before the fix the 3.6e9 ms timer fired after 1 ms; give it ample time to.
+    const early = await Promise.race([r.then(() => 'ended'), new Promise((res) => setTimeout(() => res('still waiting'), 500))]);
+    expect(early).toBe('still waiting');
+    await srv.close(); // ends the request: the connection is lost
+    expect((await r).stderr).not.toMatch(/no answer .* within/);
+  });
   it('URIs that are not doozer URIs are invalid (exit 2), with the form; bare addresses too, as the original', async () => {
     for (const uri of ['garbage', '?ca=127.0.0.1:8046', '127.0.0.1:8046', 'doozer:?', 'doozer:?ca=a%20b']) {
       const r = await run(['-a', uri, 'rev']);
@@ -153,7 +162,7 @@ describe('explain names the protocol code of every server error', () => {
     const w = explain(new RequestTimeoutError('h:1', 'SET /x', 1000), { command: 'set', args: ['/x', '0'], writes: true, timeoutText: '1s' });
     expect(w.message).toMatch(/waiting for a quorum of CALs; the write may still happen later \(check: doozer stat \/x\)/);
     const closed = new ConnectionError('connection to h:1 closed by the server', 'h:1', undefined, { neverAnswered: true });
-    expect(explain(closed, { command: 'rev', args: [] }).message).toMatch(/probably uses TLS .*-tls/);
+    expect(explain(closed, { command: 'rev', args: [] }).message).toMatch(/refused the request, or stopped, or it uses TLS .*-tls/);
     const cert = new ConnectionError('cannot connect to h:1: self-signed certificate', 'h:1', 'DEPTH_ZERO_SELF_SIGNED_CERT', { tls: true });
     expect(explain(cert, { command: 'rev', args: [] }).message).toMatch(/not trusted; give its CA with -tlsca/);
     const reset = new ConnectionError('cannot connect to h:1: socket disconnected', 'h:1', 'ECONNRESET', { tls: true });

@@ -175,6 +175,7 @@ describe('doozer commands', () => {
     const r = await run(['-a', 'doozer:?ca=127.0.0.1:1', 'rev']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/cannot connect to 127\.0\.0\.1:1: connection refused: is doozerd running there\? set DOOZER_URI or use -a/);
+    expect(r.stderr).toContain("-a 'doozer:?ca=127.0.0.1:8046'");
     const bad = await run(['-a', 'http://x', 'rev']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/not a doozer URI/);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isValidPath, isValidPathBytes, splitPath } from '../../../src/actors/store/path.js';
+import { isValidPath, isValidPathBytes, splitPath } from '../../../src/wire/path.js';
 
 const enc = (s: string): Uint8Array => Uint8Array.from(Buffer.from(s, 'latin1'));
 

@@ -1,4 +1,4 @@
-// Path validation (spec/store.md "Tree"): `/`, or one or more components
+// Path syntax, shared by every layer that checks a path (spec/store.md "Tree"): `/`, or one or more components
 // `/name`, each name one or more of ASCII letters, digits, `.` and `-`.
 
 const PATH_RE = /^(?:\/|(?:\/[A-Za-z0-9.-]+)+)$/;
