@@ -8,8 +8,8 @@
 // decode. A well-formed request the node cannot serve (a value too large for
 // consensus, say) gets an error answer instead (docs/protocol.md).
 import net from 'node:net';
-import tls from 'node:tls';
 import { logger } from '../runtime/log.js';
+import type { ClientPort } from './client-port.js';
 import type { ActorSystem } from '../runtime/system.js';
 import type { Message } from '../runtime/message.js';
 import { decodeRequest, ErrCode, errName, Verb, verbName } from '../wire/client-codec.js';
@@ -51,13 +51,12 @@ const VALUE_VERBS = new Set<number>([Verb.GET, Verb.WALK, BlobVerb.BLOB_GET]);
 const KEEPALIVE_MS = 60_000;
 
 export interface ClientListenerOptions {
-  host: string;
-  port: number;
+  /** The client port, taken at start (connections made since then are served first). */
+  port: ClientPort;
   system: ActorSystem;
   session: Omit<ClientSessionArgs, 'conn'>;
   /** The supervisor of the client sessions (default: the root). */
   supervisor?: string;
-  tls?: { cert: Buffer; key: Buffer };
 }
 
 export interface ClientListener {
@@ -225,31 +224,13 @@ export async function listenForClients(opts: ClientListenerOptions): Promise<Cli
     });
   };
 
-  const server = opts.tls ? tls.createServer({ cert: opts.tls.cert, key: opts.tls.key }, onConnection) : net.createServer(onConnection);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  const server = opts.port.server;
   server.on('error', (e) => log.error(`client listener: ${e.message}`));
-  // Every TCP connection, also a TLS one still in its handshake (onConnection
-  // only sees it once secure): close() must end those too, or it waits for them.
-  const raw = new Set<net.Socket>();
-  server.on('connection', (s: net.Socket) => {
-    raw.add(s);
-    s.once('close', () => raw.delete(s));
-  });
+  opts.port.serve(onConnection);
 
   return {
     server,
     connections: () => sockets.size,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        for (const s of raw) s.destroy();
-        server.close(() => resolve());
-      }),
+    close: () => opts.port.close(),
   };
 }

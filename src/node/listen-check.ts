@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import * as net from 'node:net';
 import * as tls from 'node:tls';
 import type { NodeOptions } from './flags.js';
+import { takeClientPort, type ClientPort } from '../net/client-port.js';
 
 /** An address the node cannot listen on; `message` names the address, the flag and what to do. */
 export class ListenError extends Error {}
@@ -44,14 +45,25 @@ function probeUdp(a: HostPort, what: string, flag: string): Promise<void> {
 }
 
 /**
- * Binds and releases, one after another, every address of `opts`: client TCP
- * and consensus UDP (-l), the web view (-w, unless off or hidden by a secret)
+ * Takes the client TCP port of -l for good (src/net/client-port.ts: clients
+ * that connect before the node serves wait). Throws ListenError naming -l.
+ */
+export async function takeListenPort(listen: HostPort, tlsFiles?: { cert: Buffer; key: Buffer }): Promise<ClientPort> {
+  try {
+    return await takeClientPort({ host: listen.host, port: listen.port, ...(tlsFiles ? { tls: tlsFiles } : {}) });
+  } catch (e) {
+    throw fail('client TCP', listen, '-l', e as NodeJS.ErrnoException);
+  }
+}
+
+/**
+ * Binds and releases, one after another, the other addresses of `opts`:
+ * consensus UDP (-l), the web view (-w, unless off or hidden by a secret)
  * and the debug server (-debug). Throws ListenError for the first that fails.
  * (A port taken in the moment between this check and the real listen still
  * fails the start, later and with the listener's own message.)
  */
 export async function checkListenAddresses(opts: Pick<NodeOptions, 'listen' | 'web' | 'debug'>, secretSet: boolean): Promise<void> {
-  await probeTcp(opts.listen, 'client TCP', '-l');
   await probeUdp(opts.listen, 'consensus UDP', '-l');
   if (opts.web && !secretSet) await probeTcp(opts.web, 'web view', '-w, or -w false to turn it off');
   if (opts.debug) await probeTcp(opts.debug, 'debug server', '-debug');

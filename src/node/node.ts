@@ -22,7 +22,8 @@ import { DataDirError, writeMeta } from '../storage/database.js';
 import { ChosenLog } from '../storage/chosen-log.js';
 import { AcceptorRecords } from '../storage/acceptor-records.js';
 import { checkAddress, forceNewClusterStart, hasState, readDump, restartStart, restoreStart, storedAddr, type StoreStart } from './durable-boot.js';
-import { checkListenAddresses, readTlsFiles } from './listen-check.js';
+import { checkListenAddresses, readTlsFiles, takeListenPort } from './listen-check.js';
+import type { ClientPort } from '../net/client-port.js';
 
 const log = logger('node');
 
@@ -42,6 +43,22 @@ export interface NodeEnv {
 }
 
 export async function startNode(options: NodeOptions, env: NodeEnv): Promise<RunningNode> {
+  // The TLS files are read and checked, the client port taken and every other
+  // listen address checked, before -data is written or a cluster attached: a
+  // start that fails leaves nothing behind. Clients that connect meanwhile
+  // wait and are served once the node is up (src/net/client-port.ts).
+  const tlsFiles = options.tlsCert && options.tlsKey ? readTlsFiles(options.tlsCert, options.tlsKey) : undefined;
+  const clientPort = await takeListenPort(options.listen, tlsFiles);
+  try {
+    await checkListenAddresses(options, Boolean(env.rwSecret || env.roSecret));
+    return await startOnPort(options, env, clientPort, tlsFiles);
+  } catch (e) {
+    await clientPort.close();
+    throw e;
+  }
+}
+
+async function startOnPort(options: NodeOptions, env: NodeEnv, clientPort: ClientPort, tlsFiles: { cert: Buffer; key: Buffer } | undefined): Promise<RunningNode> {
   let opts = options;
   let id = newNodeId();
   const addr = `${opts.listen.host}:${opts.listen.port}`;
@@ -49,11 +66,7 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
   // a restart) present the read-write secret, else the read-only one
   // (docs/protocol.md "Secrets"), over TLS when the node serves TLS.
   const internalSecret = env.rwSecret || env.roSecret;
-  const tlsFiles = opts.tlsCert && opts.tlsKey ? readTlsFiles(opts.tlsCert, opts.tlsKey) : undefined;
   const peerTls = peerTlsFor(opts.tlsCert, opts.tlsCa);
-  // The TLS files are read and checked, and every listen address is checked,
-  // before -data is written or a cluster attached: a start that fails leaves nothing behind.
-  await checkListenAddresses(opts, Boolean(env.rwSecret || env.roSecret));
   // --- -data, -restore, -force-new-cluster (docs/durability.md) ---
   let data: DataDir | undefined;
   let start: StoreStart | undefined;
@@ -146,12 +159,10 @@ export async function startNode(options: NodeOptions, env: NodeEnv): Promise<Run
   let clients: ClientListener;
   try {
     clients = await listenForClients({
-      host: opts.listen.host,
-      port: opts.listen.port,
+      port: clientPort,
       system: host,
       supervisor: SESSIONS_SUPERVISOR,
       session: { nodeId: id, ...(env.rwSecret ? { rwSecret: env.rwSecret } : {}), ...(env.roSecret ? { roSecret: env.roSecret } : {}) },
-      ...(tlsFiles ? { tls: tlsFiles } : {}),
     });
   } catch (e) {
     await replica.close();

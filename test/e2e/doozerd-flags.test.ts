@@ -8,6 +8,8 @@ import { join } from 'node:path';
 import { DOOZERD_BIN, ensureBuilt, runDoozer, startDoozerd, stopAll } from '../helpers/doozerd-process.js';
 import { freePort } from '../helpers/ports.js';
 import { DEADLINE } from '../helpers/deadlines.js';
+import { until } from '../helpers/until.js';
+import { Client } from '../../src/client/client.js';
 
 function run(args: string[]) {
   ensureBuilt();
@@ -54,6 +56,19 @@ describe('bin/doozerd flags', () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/address in use/);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  // The client port is taken first thing (src/net/client-port.ts): a client
+  // that connects the moment it accepts, long before the node serves, waits
+  // and is answered, never reset.
+  it('a client that connects while the node is still starting is answered once it is up', async () => {
+    const proc = await startDoozerd({ waitReady: false });
+    const c = await until(`a connection to ${proc.addr}`, () => Client.dial(proc.addr).catch(() => undefined), DEADLINE.start, 2);
+    try {
+      expect(await c.self()).toMatch(/^[A-Z2-7]{16}$/);
+    } finally {
+      await c.close();
+    }
   });
 
   it('attaching to nothing fails with a clear message', () => {
