@@ -1,11 +1,12 @@
 // Real bin/doozerd processes for the fuzzers and the torture run: start one
-// on a chosen address, wait for its client port, keep the tail of its
+// on a chosen address, wait until it answers REV, keep the tail of its
 // stderr, signal it by PID. (The test suite has its own helpers in
 // test/helpers; this is the small subset the torture tools need at run time.)
 import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
+import { Client } from '../client/client.js';
 
 /** The repository root (dist/torture/procs.js -> ../../). */
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -30,7 +31,7 @@ export interface Doozerd {
 const live = new Set<Doozerd>();
 let hooked = false;
 
-/** Starts `node bin/doozerd -l host:port -w false ...args`, resolves when its client port accepts connections (deadline `readyMs`, default 15 s). */
+/** Starts `node bin/doozerd -l host:port -w false ...args`, resolves when it answers REV (answersRev; deadline `readyMs`, default 15 s). */
 export async function startDoozerd(host: string, port: number, args: string[] = [], readyMs = 15_000, env: Record<string, string> = {}): Promise<Doozerd> {
   if (!hooked) {
     hooked = true;
@@ -87,10 +88,10 @@ export async function startDoozerd(host: string, port: number, args: string[] = 
   const deadline = Date.now() + readyMs;
   for (;;) {
     if (status) throw new Error(`doozerd ${addr} exited at start (code ${status.code}, signal ${status.signal}):\n${err.slice(-2000)}`);
-    if (await canConnect(host, port)) return d;
+    if (await answersRev(host, port)) return d;
     if (Date.now() > deadline) {
       await d.kill();
-      throw new Error(`doozerd ${addr} did not accept connections within ${readyMs} ms:\n${err.slice(-2000)}`);
+      throw new Error(`doozerd ${addr} did not answer REV within ${readyMs} ms:\n${err.slice(-2000)}`);
     }
     await sleep(30);
   }
@@ -113,6 +114,30 @@ export function canConnect(host: string, port: number, timeoutMs = 1000): Promis
     s.once('connect', () => done(true));
     s.once('error', () => done(false));
   });
+}
+
+/**
+ * Whether the node at host:port answers REV within `timeoutMs`: it serves
+ * clients. (Its port accepts from the first moment of its start, before it
+ * serves: src/net/client-port.ts; REV needs no secret, spec/protocol.md.)
+ */
+export async function answersRev(host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+  let client: Client | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  const asked = (async (): Promise<boolean> => {
+    client = await Client.dial(`${host}:${port}`, { connectTimeoutMs: timeoutMs });
+    await client.rev();
+    return true;
+  })().catch(() => false);
+  try {
+    return await Promise.race([asked, late]);
+  } finally {
+    clearTimeout(timer);
+    void asked.then(() => client?.close().catch(() => undefined));
+  }
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -1,5 +1,6 @@
 // Real processes for e2e tests: start doozerd nodes (or any command), wait
-// until their TCP port answers (deadline, no fixed sleeps), collect their
+// until they answer (a doozerd: REV; anything else: its TCP port accepts;
+// deadline, no fixed sleeps), collect their
 // output for failure messages, stop them by PID. Also runs the doozer CLI.
 //
 //   const node = await startDoozerd();                 // -l 127.0.0.1:<free> -w false
@@ -14,6 +15,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEADLINE } from './deadlines.js';
 import { freePort, waitForPort } from './ports.js';
+import { answersRev } from '../../src/torture/procs.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DOOZERD_BIN = join(REPO_ROOT, 'bin/doozerd');
@@ -218,7 +220,25 @@ export async function startDoozerd(opts: DoozerdOptions = {}): Promise<DoozerdPr
     readyHost: host,
     readyTimeoutMs: opts.readyTimeoutMs,
   });
+  // Its port accepts from the first moment of its start (src/net/client-port.ts):
+  // ready is when it answers. (Over TLS a plain REV gets no answer: the port it is.)
+  if (opts.waitReady !== false && !(opts.args ?? []).includes('-tlscert')) await waitForRev(proc, host, port, opts.readyTimeoutMs ?? DEADLINE.start);
   return Object.assign(proc, { host, port, addr, uri: `doozer:?ca=${addr}` });
+}
+
+/** Waits until `proc` answers REV on host:port; stops it and throws, describing it, if it exits or `timeoutMs` passes first. */
+async function waitForRev(proc: ManagedProcess, host: string, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const st = proc.exitStatus();
+    if (st) throw new Error(`gave up waiting for ${host}:${port} to answer: the process exited (code ${st.code}, signal ${st.signal})\n${proc.describe()}`);
+    if (await answersRev(host, port, Math.max(100, Math.min(1000, deadline - Date.now())))) return;
+    if (Date.now() >= deadline) {
+      await proc.stop('SIGKILL');
+      throw new Error(`${host}:${port} did not answer REV within ${timeoutMs} ms\n${proc.describe()}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 /** Stops every process started here that is still running (SIGKILL by default). */
