@@ -44,6 +44,16 @@ async function promote(seed: Node, node: Node, slot: number): Promise<void> {
  * original CAL too; see the README's mixed clusters): such nodes are held to
  * the files this test writes, every other node to the whole store.
  */
+/** A seed of kind `seedKind`, then two nodes of kind `calKind` attached to it, promoted to slots 1 and 2 in turn. */
+async function threeCals(seedKind: Kind, calKind: Kind): Promise<[Node, Node, Node]> {
+  const seed = await start(seedKind);
+  const cal1 = await start(calKind, seed.proc);
+  await promote(seed, cal1, 1);
+  const cal2 = await start(calKind, seed.proc);
+  await promote(seed, cal2, 2);
+  return [seed, cal1, cal2];
+}
+
 async function writeEverywhere(cals: Node[], all: Node[], tag: string, acked: AckedWrites): Promise<number> {
   let last = 0;
   for (const n of cals) {
@@ -98,11 +108,7 @@ describe.skipIf(SKIP)('mixed clusters with the original doozerd', () => {
   afterEach(() => stopAll());
 
   it('original seed + our nodes: ours win slots, become writable, agree; a dead CAL of ours is replaced by an original slave', async () => {
-    const seed = await start('original');
-    const ours1 = await start('ours', seed.proc);
-    await promote(seed, ours1, 1);
-    const ours2 = await start('ours', seed.proc);
-    await promote(seed, ours2, 2);
+    const [seed, ours1, ours2] = await threeCals('original', 'ours');
     const origSlave = await start('original', seed.proc);
     const all = [seed, ours1, ours2, origSlave];
     const acked = new AckedWrites();
@@ -120,11 +126,7 @@ describe.skipIf(SKIP)('mixed clusters with the original doozerd', () => {
   // (ProposerCore.setNextRotation). Three attaches, each behind the write of
   // the one before, through a cluster of three CALs of ours.
   it('original nodes attach to a cluster of our CALs and serve (no hang on no-ops decided right after their registration)', async () => {
-    const seed = await start('ours');
-    const cal1 = await start('ours', seed.proc);
-    await promote(seed, cal1, 1);
-    const cal2 = await start('ours', seed.proc);
-    await promote(seed, cal2, 2);
+    const [seed, cal1] = await threeCals('ours', 'ours');
     for (let i = 0; i < 3; i++) {
       const original = await start('original', seed.proc); // answers SELF within DEADLINE.converge, or fails naming it
       const path = `/mixed/attach/${i}`;
@@ -135,11 +137,7 @@ describe.skipIf(SKIP)('mixed clusters with the original doozerd', () => {
   }, TEST_TIMEOUT.mixedCluster);
 
   it('our seed + original nodes: originals attach, win slots, agree; a dead original CAL is replaced by our slave', async () => {
-    const seed = await start('ours');
-    const orig1 = await start('original', seed.proc);
-    await promote(seed, orig1, 1);
-    const orig2 = await start('original', seed.proc);
-    await promote(seed, orig2, 2);
+    const [seed, orig1, orig2] = await threeCals('ours', 'original');
     const oursSlave = await start('ours', seed.proc);
     const all = [seed, orig1, orig2, oursSlave];
     const acked = new AckedWrites();

@@ -35,17 +35,22 @@ function fileAt(store: Store, path: string, rev?: number): { body: Uint8Array; r
   return store.stat(path, rev).rev === REV_DIR ? undefined : store.get(path, rev);
 }
 
+/** The entry names of directory `dir` at `rev`, in byte order; none if it is missing or a file. */
+function* entries(store: Store, dir: string, rev?: number): Generator<string> {
+  if (store.stat(dir, rev).rev !== REV_DIR) return;
+  for (let i = 0; ; i++) {
+    try {
+      yield store.getdir(dir, i, rev);
+    } catch {
+      return;
+    }
+  }
+}
+
 /** Every /ctl/cal/* slot at `rev` (default current), in byte order, free ones included. */
 export function calSlots(store: Store, rev?: number): CtlCal[] {
   const out: CtlCal[] = [];
-  if (store.stat('/ctl/cal', rev).rev !== REV_DIR) return out;
-  for (let i = 0; ; i++) {
-    let slot: string;
-    try {
-      slot = store.getdir('/ctl/cal', i, rev);
-    } catch {
-      break;
-    }
+  for (const slot of entries(store, '/ctl/cal', rev)) {
     // Any client can write /ctl: a slot may be a directory, name no node or
     // not even a valid path component, a node's addr may be a directory.
     // None of it may make this read throw (the store applies it on every
@@ -71,18 +76,12 @@ export function calSlots(store: Store, rev?: number): CtlCal[] {
  * (ProposerCore.setNextRotation), so erring towards true is safe.
  */
 export function hasForeignNode(store: Store, rev?: number): boolean {
-  if (store.stat('/ctl/node', rev).rev !== REV_DIR) return false;
-  for (let i = 0; ; i++) {
-    let id: string;
-    try {
-      id = store.getdir('/ctl/node', i, rev);
-    } catch {
-      return false;
-    }
+  for (const id of entries(store, '/ctl/node', rev)) {
     if (store.stat(`/ctl/node/${id}`, rev).rev !== REV_DIR) return true;
     const version = fileAt(store, `/ctl/node/${id}/version`, rev);
     if (!version || !text(version.body).startsWith(VERSION_PREFIX)) return true;
   }
+  return false;
 }
 
 /** What `withCals` subscribers of the store are told (store-cals, store-event): the slots, and whether an original node is around. */
