@@ -13,12 +13,12 @@ import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { DOOZERD_BIN, startDoozerd } from '../helpers/doozerd-process.js';
+import { answersRev } from '../../src/torture/procs.js';
 import { withClient } from '../helpers/cluster.js';
 import { until } from '../helpers/until.js';
 import { freePort } from '../helpers/ports.js';
 import { DEADLINE, TEST_TIMEOUT } from '../helpers/deadlines.js';
 import { dataDir, stopAllAndRemoveDataDirs } from '../helpers/durable.js';
-import { Client } from '../../src/client/client.js';
 import { LOCK_FILE } from '../../src/storage/data-dir.js';
 
 const header = '{"format":"doozer-dump","version":1,"rev":9}';
@@ -114,7 +114,7 @@ describe('durability: start-up checks of -data and -restore', () => {
     const sh = spawn('sh', ['-c', `"${DOOZERD_BIN}" -l 127.0.0.1:${port} -data "${dir}" -w false >/dev/null 2>&1 & echo $!; exec sleep 300`], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const pid = Number(await new Promise<string>((r) => sh.stdout!.once('data', (d: Buffer) => r(d.toString().trim()))));
-      await until('the node serves', () => Client.dial(`127.0.0.1:${port}`, { connectTimeoutMs: 500 }).then((c) => c.close().then(() => true)).catch(() => undefined), DEADLINE.start);
+      await until('the node serves', () => answersRev('127.0.0.1', port), DEADLINE.start);
       expect(readFileSync(join(dir, LOCK_FILE), 'utf8')).toMatch(new RegExp(`^${pid} \\d+\\n$`));
       process.kill(pid, 'SIGKILL');
       await until('a zombie', () => procState(pid) === 'Z' || undefined, DEADLINE.exit);
