@@ -16,7 +16,7 @@
 //   sends      RSVP replies, VOTE broadcasts, LEARN catch-up answers, to other nodes
 //   local      messages for this node's own roles (RSVP to its proposer, VOTE to its learner)
 //   used       highest seqn a CAL was seen using, when it rose (0: unchanged)
-//   wrote      highest seqn seen nominated with a client value (not a no-op), when it rose (0: unchanged)
+//   wrote      highest seqn seen nominated with a client's data write (not a no-op, not under /ctl), when it rose (0: unchanged)
 //   lazy       every promise and vote since the last drain is a vote for a
 //              no-op above every instance seen in use otherwise: nothing
 //              waits for it yet (an idle leader's fill of its next rotation),
@@ -25,7 +25,7 @@
 //   promised   promises above round 1 ([seqn, rnd]): the floor of this node's coordinators
 import { Acceptor } from './acceptor.js';
 import type { CalConfig } from './cals.js';
-import { bytesEqual, Cmd, LOCAL_SOURCE, msg, NOP_VALUE, type Cal, type PaxosMsg, type Send } from './types.js';
+import { bytesEqual, Cmd, LOCAL_SOURCE, msg, NOP_VALUE, writesCtl, type Cal, type PaxosMsg, type Send } from './types.js';
 import { InstanceWindow } from './window.js';
 
 /** One instance's acceptor state (what -data keeps). */
@@ -263,7 +263,10 @@ export class AcceptorCore {
       this.changed.add(e);
       if (!bytesEqual(m.value, NOP_VALUE)) {
         if (e.seqn > this.urgentTo) this.urgentTo = e.seqn;
-        if (e.seqn > this.highestWrote) this.highestWrote = this.wroteOut = e.seqn;
+        // Writes under /ctl start no next rotation: an original node attaching
+        // reads REV right after its registration writes, and no-ops decided
+        // then would hang it (ProposerCore.setNextRotation).
+        if (e.seqn > this.highestWrote && !writesCtl(m.value)) this.highestWrote = this.wroteOut = e.seqn;
         this.urgent = true;
       } else if (e.seqn <= this.urgentTo) this.urgent = true;
       if (m.crnd > 1) this.notePromise(e.seqn, m.crnd);

@@ -49,6 +49,28 @@ export const NOP_VALUE: Uint8Array = new TextEncoder().encode('nop:');
 
 export const EMPTY: Uint8Array = new Uint8Array(0);
 
+const CTL_DIR = new TextEncoder().encode('/ctl/');
+/** Longest `<rev>:` prefix of a mutation: an int64 in decimal, its sign, the colon. */
+const MAX_REV_PREFIX = 21;
+
+/**
+ * Whether mutation `v` (`<rev>:<path>=<body>` or `<rev>:<path>`,
+ * spec/store.md) writes under /ctl/: doozerd's own files (a node's
+ * registration, its pulses, the CAL slots) rather than a client's data.
+ */
+export function writesCtl(v: Uint8Array): boolean {
+  let colon = -1;
+  for (let i = 0; i < v.length && i < MAX_REV_PREFIX; i++) {
+    if (v[i] === 0x3a) {
+      colon = i;
+      break;
+    }
+  }
+  if (colon < 0 || v.length < colon + 1 + CTL_DIR.length) return false;
+  for (let i = 0; i < CTL_DIR.length; i++) if (v[colon + 1 + i] !== CTL_DIR[i]) return false;
+  return true;
+}
+
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a === b) return true;
   const n = a.length;

@@ -87,4 +87,13 @@ describe('lazy votes and seen writes in drain()', () => {
     r = a.drain();
     expect([r.lazy, r.wrote]).toEqual([false, 22]);
   });
+
+  it('a write under /ctl (a node registering, a pulse) is urgent but starts no next rotation', () => {
+    const a = open();
+    a.receive('b:1', msg(Cmd.NOMINATE, 5, 1, '-1:/ctl/node/X/version=0.9.0-alpha'));
+    const r = a.drain();
+    expect([r.lazy, r.wrote]).toEqual([false, 0]);
+    a.receive('b:1', msg(Cmd.NOMINATE, 8, 1, '0:/ctlx=data'));
+    expect(a.drain().wrote).toBe(8);
+  });
 });
