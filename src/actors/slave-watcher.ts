@@ -7,6 +7,16 @@
 // the seqn alpha past the lock (spec/cluster.md; an idle original cluster
 // would otherwise move only on pulses). A CAL that the cluster removed
 // notices here and goes back to being a slave.
+//
+// A CAL that fell behind further than the others keep decisions (paused, or
+// cut off, while they decided more than -hist instances) cannot catch up by
+// consensus: nobody can answer its INVITEs any more, and its store would stay
+// where it stopped for good (still a CAL if it kept talking to the others, or
+// removed without ever learning it). Once a second this watcher notices a CAL
+// store that has not moved, asks a CAL for its rev, and when the cluster is
+// more than alpha revs ahead copies the store up to there through the
+// follower, as a slave does (from a snapshot when even the follower's WAITs
+// are past history); consensus takes over from there.
 import type { Actor, ActorContext } from '../runtime/actor.js';
 import type { Message } from '../runtime/message.js';
 import { ErrCode, FLAG_DEL, Verb } from '../wire/client-codec.js';
@@ -26,6 +36,9 @@ export interface SlaveWatcherArgs {
 
 const LOCK_TAG = 1;
 const NOP_TAG = 3;
+const REV_TAG = 4;
+/** How often a CAL checks that its store is not stuck behind the cluster (ms). */
+const STALL_CHECK_MS = 1000;
 /** Tags REGISTER_TAG + i: the i-th node file re-registered after a removal. */
 const REGISTER_TAG = 100;
 /** Before trying again a lock or a registration that failed for another reason than losing the race. */
@@ -37,6 +50,11 @@ const NOP_FAILURES = 20;
 interface RetryLock extends Message {
   type: 'retry';
   key: string;
+}
+
+/** Timer → itself: time to check that this CAL's store moves (STALL_CHECK_MS). */
+interface StallCheck extends Message {
+  type: 'stall-check';
 }
 
 /** Timer → itself: write node file `index` again (its last try failed). */
@@ -63,7 +81,12 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
   let nopFailures = 0;
   /** Node files (by index into args.nodeFiles) written after a removal and not yet confirmed: no slot is locked before they are. */
   const unregistered = new Set<number>();
+  /** The store's rev at the last stall check; whether a CAL's rev is being asked; copying up to here as a CAL that fell behind (0: not). */
+  let checkedRev = -1;
+  let revAsked = false;
+  let catchUpTo = 0;
   ctx.send(STORE, { type: 'subscribe', subscriber: ctx.self, fromRev: -1, withCals: true });
+  ctx.setTimer('stall-check', STALL_CHECK_MS, { type: 'stall-check' } as StallCheck);
 
   const calAddrs = (): string[] => view.otherCalAddrs();
   const follower = (m: FollowerMessage): void => void ctx.send(FOLLOWER, m);
@@ -128,6 +151,32 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
     }
   }
 
+  /** A CAL whose store did not move since the last check asks a CAL how far the cluster is. */
+  function checkStall(): void {
+    ctx.setTimer('stall-check', STALL_CHECK_MS, { type: 'stall-check' } as StallCheck);
+    const stalled = storeRev === checkedRev;
+    checkedRev = storeRev;
+    // (A CAL that was a slave still counts as `following`: its follower
+    // stopped where it became a CAL, so only catchUpTo says it copies now.)
+    if (!stalled || !view.listed || catchUpTo > 0 || revAsked || calAddrs().length === 0) return;
+    revAsked = true;
+    follower({ type: 'upstream-call', req: { verb: Verb.REV }, replyTo: ctx.self, tag: REV_TAG });
+  }
+
+  function onRevReply(r: ReplyMessage): void {
+    revAsked = false;
+    const clusterRev = r.response.rev;
+    if (r.response.errCode !== undefined || clusterRev === undefined || clusterRev - storeRev <= args.alpha) return;
+    if (!view.listed || catchUpTo > 0) return;
+    ctx.log.warn(
+      `this CAL's store is at rev ${storeRev} and the cluster at ${clusterRev}: too far behind to catch up by consensus ` +
+        `(the others keep the last -hist decisions); copying the store from a CAL up to rev ${clusterRev}`,
+    );
+    following = true;
+    catchUpTo = clusterRev;
+    follower({ type: 'follow', fromRev: storeRev, until: clusterRev + 1, cals: calAddrs() });
+  }
+
   function onSlots(rev: number, next: CtlCal[]): void {
     const change = view.update(rev, next);
     if (change === 'joined') {
@@ -145,6 +194,7 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
       // them (nothing here proposes in them), leaving the node stuck.
       view.becomeSlave();
       following = false;
+      catchUpTo = 0;
       driveTo = 0;
     }
     follower({ type: 'follow-cals', cals: calAddrs() });
@@ -184,8 +234,16 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
             if (i >= 0 && !unregistered.has(i)) register(i);
           }
           if (following && view.calFrom === Infinity) follower({ type: 'follow-until', until: followLimit() });
+          if (catchUpTo > 0 && storeRev >= catchUpTo) {
+            ctx.log.info(`caught up with the cluster at rev ${storeRev}; consensus from here`);
+            following = false;
+            catchUpTo = 0;
+          }
           break;
         }
+        case 'stall-check':
+          checkStall();
+          return;
         case 'retry':
           tried.delete((msg as RetryLock).key);
           break;
@@ -198,6 +256,10 @@ export function createSlaveWatcher(ctx: ActorContext, args: SlaveWatcherArgs): A
           const r = msg as ReplyMessage;
           if (r.tag === NOP_TAG) {
             onNopReply(r);
+            break;
+          }
+          if (r.tag === REV_TAG) {
+            onRevReply(r);
             break;
           }
           if (r.tag >= REGISTER_TAG) {

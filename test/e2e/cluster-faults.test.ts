@@ -63,6 +63,37 @@ describe('cluster faults', () => {
     expect(await calIds(nodes[0]!.proc)).toContain(paused.id);
   }, TEST_TIMEOUT.cluster);
 
+  // Past -hist the others can no longer answer its INVITEs with LEARN: it
+  // used to stay stuck at its old rev for good (a CAL that served stale
+  // reads and hung writes, or a removed one that never learned it was). It
+  // copies the store through its follower instead (slave-watcher.ts).
+  // keep = max(-hist, 4 * alpha) = 200 decisions here; 360 writes go by.
+  for (const [how, timeout] of [['still a CAL', '60'], ['removed meanwhile', '3']] as const) {
+    it(`a CAL paused while the others decide more than they keep catches up by copying the store (${how})`, async () => {
+      const { nodes, cals } = await startCluster({ nodes: 3, cals: 3, args: ['-hist', '100', '-timeout', timeout] });
+      const paused = cals[2]!;
+      const others = cals.filter((n) => n !== paused);
+      const acked = new AckedWrites();
+      paused.proc.child.kill('SIGSTOP');
+      try {
+        for (let batch = 0; batch < 18; batch++) {
+          await Promise.all(Array.from({ length: 20 }, (_, i) => acked.set(others[i % 2]!, `/far/${i}`, `${batch}-${i}`)));
+        }
+        if (how === 'removed meanwhile') {
+          await until('the paused CAL removed', async () => !(await calIds(nodes[0]!.proc)).includes(paused.id), DEADLINE.removal, 200);
+        }
+      } finally {
+        paused.proc.child.kill('SIGCONT');
+      }
+      // It jumped to a snapshot: no history before it, so each file's latest write is what is checked there.
+      await acked.verify([paused], { history: false });
+      const rev = await until('a write through the paused node (a CAL again, or its slot retaken)', () => acked.set(paused, '/far/after', 'ok').catch(() => undefined), DEADLINE.converge);
+      await acked.verify(cals);
+      await sameStore(cals, rev);
+      expect(paused.proc.stderr()).toMatch(/too far behind to catch up by consensus/);
+    }, TEST_TIMEOUT.cluster);
+  }
+
   it('a 5-CAL cluster agrees and keeps every acknowledged write, also after losing two CALs', async () => {
     const { cals } = await startCluster({ nodes: 5, cals: 5, args: ['-timeout', '60'], timeoutMs: DEADLINE.converge * 2 });
     const acked = new AckedWrites();
