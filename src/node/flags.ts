@@ -3,6 +3,7 @@
 import { PlacementError, type Placement } from '../runtime/placement.js';
 import { loadNodePlacement } from './node-placement.js';
 import { DEFAULT_HIST } from '../actors/store/store.js';
+import { parseTarget } from '../client/uri.js';
 
 export interface NodeOptions {
   listen: { host: string; port: number };
@@ -204,9 +205,18 @@ export function parseFlags(argv: string[], env: NodeJS.ProcessEnv = process.env)
     throw new FlagError(`invalid cluster name ${shown(cluster)} for flag -c: want one name of 1 to ${MAX_CLUSTER_NAME} ASCII letters, digits, '.' and '-' (no '/', no spaces), like local`);
   }
 
+  const attach = values.get('a') ?? [];
+  for (const a of attach) {
+    try {
+      parseTarget(a);
+    } catch (e) {
+      throw new FlagError(`invalid value ${shown(a)} for flag -a: ${(e as Error).message}`);
+    }
+  }
+
   return {
     listen,
-    attach: values.get('a') ?? [],
+    attach,
     bootUri: last('b') ?? (env.DOOZER_BOOT_URI || undefined),
     cluster,
     web,

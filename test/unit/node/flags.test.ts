@@ -36,6 +36,8 @@ describe('doozerd flags', () => {
     [['-l', 'localhost'], /not host:port/],
     [['-tlscert', 'a.pem'], /together/],
     [['stray'], /unexpected argument/],
+    [['-a', 'no such::host'], /invalid value "no such::host" for flag -a: bad address/],
+    [['-a', '127.0.0.1:99999'], /for flag -a: .*port must be a number from 1 to 65535/],
   ])('refuses %j', (argv, msg) => {
     expect(() => parseFlags(argv as string[], {})).toThrow(FlagError);
     expect(() => parseFlags(argv as string[], {})).toThrow(msg);
