@@ -110,7 +110,8 @@ export interface ProposerCoreOptions {
   /**
    * How long the lowest undecided instance may stay so here while a later
    * one is decided here, before this node fills it (default 20 ms;
-   * Infinity: only the fill delay). That is the sign of a node that missed
+   * Infinity: only the fill delay). Only in instances with another CAL of
+   * ours (Cal.ours). That is the sign of a node that missed
    * the votes of a decision the others have: our nodes send each other no
    * LEARN (learner-core.ts), so this fill, an INVITE its peers answer with
    * the voted value (or with LEARN once they applied it), is how it learns
@@ -684,6 +685,8 @@ export class ProposerCore {
     if (f >= this.highestDecided) return;
     const e = this.window.get(f);
     if (e === undefined || e.value !== null || e.proposed || !e.isCal) return;
+    // Only where a peer of ours sends this node no LEARN: with original peers alone nothing changed.
+    if (e.cfg.learnTo.length === e.cfg.others.length) return;
     const due = this.now + this.missedFillMs;
     if (due < e.fillAt) {
       e.fillAt = due;

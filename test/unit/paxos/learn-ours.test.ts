@@ -133,6 +133,17 @@ describe('a node of ours that missed the votes learns the instance promptly', ()
     expect(net.values(H2).get(1)).toBe('-1:/a=1');
   });
 
+  it('with peers that are all original nodes (they send LEARN) the fill delay applies as before', () => {
+    const net = new TestNet(withOurs(false, false, false));
+    net.open(1, 20);
+    net.propose(H1, '-1:/a=1');
+    // The LEARNs are lost too here: only the fill can tell h2.
+    net.run((p) => lost(p) || (p.to === H2 && p.msg.cmd === Cmd.LEARN && p.msg.seqn === 1));
+    expect(net.values(H2).get(1)).toBeUndefined();
+    expect(net.values(H2).get(2)).toBe('nop:');
+    expect(net.wake.get(H2)).toBeGreaterThan(20);
+  });
+
   it('a decision that is only out of order (the votes still on their way) costs no fill if they arrive in time', () => {
     const net = cluster();
     net.propose(H1, '-1:/a=1');
