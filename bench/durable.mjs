@@ -14,9 +14,16 @@
 //   --rounds N      run every workload N times, the systems taking turns
 //                   (default 1); the table shows the median of the rounds,
 //                   which a busy shared machine needs
+// The table also shows the CPU time (user + system) the servers' processes
+// used per write (µs, from /proc/<pid>/stat; Linux only): on a shared machine
+// it moves much less than writes/s with what else runs.
+// BENCH_NODE_ARGS (environment): extra node flags for the doozerd processes
+// of this checkout (not the baseline), e.g. "--cpu-prof --cpu-prof-dir=/tmp/p"
+// (a profile is written when the process exits: the bench stops them with
+// SIGTERM first).
 // Prints a table and writes bench/results/durable-<time>.json.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,20 +62,38 @@ async function drive(conns, seconds, write) {
 
 // ------------------------------------------------------------------ doozerd
 
-async function startDoozerd(bin, args, dir) {
+/** CPU time (user + system, ms) the processes `pids` used so far; NaN where /proc is not readable. */
+function cpuMs(pids) {
+  let ticks = 0;
+  try {
+    for (const pid of pids) {
+      // Fields after the command's closing parenthesis: utime and stime are the 12th and 13th.
+      const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      ticks += Number(f[11]) + Number(f[12]);
+    }
+  } catch {
+    return NaN;
+  }
+  return ticks * 10; // USER_HZ is 100 on Linux
+}
+
+async function startDoozerd(bin, args, dir, pids, nodeArgs = []) {
   const port = await freePort();
   const addr = `127.0.0.1:${port}`;
-  procs.push(spawn(process.execPath, [bin, '-l', addr, '-w', 'false', '-data', dir, ...args], { stdio: 'ignore' }));
+  const p = spawn(process.execPath, [...nodeArgs, bin, '-l', addr, '-w', 'false', '-data', dir, ...args], { stdio: 'ignore' });
+  procs.push(p);
+  pids.push(p.pid);
   await until(`${addr} up`, async () => (await Client.dial(addr, { connectTimeoutMs: 500 }).then((c) => (c.close(), true))));
   return addr;
 }
 
-/** A 3-CAL cluster of the doozerd in checkout `dir` (its bin/doozerd); returns its workload runner. */
-async function doozerd(dir, tag) {
+/** A 3-CAL cluster of the doozerd in checkout `dir` (its bin/doozerd); returns its workload runner and the processes' pids. */
+async function doozerd(dir, tag, nodeArgs = []) {
   const bin = join(dir, 'bin', 'doozerd');
-  const seed = await startDoozerd(bin, [], join(base, `${tag}0`));
+  const pids = [];
+  const seed = await startDoozerd(bin, [], join(base, `${tag}0`), pids, nodeArgs);
   await writable(seed);
-  const others = [await startDoozerd(bin, ['-a', seed], join(base, `${tag}1`)), await startDoozerd(bin, ['-a', seed], join(base, `${tag}2`))];
+  const others = [await startDoozerd(bin, ['-a', seed], join(base, `${tag}1`), pids, nodeArgs), await startDoozerd(bin, ['-a', seed], join(base, `${tag}2`), pids, nodeArgs)];
   const c = await Client.dial(seed);
   await c.set('/ctl/cal/1', 0, '');
   await c.set('/ctl/cal/2', 0, '');
@@ -83,7 +108,7 @@ async function doozerd(dir, tag) {
       await Promise.all(clients.map((c) => c.close()));
     }
   };
-  return run;
+  return { run, pids };
 }
 
 // --------------------------------------------------------------------- etcd
@@ -94,18 +119,19 @@ async function etcd() {
     return undefined;
   }
   const members = [];
+  const pids = [];
   for (let i = 0; i < 3; i++) members.push({ name: `m${i}`, client: await freePort(), peer: await freePort(), dir: join(base, `etcd${i}`) });
   const cluster = members.map((m) => `${m.name}=http://127.0.0.1:${m.peer}`).join(',');
   for (const m of members) {
-    procs.push(
-      spawn('etcd', [
+    const p = spawn('etcd', [
         '--name', m.name, '--data-dir', m.dir,
         '--listen-client-urls', `http://127.0.0.1:${m.client}`, '--advertise-client-urls', `http://127.0.0.1:${m.client}`,
         '--listen-peer-urls', `http://127.0.0.1:${m.peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${m.peer}`,
         '--initial-cluster', cluster, '--initial-cluster-state', 'new', '--initial-cluster-token', 'bench',
         '--log-level', 'error',
-      ], { stdio: 'ignore' }),
-    );
+      ], { stdio: 'ignore' });
+    procs.push(p);
+    pids.push(p.pid);
   }
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONNS });
   const put = (port, key, value) =>
@@ -119,7 +145,7 @@ async function etcd() {
       req.end(body);
     });
   for (const m of members) await until(`etcd ${m.name} writable`, () => put(m.client, '/bench/probe', 'x').then(() => true));
-  return (conns) => drive(conns, SECONDS, (w) => put(members[w % 3].client, `/bench/${w}`, 'x'.repeat(32)));
+  return { run: (conns) => drive(conns, SECONDS, (w) => put(members[w % 3].client, `/bench/${w}`, 'x'.repeat(32))), pids };
 }
 
 /** The round whose p50 is the median of `rs`. */
@@ -130,25 +156,39 @@ function median(rs) {
 async function main() {
   const systems = [];
   process.stderr.write('doozerd: 3-CAL cluster with -data...\n');
-  systems.push({ name: 'doozerd 3 CALs -data', run: await doozerd(root, 'd') });
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(/\s+/).filter(Boolean);
+  systems.push({ name: 'doozerd 3 CALs -data', ...(await doozerd(root, 'd', nodeArgs)) });
   if (BASELINE) {
     process.stderr.write(`baseline doozerd (${BASELINE}): 3-CAL cluster with -data...\n`);
-    systems.push({ name: `baseline ${BASELINE} 3 CALs -data`, run: await doozerd(BASELINE, 'b') });
+    systems.push({ name: `baseline ${BASELINE} 3 CALs -data`, ...(await doozerd(BASELINE, 'b')) });
   }
   process.stderr.write('etcd 3.4: 3 members...\n');
-  const etcdRun = await etcd();
-  if (etcdRun) systems.push({ name: 'etcd 3.4 3 members', run: etcdRun });
-  for (const s of systems) s.rounds = { lone: [], many: [] };
+  const etcdSys = await etcd();
+  const etcdRun = etcdSys?.run;
+  if (etcdSys) systems.push({ name: 'etcd 3.4 3 members', ...etcdSys });
+  for (const s of systems) {
+    s.rounds = { lone: [], many: [] };
+    // Each run also reports the servers' CPU time per write (µs).
+    const run = s.run;
+    s.run = async (conns) => {
+      const c0 = cpuMs(s.pids);
+      const r = await run(conns);
+      r.cpuUsPerWrite = Math.round(((cpuMs(s.pids) - c0) * 1000) / r.writes);
+      return r;
+    };
+  }
   for (let r = 0; r < ROUNDS; r++) {
     for (const s of systems) s.rounds.lone.push(await s.run(1));
     for (const s of systems) s.rounds.many.push(await s.run(CONNS));
-    process.stderr.write(`round ${r + 1}/${ROUNDS}: ${systems.map((s) => `${s.name} p50 ${s.rounds.lone[r].p50ms} ms, ${s.rounds.many[r].perSec}/s`).join('; ')}\n`);
+    process.stderr.write(`round ${r + 1}/${ROUNDS}: ${systems.map((s) => `${s.name} p50 ${s.rounds.lone[r].p50ms} ms, ${s.rounds.many[r].perSec}/s ${s.rounds.many[r].cpuUsPerWrite} µs CPU/write`).join('; ')}\n`);
   }
   const res = systems.map((s) => ({ name: s.name, lone: median(s.rounds.lone), many: median(s.rounds.many), rounds: s.rounds }));
-  console.log(`| durable writes (same disk${ROUNDS > 1 ? `, median of ${ROUNDS} rounds` : ''}) | writes/s | p50 ms | p99 ms |\n| --- | ---: | ---: | ---: |`);
-  const row = (name, r) => console.log(`| ${name} | ${r.perSec} | ${r.p50ms} | ${r.p99ms} |`);
+  console.log(`| durable writes (same disk${ROUNDS > 1 ? `, median of ${ROUNDS} rounds` : ''}) | writes/s | p50 ms | p99 ms | server CPU µs/write |\n| --- | ---: | ---: | ---: | ---: |`);
+  const row = (name, r) => console.log(`| ${name} | ${r.perSec} | ${r.p50ms} | ${r.p99ms} | ${r.cpuUsPerWrite} |`);
   for (const s of res) row(`${s.name}, 1 connection`, s.lone);
   for (const s of res) row(`${s.name}, ${CONNS} connections`, s.many);
+  const cpuMedian = (rs) => [...rs].map((r) => r.cpuUsPerWrite).sort((a, b) => a - b)[(rs.length - 1) >> 1];
+  if (ROUNDS > 1) console.log(`median server CPU µs/write at ${CONNS} connections: ${res.map((s) => `${s.name} ${cpuMedian(s.rounds.many)}`).join('; ')}`);
   const d = res[0];
   const e = etcdRun ? res.at(-1) : undefined;
   if (e) console.log(`doozerd/etcd at ${CONNS} connections: ${(d.many.perSec / e.many.perSec).toFixed(2)}x; idle p50 ${d.lone.p50ms} ms vs ${e.lone.p50ms} ms`);
@@ -158,8 +198,10 @@ async function main() {
 try {
   await main();
 } finally {
+  // SIGTERM first, so a process run with --cpu-prof writes its profile.
+  for (const p of procs) p.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, process.env.BENCH_NODE_ARGS ? 3000 : 300));
   for (const p of procs) p.kill('SIGKILL');
-  await new Promise((r) => setTimeout(r, 300));
   rmSync(base, { recursive: true, force: true });
 }
 process.exit(0);

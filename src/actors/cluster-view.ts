@@ -16,6 +16,8 @@ import { calListOf, type CtlCal } from './store/ctl.js';
 export interface CalAddr {
   id: string;
   addr: string;
+  /** Runs this implementation (paxos/types.ts Cal.ours). */
+  ours: boolean;
 }
 
 export class ClusterView {
@@ -85,7 +87,7 @@ export class ClusterView {
 
   /** The CAL list for the instances that open now (id and address). */
   instanceCals(): CalAddr[] {
-    return this.cals.map((c) => ({ id: c.id, addr: c.addr }));
+    return this.cals.map((c) => ({ id: c.id, addr: c.addr, ours: c.ours }));
   }
 
   /**

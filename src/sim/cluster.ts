@@ -32,6 +32,7 @@ import { Prng } from './prng.js';
 import { Scheduler } from './scheduler.js';
 import { SimClock } from './sim-clock.js';
 import { SimNode, type SimWorld } from './sim-node.js';
+import { VERSION } from '../wire/version.js';
 
 export interface SimOptions {
   seed: number;
@@ -58,6 +59,13 @@ export interface SimOptions {
   trace?: boolean;
   /** Actor kinds to run instead of the real ones (a test plants a bug in one). */
   kinds?: Record<string, ActorFactory>;
+  /**
+   * Which nodes register a version of ours (/ctl/node/<id>/version), per node
+   * index; the others look like original nodes to their peers (they get LEARN,
+   * no batched datagrams, no next-rotation fills). Default from the seed: all
+   * on most seeds, a random mix or none on some.
+   */
+  ours?: boolean[];
   /** Liveness -timeout, virtual ms (default 60000: longer than a run, so no CAL is removed for silence). */
   timeoutMs?: number;
 }
@@ -124,6 +132,8 @@ export class SimCluster implements SimWorld {
   private nextTag = 1;
   /** Nodes that take client writes (the churned node never does). */
   private writers: SimNode[] = [];
+  /** Per node index: registered a version of ours (SimOptions.ours). */
+  private ours: boolean[] = [];
   private healed = false;
   private done = false;
 
@@ -230,6 +240,13 @@ export class SimCluster implements SimWorld {
     }
     const boot: string[] = ['-1:/ctl/name=sim'];
     for (const m of made) boot.push(`-1:/ctl/node/${m.id}/addr=${m.addr}`);
+    // Its own generator, so the rest of a seed's scenario does not depend on this draw.
+    const oursRng = new Prng(this.opts.seed * 7919 + n + 104729);
+    const mode = oursRng.int(5);
+    this.ours = this.opts.ours ?? made.map(() => (mode === 0 ? false : mode === 1 ? oursRng.chance(0.5) : true));
+    made.forEach((m, i) => {
+      if (this.ours[i]) boot.push(`-1:/ctl/node/${m.id}/version=${VERSION}`);
+    });
     made.forEach((m, i) => boot.push(`-1:/ctl/cal/${i}=${m.id}`));
     this.bootRev = boot.length;
     made.forEach((m, i) => {
@@ -309,7 +326,7 @@ export class SimCluster implements SimWorld {
     this.writers = this.nodes.filter((x) => x !== churned);
     const garbage = o.ctlGarbage ?? rng.chance(0.3);
 
-    const scenario: string[] = [`cals=${n}`, `writes=${nWrites}`, `chaos=${chaosMs.toFixed(0)}ms`];
+    const scenario: string[] = [`cals=${n}`, `ours=${this.ours.map((x) => (x ? 1 : 0)).join('')}`, `writes=${nWrites}`, `chaos=${chaosMs.toFixed(0)}ms`];
     if (faults) {
       const c = this.net.conditions;
       c.loss = rng.chance(0.2) ? 0 : rng.range(0, 0.25);

@@ -9,6 +9,10 @@ function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+function sameCal(a: Cal, b: Cal): boolean {
+  return a.id === b.id && a.addr === b.addr && (a.ours === true) === (b.ours === true);
+}
+
 export class CalConfig {
   readonly cals: readonly Cal[];
   readonly k: number;
@@ -20,6 +24,11 @@ export class CalConfig {
   readonly myAddr: string;
   /** Addresses of the other CALs: where a broadcast goes besides this node. */
   readonly others: readonly string[];
+  /**
+   * Addresses of the other CALs not known to run this implementation: where
+   * a LEARN goes (learner-core.ts). Ours learn from the VOTEs they all get.
+   */
+  readonly learnTo: readonly string[];
   private readonly byAddr: Map<string, number>;
 
   constructor(cals: readonly Cal[], selfId: string) {
@@ -32,6 +41,7 @@ export class CalConfig {
     this.byAddr = new Map();
     sorted.forEach((c, i) => this.byAddr.set(c.addr, i));
     this.others = sorted.filter((_, i) => i !== this.myIndex).map((c) => c.addr);
+    this.learnTo = sorted.filter((c, i) => i !== this.myIndex && c.ours !== true).map((c) => c.addr);
   }
 
   /** Index of the CAL at `addr`, -1 for a sender that is not a CAL of these instances. */
@@ -45,15 +55,15 @@ export class CalConfig {
     return this.k === 0 ? -1 : seqn % this.k;
   }
 
-  /** Whether `cals` is the same list (same ids and addresses, any order). */
+  /** Whether `cals` is the same list (same ids, addresses and ours flags, any order). */
   sameAs(cals: readonly Cal[]): boolean {
     if (cals.length !== this.k) return false;
     let i = 0;
-    while (i < cals.length && cals[i]!.id === this.cals[i]!.id && cals[i]!.addr === this.cals[i]!.addr) i++;
+    while (i < cals.length && sameCal(cals[i]!, this.cals[i]!)) i++;
     if (i === cals.length) return true; // same order (the usual case): no sort
     const sorted = [...cals].sort((a, b) => compareIds(a.id, b.id));
     for (i = 0; i < sorted.length; i++) {
-      if (sorted[i]!.id !== this.cals[i]!.id || sorted[i]!.addr !== this.cals[i]!.addr) return false;
+      if (!sameCal(sorted[i]!, this.cals[i]!)) return false;
     }
     return true;
   }

@@ -8,8 +8,15 @@
 //   applied(seqn)       the store applied `seqn`: that instance and every earlier one are over
 // Outputs (drain()):
 //   learned   decisions (seqn, value), each once, in the order learned
-//   sends     LEARN to the other CALs of an instance this node learned from votes
-//             (so a CAL that missed votes does not wait for a fill)
+//   sends     LEARN to the other CALs of an instance this node learned from
+//             votes, except CALs known to run this implementation (Cal.ours):
+//             every CAL gets every VOTE, so among our nodes a LEARN repeats
+//             what each learns from the votes anyway, and cost an encode, a
+//             decode and a lookup per write per peer. Original nodes get it
+//             as the spec says. One of ours that missed the votes learns
+//             the instance by its proposer's fill (an INVITE answered with
+//             the voted value, or with LEARN once decided; proposer-core.ts
+//             `missedFillMs`), as an original does when a LEARN is lost.
 //   used      highest seqn a CAL was seen using, when it rose (0: unchanged)
 import type { CalConfig } from './cals.js';
 import { Learner } from './learner.js';
@@ -23,6 +30,8 @@ export interface LearnerCoreOptions {
   alpha: number;
   /** Most messages held for instances not open yet (default 4096). */
   maxHeld?: number;
+  /** Send LEARN to CALs known to be ours too (default false: only to the others; for measurements and tests). */
+  learnToOurs?: boolean;
 }
 
 export interface LearnerReady {
@@ -44,8 +53,10 @@ export class LearnerCore {
   private usedOut = 0;
   private learned: Learned[] = [];
   private sends: Send[] = [];
+  private readonly learnToOurs: boolean;
 
   constructor(opts: LearnerCoreOptions) {
+    this.learnToOurs = opts.learnToOurs ?? false;
     this.window = new InstanceWindow<Entry>(
       { selfId: opts.selfId, holdAhead: 2 * opts.alpha, ...(opts.maxHeld !== undefined ? { maxHeld: opts.maxHeld } : {}) },
       (seqn, cfg) => ({ seqn, cfg, learner: new Learner(cfg.k, cfg.quorum) }),
@@ -103,7 +114,8 @@ export class LearnerCore {
       const v = e.learner.vote(idx, m.vrnd > 0 ? m.vrnd : m.crnd, m.value);
       if (v === null) return;
       this.learned.push({ seqn: e.seqn, value: v });
-      if (cfg.myIndex >= 0 && cfg.others.length > 0) this.sends.push({ to: cfg.others, msg: msg(Cmd.LEARN, e.seqn, 0, 0, v) });
+      const to = this.learnToOurs ? cfg.others : cfg.learnTo;
+      if (cfg.myIndex >= 0 && to.length > 0) this.sends.push({ to, msg: msg(Cmd.LEARN, e.seqn, 0, 0, v) });
     } else {
       const v = e.learner.learn(m.value);
       if (v !== null) this.learned.push({ seqn: e.seqn, value: v });

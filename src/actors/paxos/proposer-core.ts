@@ -107,6 +107,18 @@ export interface ProposerCoreOptions {
    * the bound for a node that missed a decision the others have.
    */
   idleFillMaxMs?: number;
+  /**
+   * How long the lowest undecided instance may stay so here while a later
+   * one is decided here, before this node fills it (default 20 ms;
+   * Infinity: only the fill delay). Only in instances with another CAL of
+   * ours (Cal.ours). That is the sign of a node that missed
+   * the votes of a decision the others have: our nodes send each other no
+   * LEARN (learner-core.ts), so this fill, an INVITE its peers answer with
+   * the voted value (or with LEARN once they applied it), is how it learns
+   * the instance, as soon as the cluster moves on rather than after the
+   * fill delay.
+   */
+  missedFillMs?: number;
 }
 
 /** Counters for /metrics (this node's coordinators). */
@@ -219,6 +231,9 @@ export class ProposerCore {
   private readonly idleLeaderFill: boolean;
   private readonly fillAhead: number | undefined;
   private readonly idleFillMaxMs: number;
+  private readonly missedFillMs: number;
+  /** Highest seqn decided here (missedFillMs). */
+  private highestDecided = 0;
 
   readonly stats: ProposerStats = { proposals: 0, fills: 0, rounds: 0, retries: 0 };
   private readonly window: InstanceWindow<ProposerInstance>;
@@ -271,6 +286,7 @@ export class ProposerCore {
     this.idleLeaderFill = opts.idleLeaderFill ?? true;
     this.fillAhead = opts.fillAhead;
     this.idleFillMaxMs = opts.idleFillMaxMs ?? 20;
+    this.missedFillMs = opts.missedFillMs ?? 20;
     // RSVPs are never held: they answer an INVITE of an open instance.
     this.window = new InstanceWindow<ProposerInstance>({ selfId: opts.self.id, holdAhead: 0, maxHeld: 0 }, (seqn, cfg) => new ProposerInstance(seqn, cfg));
   }
@@ -360,7 +376,9 @@ export class ProposerCore {
     e.fillAt = Infinity;
     this.active.delete(e);
     this.wakeDirty = true;
+    if (seqn > this.highestDecided) this.highestDecided = seqn;
     this.settleWrite(e, value);
+    this.watchFrontier();
     this.settle();
   }
 
@@ -654,6 +672,26 @@ export class ProposerCore {
       if (!knownDecided && e.seqn > this.frontier() + (this.fillAhead ?? 2 * e.cfg.k)) break;
       this.stats.fills++;
       this.start(e, NOP_VALUE, this.fastPath && !knownDecided);
+    }
+  }
+
+  /**
+   * An instance above the lowest undecided one is decided here: that one is
+   * due for a fill within missedFillMs (this node may have missed its votes).
+   */
+  private watchFrontier(): void {
+    if (this.missedFillMs === Infinity) return;
+    const f = this.frontier();
+    if (f >= this.highestDecided) return;
+    const e = this.window.get(f);
+    if (e === undefined || e.value !== null || e.proposed || !e.isCal) return;
+    // Only where a peer of ours sends this node no LEARN: with original peers alone nothing changed.
+    if (e.cfg.learnTo.length === e.cfg.others.length) return;
+    const due = this.now + this.missedFillMs;
+    if (due < e.fillAt) {
+      e.fillAt = due;
+      this.active.add(e);
+      this.wakeDirty = true;
     }
   }
 

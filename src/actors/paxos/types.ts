@@ -20,6 +20,12 @@ export interface Send {
 export interface Cal {
   id: string;
   addr: string;
+  /**
+   * The node runs this implementation (its /ctl/node/<id>/version has our
+   * prefix): it learns every decision from the VOTEs, so its peers of ours
+   * send it no LEARN (learner-core.ts). Absent: not known to be ours.
+   */
+  ours?: boolean;
 }
 
 /** A decision: the value of instance `seqn`. */
