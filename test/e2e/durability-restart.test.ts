@@ -83,6 +83,31 @@ describe('durability: restart from -data', () => {
     await sameStore(cluster, rev, DEADLINE.converge);
   }, TEST_TIMEOUT.bigCluster);
 
+  // The live version of the case above (slave-watcher.ts): paused rather than
+  // stopped, it copies a snapshot while running; that snapshot must be on
+  // its disk, so a kill -9 right after and a restart lose nothing.
+  it('a CAL paused past the others\' history copies a snapshot while running, and comes back from -data with it after kill -9', async () => {
+    const { dirs, procs, nodes } = await startDurableCluster(['-hist', '20']);
+    const paused = procs[2]!;
+    paused.child.kill('SIGSTOP');
+    let load: ReturnType<typeof startWriteLoad>;
+    try {
+      load = startWriteLoad([procs[0]!, procs[1]!], 4, 'paused');
+      await until('400 acked writes while it is paused', () => load.acked.size >= 400, DEADLINE.converge);
+      await load.stop();
+    } finally {
+      paused.child.kill('SIGCONT');
+    }
+    await until('the paused CAL caught up', async () => (await missingWrites(paused, load.acked)).length === 0, DEADLINE.converge, 200);
+    expect(paused.stderr()).toMatch(/too far behind to catch up by consensus/);
+    await paused.stop('SIGKILL');
+    const back = await restart(paused, dirs[2]!, ['-hist', '20']);
+    expect(await missingWrites(back, load.acked)).toEqual([]);
+    const cluster: ClusterNode[] = [nodes[0]!, nodes[1]!, { proc: back, id: nodes[2]!.id }];
+    const rev = await until('a write through the restarted CAL', () => withClient(back, (c) => c.set('/after', -1, 'x')).catch(() => undefined), DEADLINE.converge);
+    await sameStore(cluster, rev, DEADLINE.converge);
+  }, TEST_TIMEOUT.bigCluster);
+
   it('a CAL the cluster dropped while it was away (-timeout) registers again on restart and takes a CAL slot again', async () => {
     const { dirs, procs, nodes } = await startDurableCluster(['-timeout', '2']);
     const seed = procs[0]!;
