@@ -112,8 +112,9 @@ describe('durability: start-up checks of -data and -restore', () => {
     const port = await freePort();
     // The node's parent becomes `sleep`, which never reaps it: after kill -9 it stays a zombie.
     const sh = spawn('sh', ['-c', `"${DOOZERD_BIN}" -l 127.0.0.1:${port} -data "${dir}" -w false >/dev/null 2>&1 & echo $!; exec sleep 300`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let pid = 0;
     try {
-      const pid = Number(await new Promise<string>((r) => sh.stdout!.once('data', (d: Buffer) => r(d.toString().trim()))));
+      pid = Number(await new Promise<string>((r) => sh.stdout!.once('data', (d: Buffer) => r(d.toString().trim()))));
       await until('the node serves', () => answersRev('127.0.0.1', port), DEADLINE.start);
       expect(readFileSync(join(dir, LOCK_FILE), 'utf8')).toMatch(new RegExp(`^${pid} \\d+\\n$`));
       process.kill(pid, 'SIGKILL');
@@ -121,6 +122,14 @@ describe('durability: start-up checks of -data and -restore', () => {
       const again = await startDoozerd({ port, args: ['-data', dir], readyTimeoutMs: DEADLINE.start });
       await again.stop('SIGKILL');
     } finally {
+      // The node is sh's child, not ours: killed by its PID whatever failed above.
+      if (pid > 0) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone already
+        }
+      }
       sh.kill('SIGKILL');
     }
     // A stale lock whose pid now belongs to `sleep`.
