@@ -13,6 +13,13 @@ function restart(p: DoozerdProcess, dir: string, extra: string[] = []): Promise<
   return startDoozerd({ port: p.port, args: ['-data', dir, ...extra], readyTimeoutMs: DEADLINE.start });
 }
 
+/** Node 2 of `nodes`, restarted as `back`, takes a write as a CAL, and the three agree on the store. */
+async function isCalAgain(nodes: ClusterNode[], back: DoozerdProcess): Promise<void> {
+  const cluster: ClusterNode[] = [nodes[0]!, nodes[1]!, { proc: back, id: nodes[2]!.id }];
+  const rev = await until('a write through the restarted CAL', () => withClient(back, (c) => c.set('/after', -1, 'x')).catch(() => undefined), DEADLINE.converge);
+  await sameStore(cluster, rev, DEADLINE.converge);
+}
+
 describe('durability: restart from -data', () => {
   afterEach(stopAllAndRemoveDataDirs);
 
@@ -78,9 +85,7 @@ describe('durability: restart from -data', () => {
     const back = await restart(victim, dirs[2]!, ['-hist', '20']);
     // Right when it serves, it has what was acked before it came back.
     expect(await missingWrites(back, load.acked)).toEqual([]);
-    const cluster: ClusterNode[] = [nodes[0]!, nodes[1]!, { proc: back, id: nodes[2]!.id }];
-    const rev = await until('a write through the restarted CAL', () => withClient(back, (c) => c.set('/after', -1, 'x')).catch(() => undefined), DEADLINE.converge);
-    await sameStore(cluster, rev, DEADLINE.converge);
+    await isCalAgain(nodes, back);
   }, TEST_TIMEOUT.bigCluster);
 
   // The live version of the case above (slave-watcher.ts): paused rather than
@@ -103,9 +108,7 @@ describe('durability: restart from -data', () => {
     await paused.stop('SIGKILL');
     const back = await restart(paused, dirs[2]!, ['-hist', '20']);
     expect(await missingWrites(back, load.acked)).toEqual([]);
-    const cluster: ClusterNode[] = [nodes[0]!, nodes[1]!, { proc: back, id: nodes[2]!.id }];
-    const rev = await until('a write through the restarted CAL', () => withClient(back, (c) => c.set('/after', -1, 'x')).catch(() => undefined), DEADLINE.converge);
-    await sameStore(cluster, rev, DEADLINE.converge);
+    await isCalAgain(nodes, back);
   }, TEST_TIMEOUT.bigCluster);
 
   it('a CAL the cluster dropped while it was away (-timeout) registers again on restart and takes a CAL slot again', async () => {
