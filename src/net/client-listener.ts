@@ -93,7 +93,8 @@ onRequestsCollect(() => {
   }
 });
 
-export async function listenForClients(opts: ClientListenerOptions): Promise<ClientListener> {
+/** Serves the connections of `opts.port` (those that waited first): one client-session actor each. */
+export function listenForClients(opts: ClientListenerOptions): ClientListener {
   let nextId = 1;
   const sockets = new Set<net.Socket>();
 

@@ -8,7 +8,7 @@ import { nodeKinds } from './node-placement.js';
 import { NODE_ROOT, SESSIONS_SUPERVISOR, startSessionsSupervisor } from './supervision-tree.js';
 import { addActorRoutes, startDebugServer, type DebugServer } from '../net/http/actors-page.js';
 import { actorKinds, kindsModuleUrl } from '../actors/kinds.js';
-import { listenForClients, type ClientListener } from '../net/client-listener.js';
+import { listenForClients } from '../net/client-listener.js';
 import type { NodeOptions } from './flags.js';
 import { newNodeId } from './node-id.js';
 import { startReplica, type Replica } from './replica.js';
@@ -156,19 +156,13 @@ async function startOnPort(options: NodeOptions, env: NodeEnv, clientPort: Clien
     throw e;
   }
 
-  let clients: ClientListener;
-  try {
-    clients = await listenForClients({
-      port: clientPort,
-      system: host,
-      supervisor: SESSIONS_SUPERVISOR,
-      session: { nodeId: id, ...(env.rwSecret ? { rwSecret: env.rwSecret } : {}), ...(env.roSecret ? { roSecret: env.roSecret } : {}) },
-    });
-  } catch (e) {
-    await replica.close();
-    await host.stopAll();
-    throw e;
-  }
+  // The port was taken at the start: serving it cannot fail.
+  const clients = listenForClients({
+    port: clientPort,
+    system: host,
+    supervisor: SESSIONS_SUPERVISOR,
+    session: { nodeId: id, ...(env.rwSecret ? { rwSecret: env.rwSecret } : {}), ...(env.roSecret ? { roSecret: env.roSecret } : {}) },
+  });
   log.info(`node ${id} serving clients on ${addr} (cluster ${opts.cluster})`);
   let web: WebServer | undefined;
   try {

@@ -213,16 +213,17 @@ export async function startDoozerd(opts: DoozerdOptions = {}): Promise<DoozerdPr
   const addr = `${host}:${port}`;
   const web = opts.web === undefined || opts.web === false ? 'false' : opts.web;
   const args = [DOOZERD_BIN, '-l', addr, '-w', web, ...(opts.args ?? [])];
+  // Its port accepts from the first moment of its start (src/net/client-port.ts):
+  // ready is when it answers REV. (Over TLS a plain REV gets no answer: the port it is.)
+  const tls = (opts.args ?? []).includes('-tlscert');
   const proc = await startProcess(process.execPath, args, {
     env: opts.env,
     name: `doozerd ${addr}${opts.args?.length ? ' ' + opts.args.join(' ') : ''}`,
-    readyPort: opts.waitReady === false ? undefined : port,
+    readyPort: opts.waitReady === false || !tls ? undefined : port,
     readyHost: host,
     readyTimeoutMs: opts.readyTimeoutMs,
   });
-  // Its port accepts from the first moment of its start (src/net/client-port.ts):
-  // ready is when it answers. (Over TLS a plain REV gets no answer: the port it is.)
-  if (opts.waitReady !== false && !(opts.args ?? []).includes('-tlscert')) await waitForRev(proc, host, port, opts.readyTimeoutMs ?? DEADLINE.start);
+  if (opts.waitReady !== false && !tls) await waitForRev(proc, host, port, opts.readyTimeoutMs ?? DEADLINE.start);
   return Object.assign(proc, { host, port, addr, uri: `doozer:?ca=${addr}` });
 }
 
